@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs';
+import * as path from 'path';
+import { FusionError } from './errors';
+
+/** The backends fusion can run on, best first. */
+export const BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export interface BackendInfo {
+  name: BackendName;
+  /** tfjs's own name for it (tensorflow, wasm, cpu). */
+  tfName: string;
+  tried: { name: BackendName; error?: string }[];
+}
+
+let active: BackendInfo | undefined;
+
+async function tryBackend(name: BackendName): Promise<string> {
+  switch (name) {
+    case 'node-gpu':
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      require('@tensorflow/tfjs-node-gpu');
+      await tf.setBackend('tensorflow');
+      return 'tensorflow';
+    case 'node':
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      require('@tensorflow/tfjs-node');
+      await tf.setBackend('tensorflow');
+      return 'tensorflow';
+    case 'wasm': {
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+      const dir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+      wasm.setWasmPaths(path.join(dir, 'dist') + path.sep);
+      if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") returned false');
+      return 'wasm';
+    }
+    case 'cpu':
+      await tf.setBackend('cpu');
+      return 'cpu';
+  }
+}
+
+/**
+ * The one place that picks the engine: the first of node-gpu, node, wasm, cpu that loads, or exactly the one asked
+ * for. Idempotent: later calls return the backend already chosen unless a different one is requested.
+ */
+export async function selectBackend(preferred?: string): Promise<BackendInfo> {
+  if (preferred !== undefined && !(BACKENDS as readonly string[]).includes(preferred)) {
+    throw new FusionError(`unknown backend "${preferred}"; expected one of ${BACKENDS.join(', ')}.`);
+  }
+  if (active && (!preferred || active.name === preferred)) return active;
+  const order: BackendName[] = preferred ? [preferred as BackendName] : [...BACKENDS];
+  const tried: BackendInfo['tried'] = [];
+  for (const name of order) {
+    try {
+      const tfName = await tryBackend(name);
+      await tf.ready();
+      active = { name, tfName, tried: [...tried, { name }] };
+      return active;
+    } catch (e) {
+      tried.push({ name, error: (e as Error).message.split('\n')[0] });
+    }
+  }
+  throw new FusionError(
+    `no backend could be loaded (${tried.map((t) => `${t.name}: ${t.error}`).join('; ')}). ` +
+      `Install @tensorflow/tfjs-backend-wasm or choose --backend cpu.`
+  );
+}
+
+export function activeBackend(): BackendInfo | undefined {
+  return active;
+}

@@ -1,0 +1,2 @@
+// Shared layer utilities (seeded dropout, gradient checks, ...) live here.
+export {};

@@ -1,0 +1,197 @@
+import Ajv, { ErrorObject } from 'ajv';
+import { SpecIssue, SpecValidationError, UnknownPluginError } from './errors';
+import type { PluginBase } from './plugins';
+import type { Registries } from './registry';
+import { evaluationSchema, GraphSpec, preprocessingSchema, trainingSchema } from './spec';
+
+function pluginUnion(kind: string, plugins: PluginBase[]): Record<string, unknown> {
+  if (plugins.length === 0) return { type: 'object', required: ['type'], properties: { type: { type: 'string' } }, description: kind };
+  return {
+    type: 'object',
+    required: ['type'],
+    discriminator: { propertyName: 'type' },
+    oneOf: plugins.map((p) => p.schema),
+    description: `${kind}: one of ${plugins.map((p) => p.type).join(', ')}`,
+  };
+}
+
+/** The graph-spec JSON Schema, assembled from the registered plugins' own schemas. */
+export function assembleSpecSchema(reg: Registries): Record<string, unknown> {
+  const sensors = [...new Set(reg.datasets.all().flatMap((d) => d.sensors))].sort();
+  const encoder = pluginUnion('encoder', reg.encoders.all());
+  return {
+    $id: 'https://fusion.dev/schema/graph-spec.json',
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'dataset', 'sensors', 'fusion', 'head'],
+    properties: {
+      $schema: { type: 'string' },
+      name: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9._-]+$' },
+      description: { type: 'string' },
+      plugins: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] },
+      seed: { type: 'integer', minimum: 0, maximum: 2147483647, default: 42 },
+      dataset: pluginUnion('dataset adapter', reg.datasets.all()),
+      sensors: {
+        type: 'array',
+        minItems: 1,
+        uniqueItems: true,
+        items: sensors.length ? { enum: sensors } : { type: 'string' },
+      },
+      preprocessing: preprocessingSchema,
+      encoder,
+      encoders: { type: 'object', minProperties: 1, additionalProperties: encoder },
+      fusion: pluginUnion('fusion', reg.fusions.all()),
+      head: pluginUnion('head', reg.heads.all()),
+      training: trainingSchema,
+      evaluation: evaluationSchema,
+      output: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: { dir: { type: 'string', minLength: 1, default: 'runs/${name}' } },
+      },
+    },
+  };
+}
+
+function pointerGet(root: unknown, pointer: string): unknown {
+  if (!pointer) return root;
+  let cur: unknown = root;
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  const s = JSON.stringify(v);
+  return s.length > 80 ? s.slice(0, 77) + '...' : s;
+}
+
+function kindFor(path: string): string | undefined {
+  if (/^\/dataset$/.test(path)) return 'dataset adapter';
+  if (/^\/(encoder|encoders\/[^/]+)$/.test(path)) return 'encoder';
+  if (/^\/fusion$/.test(path)) return 'fusion';
+  if (/^\/head$/.test(path)) return 'head';
+  return undefined;
+}
+
+function describe(e: ErrorObject, spec: unknown, reg: Registries): SpecIssue {
+  const found = pointerGet(spec, e.instancePath);
+  const p = e.params as Record<string, unknown>;
+  let message: string;
+  switch (e.keyword) {
+    case 'additionalProperties':
+      message = `unknown option "${p.additionalProperty}"; allowed options here: ${Object.keys(
+        ((e.parentSchema as Record<string, unknown>)?.properties as object) ?? {}
+      ).join(', ')}. Remove or rename it.`;
+      break;
+    case 'required':
+      message = `missing required option "${p.missingProperty}". Add it.`;
+      break;
+    case 'enum':
+      message = `found ${show(found)}, expected one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}.`;
+      break;
+    case 'const':
+      message = `found ${show(found)}, expected ${JSON.stringify(p.allowedValue)}.`;
+      break;
+    case 'type':
+      message = `found ${show(found)} (${Array.isArray(found) ? 'array' : found === null ? 'null' : typeof found}), expected ${p.type}.`;
+      break;
+    case 'discriminator': {
+      const kind = kindFor(e.instancePath) ?? 'plugin';
+      const known =
+        kind === 'dataset adapter' ? reg.datasets.types() : kind === 'encoder' ? reg.encoders.types() : kind === 'fusion' ? reg.fusions.types() : kind === 'head' ? reg.heads.types() : [];
+      if (p.error === 'mapping') {
+        message = new UnknownPluginError(kind, String(p.tag ?? (found as Record<string, unknown>)?.type), known).message;
+      } else {
+        message = `"type" must be a string naming a ${kind}; known: ${known.join(', ')}.`;
+      }
+      break;
+    }
+    default:
+      message = `found ${show(found)}: ${e.message ?? e.keyword}.`;
+  }
+  return { path: e.instancePath, message };
+}
+
+/** Compiles the assembled schema once per set of registries and validates specs against it. */
+export class SpecValidator {
+  private readonly validate: ReturnType<Ajv['compile']>;
+  readonly schema: Record<string, unknown>;
+
+  constructor(private readonly registries: Registries) {
+    this.schema = assembleSpecSchema(registries);
+    const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, discriminator: true, allowUnionTypes: true });
+    this.validate = ajv.compile(this.schema);
+  }
+
+  /** Validates in place (filling defaults) and returns the typed spec, or throws `SpecValidationError`. */
+  check(spec: unknown, file?: string): GraphSpec {
+    if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
+      throw new SpecValidationError(file, [{ path: '', message: `found ${show(spec)}, expected a JSON object.` }]);
+    }
+    const ok = this.validate(spec);
+    const issues: SpecIssue[] = [];
+    if (!ok) {
+      const errs = this.validate.errors ?? [];
+      const seen = new Set<string>();
+      for (const e of errs) {
+        // `oneOf` failures restate their branches' errors; keep the specific ones.
+        if (e.keyword === 'oneOf' && errs.some((o) => o !== e && o.instancePath.startsWith(e.instancePath))) continue;
+        const issue = describe(e, spec, this.registries);
+        const key = issue.path + issue.message;
+        if (!seen.has(key)) {
+          seen.add(key);
+          issues.push(issue);
+        }
+      }
+    }
+    const s = spec as GraphSpec;
+    if (ok) {
+      if (!s.encoder && !s.encoders) issues.push({ path: '', message: 'missing "encoder" (one for all sensors) or "encoders" (one per sensor). Add one.' });
+      if (s.encoder && s.encoders) issues.push({ path: '/encoders', message: 'give either "encoder" or "encoders", not both.' });
+      if (s.encoders) {
+        for (const k of Object.keys(s.encoders)) {
+          if (!s.sensors.includes(k)) issues.push({ path: `/encoders/${k}`, message: `"${k}" is not in "sensors" (${s.sensors.join(', ')}).` });
+        }
+        for (const k of s.sensors) {
+          if (!(k in s.encoders)) issues.push({ path: '/encoders', message: `sensor "${k}" has no encoder; add "encoders.${k}".` });
+        }
+      }
+      const adapter = this.registries.datasets.get(s.dataset.type);
+      s.sensors.forEach((name, i) => {
+        if (!adapter.sensors.includes(name))
+          issues.push({ path: `/sensors/${i}`, message: `dataset "${adapter.type}" has no sensor "${name}"; it provides ${adapter.sensors.join(', ')}.` });
+      });
+      const p = s.preprocessing;
+      const len = p.window * p.sampleRate;
+      if (Math.abs(len - Math.round(len)) > 1e-6 || len < 2)
+        issues.push({ path: '/preprocessing/window', message: `window x sampleRate = ${len} samples; expected a whole number >= 2. Adjust window or sampleRate.` });
+      if (p.label.mapping === 'threshold' && p.label.classes.length !== 2)
+        issues.push({ path: '/preprocessing/label/classes', message: `threshold mapping gives 2 classes, found ${p.label.classes.length} names.` });
+    }
+    if (issues.length) throw new SpecValidationError(file, issues);
+    return s;
+  }
+}
+
+/** Parses JSON text, turning syntax errors into a `SpecValidationError` with line and column. */
+export function parseSpecText(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const m = /position (\d+)/.exec(msg);
+    let where = '';
+    if (m) {
+      const pos = Number(m[1]);
+      const before = text.slice(0, pos).split('\n');
+      where = ` (line ${before.length}, column ${before[before.length - 1].length + 1})`;
+    }
+    throw new SpecValidationError(file, [{ path: '', message: `not valid JSON${where}: ${msg}. Fix the JSON syntax.` }]);
+  }
+}

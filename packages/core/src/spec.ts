@@ -1,0 +1,161 @@
+/** The JSON graph spec, as TypeScript sees it after validation and defaults. */
+
+/** Any plugin's options: its `type` selects the plugin, the rest is validated by the plugin's own schema. */
+export interface PluginConfig {
+  type: string;
+  [option: string]: unknown;
+}
+
+export interface LabelSpec {
+  /** Which raw label to predict (arousal, valence, stress, ...). */
+  target: string;
+  /** `threshold`: class 1 when value >= threshold (K-EmoCon: low <= 2, high >= 3); `identity`: values are class ids. */
+  mapping: 'threshold' | 'identity';
+  threshold: number;
+  classes: string[];
+}
+
+export interface PreprocessingSpec {
+  sampleRate: number;
+  window: number;
+  hop: number;
+  normalize: 'subject' | 'train' | 'none';
+  label: LabelSpec;
+  /** Largest fraction of a window a sensor may miss before the window is dropped. */
+  maxMissing: number;
+  augment: { noise: number; copies: number };
+}
+
+export interface TrainingSpec {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  weightDecay: number;
+  patience: number;
+  ensemble: number;
+  /** Fraction of the training subjects held out (by subject) for early stopping. */
+  validationFraction: number;
+  restoreBest: boolean;
+  classWeight: 'none' | 'balanced';
+  reduceLrOnPlateau: { factor: number; patience: number } | false;
+}
+
+export type EvaluationSpec =
+  | { type: 'loso' }
+  | { type: 'group-kfold'; k: number }
+  | { type: 'groups'; groups: (string | number)[][] };
+
+export interface GraphSpec {
+  $schema?: string;
+  name: string;
+  description?: string;
+  plugins: string[];
+  seed: number;
+  dataset: PluginConfig;
+  sensors: string[];
+  preprocessing: PreprocessingSpec;
+  /** One encoder for every sensor (per-sensor weights unless `shared: true`) ... */
+  encoder?: PluginConfig;
+  /** ... or one per sensor, by name. */
+  encoders?: Record<string, PluginConfig>;
+  fusion: PluginConfig;
+  head: PluginConfig;
+  training: TrainingSpec;
+  evaluation: EvaluationSpec;
+  output: { dir: string };
+}
+
+/** The JSON Schema of the parts core owns; plugin parts are filled in by `assembleSpecSchema`. */
+export const preprocessingSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    sampleRate: { type: 'number', exclusiveMinimum: 0, maximum: 1024, default: 4, description: 'common rate in Hz' },
+    window: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 5, description: 'window length in seconds' },
+    hop: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 5, description: 'hop between windows in seconds' },
+    normalize: { enum: ['subject', 'train', 'none'], default: 'subject' },
+    maxMissing: { type: 'number', minimum: 0, maximum: 1, default: 0.2 },
+    label: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        target: { type: 'string', minLength: 1, default: 'arousal' },
+        mapping: { enum: ['threshold', 'identity'], default: 'threshold' },
+        threshold: { type: 'number', default: 3 },
+        classes: { type: 'array', items: { type: 'string' }, minItems: 2, default: ['low', 'high'] },
+      },
+    },
+    augment: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        noise: { type: 'number', minimum: 0, default: 0, description: 'Gaussian noise sigma (EmoHEAL: 0.01)' },
+        copies: { type: 'integer', minimum: 0, maximum: 16, default: 1, description: 'noisy copies per window' },
+      },
+    },
+  },
+} as const;
+
+export const trainingSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    epochs: { type: 'integer', minimum: 1, maximum: 100000, default: 30 },
+    batchSize: { type: 'integer', minimum: 1, maximum: 65536, default: 32 },
+    learningRate: { type: 'number', exclusiveMinimum: 0, maximum: 10, default: 0.001 },
+    weightDecay: { type: 'number', minimum: 0, default: 0 },
+    patience: { type: 'integer', minimum: 0, default: 10 },
+    ensemble: { type: 'integer', minimum: 1, maximum: 100, default: 1 },
+    validationFraction: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.2 },
+    restoreBest: { type: 'boolean', default: true },
+    classWeight: { enum: ['none', 'balanced'], default: 'none' },
+    reduceLrOnPlateau: {
+      default: false,
+      oneOf: [
+        { const: false },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['factor', 'patience'],
+          properties: {
+            factor: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+            patience: { type: 'integer', minimum: 0 },
+          },
+        },
+      ],
+    },
+  },
+} as const;
+
+export const evaluationSchema = {
+  type: 'object',
+  default: { type: 'loso' },
+  required: ['type'],
+  discriminator: { propertyName: 'type' },
+  oneOf: [
+    { type: 'object', additionalProperties: false, required: ['type'], properties: { type: { const: 'loso' } } },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'k'],
+      properties: { type: { const: 'group-kfold' }, k: { type: 'integer', minimum: 2 } },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'groups'],
+      properties: {
+        type: { const: 'groups' },
+        groups: {
+          type: 'array',
+          minItems: 2,
+          items: { type: 'array', minItems: 1, items: { type: ['string', 'integer'] } },
+        },
+      },
+    },
+  ],
+} as const;
