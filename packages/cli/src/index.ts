@@ -1,1 +1,3 @@
-export {};
+export { main, EXIT } from './main';
+export { Terminal } from './terminal';
+export { createDefaultContainer } from './container';

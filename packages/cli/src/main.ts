@@ -1,0 +1,73 @@
+import { Command, CommanderError } from 'commander';
+import { FusionError, SpecValidationError } from '@fusion/core';
+import { pluginsCommand } from './commands/plugins';
+import { runCommand } from './commands/run';
+import { validateCommand } from './commands/validate';
+import { Terminal } from './terminal';
+
+/** Exit codes: 0 ok, 1 a named error (bad data, training failure), 2 an invalid spec or usage, 3 a bug, 130 interrupted. */
+export const EXIT = { ok: 0, error: 1, usage: 2, bug: 3, interrupted: 130 } as const;
+
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  let term = new Terminal(argv.includes('--json'));
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (interrupted) process.exit(EXIT.interrupted);
+    interrupted = true;
+    term.warn('interrupted: stopping after the current epoch; nothing of this run will be written (press Ctrl-C again to quit at once).');
+  };
+  const program = new Command()
+    .name('fusion-cli')
+    .description('Sensor-fusion emotion recognition from wrist-worn wearables: train and evaluate by subject, stream live.')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+  program
+    .command('run')
+    .description('train and evaluate a spec by subject; writes metrics.json, predictions.csv, models/ and spec.json')
+    .argument('<spec>', 'JSON graph spec, e.g. specs/emoheal-quick.json')
+    .option('-o, --out <dir>', 'output folder (default: the spec\'s output.dir)')
+    .option('-b, --backend <name>', 'node-gpu, node, wasm or cpu (default: the best that loads)')
+    .option('--cache-dir <dir>', 'where generated datasets are cached', '.fusion-cache')
+    .option('--json', 'print only machine-readable JSON on stdout')
+    .action(async (spec: string, o: { out?: string; backend?: string; json?: boolean; cacheDir?: string }) => {
+      term = new Terminal(Boolean(o.json));
+      process.on('SIGINT', onSigint);
+      try {
+        await runCommand(spec, o, term, () => interrupted);
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
+  program
+    .command('validate')
+    .description('check a spec against the schema assembled from all registered plugins')
+    .argument('<spec>')
+    .option('--json', 'machine-readable output')
+    .action((spec: string, o: { json?: boolean }) => validateCommand(spec, o, new Terminal(Boolean(o.json))));
+  program
+    .command('plugins')
+    .description('list the registered plugins of every kind')
+    .option('--json', 'machine-readable output, with each plugin\'s JSON Schema')
+    .action((o: { json?: boolean }) => pluginsCommand(o, new Terminal(Boolean(o.json))));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      code = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    } else if (interrupted) {
+      term.error('run interrupted; no output was written and earlier results are untouched.');
+      code = EXIT.interrupted;
+    } else if (e instanceof SpecValidationError) {
+      term.error(e.message);
+      code = EXIT.usage;
+    } else if (e instanceof FusionError) {
+      term.error(e.message);
+      code = EXIT.error;
+    } else {
+      term.error(`unexpected failure (a bug; please report it with the spec): ${(e as Error).stack ?? String(e)}`);
+      code = EXIT.bug;
+    }
+  }
+  return code;
+}

@@ -1,0 +1,122 @@
+import * as cliProgress from 'cli-progress';
+import Table from 'cli-table3';
+import type { MetricSummary, RunEvent, RunMetrics } from '@fusion/core';
+
+/**
+ * The one place that writes to the terminal. Progress goes to stderr (a bar on a TTY, one line per fold otherwise),
+ * results to stdout; with `json` only machine-readable output reaches stdout and progress is silent.
+ */
+export class Terminal {
+  private bar: cliProgress.SingleBar | undefined;
+  private total = 0;
+  private done = 0;
+  private epochs = 0;
+
+  constructor(readonly json: boolean, private readonly out: NodeJS.WriteStream = process.stdout, private readonly err: NodeJS.WriteStream = process.stderr) {}
+
+  info(line: string): void {
+    if (!this.json) this.err.write(line + '\n');
+  }
+
+  warn(line: string): void {
+    this.stopBar();
+    this.err.write(`warning: ${line}\n`);
+  }
+
+  error(line: string): void {
+    this.stopBar();
+    this.err.write(`error: ${line}\n`);
+  }
+
+  /** Writes a result to stdout (JSON when in json mode). */
+  result(text: string): void {
+    this.out.write(text.endsWith('\n') ? text : text + '\n');
+  }
+
+  printJson(value: unknown): void {
+    this.out.write(JSON.stringify(value, null, 2) + '\n');
+  }
+
+  onRunEvent = (e: RunEvent): void => {
+    if (e.type === 'warning') return this.warn(e.message);
+    if (this.json) return;
+    switch (e.type) {
+      case 'backend':
+        this.info(`backend: ${e.name}`);
+        break;
+      case 'dataset':
+        this.info(
+          `dataset: ${e.name}: ${e.subjects} subjects, ${e.windows} windows (${Object.entries(e.classCounts)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}); dropped ${Object.entries(e.dropped)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`
+        );
+        break;
+      case 'folds':
+        this.total = e.count * e.members * e.epochs;
+        this.epochs = e.epochs;
+        this.info(`evaluation: ${e.count} folds by subject x ${e.members} model${e.members > 1 ? 's' : ''}, up to ${e.epochs} epochs each`);
+        if (this.err.isTTY) {
+          this.bar = new cliProgress.SingleBar(
+            { format: 'training |{bar}| {percentage}% | fold {fold} member {member} epoch {epoch} | loss {loss} | val bal.acc {vba} | eta {eta_formatted}', hideCursor: true, stream: this.err },
+            cliProgress.Presets.shades_classic
+          );
+          this.bar.start(this.total, 0, { fold: '-', member: '-', epoch: '-', loss: '-', vba: '-' });
+        }
+        break;
+      case 'fold-start':
+        if (!this.bar) this.info(`fold ${e.fold + 1}: test ${e.test.join(', ')} (${e.testWindows} windows), validation ${e.validation.join(', ') || '(none)'}, ${e.trainWindows} training windows`);
+        break;
+      case 'epoch':
+        this.done++;
+        this.bar?.update(this.done, {
+          fold: e.fold + 1,
+          member: e.member + 1,
+          epoch: e.log.epoch,
+          loss: e.log.loss.toFixed(4),
+          vba: e.log.valBalancedAccuracy === undefined ? '-' : e.log.valBalancedAccuracy.toFixed(3),
+        });
+        break;
+      case 'member-end':
+        // Early stopping skips epochs: move the bar to where this member's budget ends.
+        this.done += this.epochs - e.epochsRun;
+        this.bar?.update(this.done);
+        break;
+      case 'fold-end':
+        if (!this.bar) this.info(`fold ${e.fold + 1}: balanced accuracy ${e.balancedAccuracy.toFixed(3)} (majority baseline ${e.majorityBalancedAccuracy.toFixed(3)})`);
+        break;
+      case 'written':
+        this.stopBar();
+        break;
+      default:
+        break;
+    }
+  };
+
+  stopBar(): void {
+    if (this.bar) {
+      this.bar.stop();
+      this.bar = undefined;
+    }
+  }
+
+  /** The final table: model next to the baselines, mean ± sd over folds. */
+  printSummary(m: RunMetrics, outDir: string): void {
+    const fmt = (v: number | null, s: number | null): string => (v === null || !Number.isFinite(v) ? 'n/a' : `${v.toFixed(3)} ± ${(s ?? 0).toFixed(3)}`);
+    const row = (name: string, x: MetricSummary): string[] => [
+      name,
+      fmt(x.accuracy, x.sd.accuracy),
+      fmt(x.balancedAccuracy, x.sd.balancedAccuracy),
+      fmt(x.macroF1, x.sd.macroF1),
+      fmt(x.auroc, x.sd.auroc),
+    ];
+    const table = new Table({ head: ['', 'accuracy', 'balanced acc.', 'macro-F1', 'AUROC'], style: { head: [], border: [] } });
+    table.push(row(m.name, m.summary.model), row('majority baseline', m.summary.baselines.majority), row('class-ratio baseline', m.summary.baselines.classRatio));
+    this.result(
+      `\n${m.name}: ${m.folds.length} folds by subject (${m.evaluation.type}), ${m.dataset.windows} windows, ${m.parameters.total} parameters, backend ${m.backend}, seed ${m.seed}\n` +
+        table.toString() +
+        `\nmean ± sd over folds; AUROC over ${m.summary.model.folds.auroc} fold(s) with both classes.\nwritten: ${outDir}/ (metrics.json, predictions.csv, spec.json, models/)\n`
+    );
+  }
+}

@@ -1,0 +1,92 @@
+import * as tf from '@tensorflow/tfjs';
+import { ShapeMismatchError } from '../errors';
+
+/**
+ * Stacks the causal, dilated taps of a sequence on the channel axis.
+ *
+ * `x` is [groups, batch, time, channels]. Tap j (0-based, j < kernelSize) is `x` shifted right in time by
+ * (kernelSize-1-j)*dilation steps, zeros entering from the left, so the last tap is `x` itself. The result is
+ * [groups, batch, time, kernelSize*channels] with tap j in channels j*C..(j+1)*C-1: a matMul with a
+ * [kernelSize*C, Cout] kernel is then a causal dilated convolution (PyTorch's "pad (k-1)d, conv, chomp").
+ * Built from one pad and k slices, which have gradients on every backend (unlike conv1d with dilation > 1,
+ * and unlike any convolution gradient on wasm).
+ */
+export function causalShiftStack(x: tf.Tensor4D, kernelSize: number, dilation: number): tf.Tensor4D {
+  checkKernelArgs(kernelSize, dilation);
+  if (x.rank !== 4) throw new ShapeMismatchError('causalShiftStack input', x.shape, '[groups, batch, time, channels]');
+  if (kernelSize === 1) return x;
+  return tf.tidy(() => {
+    const [g, b, t, c] = x.shape;
+    const pad = (kernelSize - 1) * dilation;
+    const padded = tf.pad(x, [
+      [0, 0],
+      [0, 0],
+      [pad, 0],
+      [0, 0],
+    ]);
+    const taps: tf.Tensor4D[] = [];
+    for (let j = 0; j < kernelSize - 1; j++) taps.push(tf.slice(padded, [0, 0, j * dilation, 0], [g, b, t, c]));
+    taps.push(x);
+    return tf.concat(taps, 3);
+  });
+}
+
+/**
+ * Causal dilated 1-D convolution over time, grouped over the first axis.
+ *
+ * - `x`: [groups, batch, time, cin] (groups are sensors in the TCN).
+ * - `kernel`: [groups, kernelSize*cin, cout] (one kernel per group: one batched matMul over groups) or
+ *   [kernelSize*cin, cout] (shared by all groups). Row j*cin + c is tap j, input channel c; tap j multiplies
+ *   x[t - (kernelSize-1-j)*dilation].
+ * - `bias`: optional, [groups, cout] or [cout].
+ *
+ * Output: [groups, batch, time, cout]; output at t depends only on inputs at times <= t.
+ */
+export function causalConv1d(
+  x: tf.Tensor4D,
+  kernel: tf.Tensor2D | tf.Tensor3D,
+  kernelSize: number,
+  dilation: number,
+  bias?: tf.Tensor1D | tf.Tensor2D
+): tf.Tensor4D {
+  if (x.rank !== 4) throw new ShapeMismatchError('causalConv1d input', x.shape, '[groups, batch, time, channels]');
+  const [g, b, t, cin] = x.shape;
+  const rows = kernelSize * cin;
+  const grouped = kernel.rank === 3;
+  if (grouped ? kernel.shape[0] !== g || kernel.shape[1] !== rows : kernel.rank !== 2 || kernel.shape[0] !== rows) {
+    throw new ShapeMismatchError(
+      'causalConv1d kernel',
+      kernel.shape,
+      `[${g}, ${rows}, cout] (grouped) or [${rows}, cout] (shared) for ${g} groups, kernelSize ${kernelSize}, ${cin} input channels`
+    );
+  }
+  const cout = kernel.shape[kernel.rank - 1];
+  if (bias && !(bias.rank === 1 ? bias.shape[0] === cout : bias.shape[0] === g && bias.shape[1] === cout)) {
+    throw new ShapeMismatchError('causalConv1d bias', bias.shape, `[${cout}] or [${g}, ${cout}]`);
+  }
+  return tf.tidy(() => {
+    const taps = causalShiftStack(x, kernelSize, dilation);
+    const y = grouped
+      ? tf.matMul(tf.reshape(taps, [g, b * t, rows]), kernel as tf.Tensor3D)
+      : tf.reshape(tf.matMul(tf.reshape(taps, [g * b * t, rows]), kernel as tf.Tensor2D), [g, b * t, cout]);
+    const yb = bias ? tf.add(y, bias.rank === 1 ? bias : tf.reshape(bias, [g, 1, cout])) : y;
+    return tf.reshape(yb, [g, b, t, cout]) as tf.Tensor4D;
+  });
+}
+
+/**
+ * Grouped 1x1 projection (a Dense per group): x [groups, batch, time, cin] times kernel [groups, cin, cout]
+ * (or a shared [cin, cout]), plus an optional bias [groups, cout] / [cout].
+ */
+export function groupedPointwise(x: tf.Tensor4D, kernel: tf.Tensor2D | tf.Tensor3D, bias?: tf.Tensor1D | tf.Tensor2D): tf.Tensor4D {
+  return causalConv1d(x, kernel, 1, 1, bias);
+}
+
+function checkKernelArgs(kernelSize: number, dilation: number): void {
+  if (!Number.isInteger(kernelSize) || kernelSize < 1) {
+    throw new RangeError(`kernelSize ${kernelSize} received; expected an integer >= 1.`);
+  }
+  if (!Number.isInteger(dilation) || dilation < 1) {
+    throw new RangeError(`dilation ${dilation} received; expected an integer >= 1.`);
+  }
+}

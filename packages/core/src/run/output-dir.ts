@@ -1,0 +1,55 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { OutputError } from '../errors';
+
+/**
+ * A run writes into a staging folder beside the target; only a finished run is moved into place, so a failed or
+ * interrupted run never leaves a half-written folder nor touches an earlier result.
+ */
+export class StagedOutput {
+  readonly staging: string;
+
+  constructor(readonly target: string) {
+    const parent = path.dirname(target);
+    try {
+      fs.mkdirSync(parent, { recursive: true });
+    } catch (e) {
+      throw new OutputError(`cannot create the output folder's parent ${parent}: ${(e as Error).message}. Choose another "output.dir".`);
+    }
+    this.staging = fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.staging-`));
+  }
+
+  path(...parts: string[]): string {
+    return path.join(this.staging, ...parts);
+  }
+
+  writeJson(rel: string, value: unknown): void {
+    this.writeText(rel, JSON.stringify(value, null, 2) + '\n');
+  }
+
+  writeText(rel: string, text: string): void {
+    const file = this.path(rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
+  }
+
+  /** Moves the staging folder into place, replacing an earlier result only now that the new one is complete. */
+  commit(): void {
+    let backup: string | undefined;
+    if (fs.existsSync(this.target)) {
+      backup = `${this.target}.replaced-${process.pid}-${Date.now()}`;
+      fs.renameSync(this.target, backup);
+    }
+    try {
+      fs.renameSync(this.staging, this.target);
+    } catch (e) {
+      if (backup) fs.renameSync(backup, this.target);
+      throw new OutputError(`cannot move the finished run into ${this.target}: ${(e as Error).message}`);
+    }
+    if (backup) fs.rmSync(backup, { recursive: true, force: true });
+  }
+
+  discard(): void {
+    fs.rmSync(this.staging, { recursive: true, force: true });
+  }
+}

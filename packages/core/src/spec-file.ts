@@ -1,0 +1,42 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Container } from 'inversify';
+import { getRegistries, loadPluginModules } from './container';
+import { SpecValidationError } from './errors';
+import { parseSpecText, SpecValidator } from './schema';
+import type { GraphSpec } from './spec';
+
+export interface LoadedSpec {
+  spec: GraphSpec;
+  file: string;
+  baseDir: string;
+  plugins: string[];
+}
+
+/**
+ * Reads a spec file, loads the plugin modules it names into the container, then validates it against the schema
+ * assembled from every registered plugin (filling defaults).
+ */
+export function loadSpecFile(file: string, container: Container): LoadedSpec {
+  const abs = path.resolve(file);
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) {
+    throw new SpecValidationError(file, [{ path: '', message: `spec file not found (looked for ${abs}). Give the path to a JSON spec, e.g. specs/emoheal-quick.json.` }]);
+  }
+  const raw = parseSpecText(fs.readFileSync(abs, 'utf8'), file);
+  const baseDir = path.dirname(abs);
+  const pluginList = (raw as { plugins?: unknown })?.plugins;
+  let plugins: string[] = [];
+  if (pluginList !== undefined) {
+    if (!Array.isArray(pluginList) || pluginList.some((p) => typeof p !== 'string')) {
+      throw new SpecValidationError(file, [{ path: '/plugins', message: `found ${JSON.stringify(pluginList)}, expected an array of module paths (strings).` }]);
+    }
+    plugins = loadPluginModules(container, pluginList as string[], baseDir);
+  }
+  const spec = new SpecValidator(getRegistries(container)).check(raw, file);
+  return { spec, file: abs, baseDir, plugins };
+}
+
+/** The output folder of a spec: `output.dir` with `${name}` replaced, relative to the working folder. */
+export function resolveOutputDir(spec: GraphSpec, override?: string): string {
+  return path.resolve(override ?? spec.output.dir.replace(/\$\{name\}/g, spec.name));
+}
