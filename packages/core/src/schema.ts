@@ -9,6 +9,7 @@ function pluginUnion(kind: string, plugins: PluginBase[]): Record<string, unknow
   return {
     type: 'object',
     required: ['type'],
+    properties: { type: { type: 'string' } },
     discriminator: { propertyName: 'type' },
     oneOf: plugins.map((p) => p.schema),
     description: `${kind}: one of ${plugins.map((p) => p.type).join(', ')}`,
@@ -106,7 +107,7 @@ function describe(e: ErrorObject, spec: unknown, reg: Registries): SpecIssue {
       const known =
         kind === 'dataset adapter' ? reg.datasets.types() : kind === 'encoder' ? reg.encoders.types() : kind === 'fusion' ? reg.fusions.types() : kind === 'head' ? reg.heads.types() : [];
       if (p.error === 'mapping') {
-        message = new UnknownPluginError(kind, String(p.tag ?? (found as Record<string, unknown>)?.type), known).message;
+        message = new UnknownPluginError(kind, String((found as Record<string, unknown>)?.type), known).message;
       } else {
         message = `"type" must be a string naming a ${kind}; known: ${known.join(', ')}.`;
       }

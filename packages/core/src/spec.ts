@@ -135,6 +135,7 @@ export const evaluationSchema = {
   type: 'object',
   default: { type: 'loso' },
   required: ['type'],
+  properties: { type: { type: 'string' } },
   discriminator: { propertyName: 'type' },
   oneOf: [
     { type: 'object', additionalProperties: false, required: ['type'], properties: { type: { const: 'loso' } } },

@@ -1,2 +1,8 @@
-// Shared layer utilities (seeded dropout, gradient checks, ...) live here.
-export {};
+// Shared layer utilities for plugin packages: seeded dropout, causal dilated convolution built from matMul,
+// seeded initialisers and a finite-difference gradient check for tests.
+export { LayerArgs, LayerKwargs, isTraining, singleInput, singleShape } from './types';
+export { mixSeed } from './seeds';
+export { SeededDropout } from './seeded-dropout';
+export { causalShiftStack, causalConv1d, groupedPointwise } from './causal-conv';
+export { orthogonalMatrix } from './initializers';
+export { gradCheck, GradCheckOptions, GradCheckResult, GradCheckEntry } from './grad-check';

@@ -2,7 +2,7 @@ import type { Signal } from '../data';
 
 /**
  * One channel of `signal` on the grid t_k = start + k / fs (k = 0..n-1), each grid point standing for the bin
- * [t_k, t_k + 1/fs). A faster source is averaged over the bin (a box anti-alias filter); a slower one is linearly
+ * [t_k, t_k + 1/fs). A source at least as fast is averaged over the bin (a box anti-alias filter); a slower one is linearly
  * interpolated at the bin centre. Bins the source does not cover are NaN.
  *
  * `reduce` turns a multi-channel frame into one value (e.g. acceleration magnitude); by default channel 0.
@@ -23,7 +23,7 @@ export function resampleToGrid(
     : (i: number): number => data[i * channels];
   const binW = 1 / fs;
   const srcEnd = t0 + (count - 1) / sfs;
-  if (sfs > fs) {
+  if (sfs >= fs - 1e-9) {
     for (let k = 0; k < n; k++) {
       const a = start + k * binW;
       const b = a + binW;

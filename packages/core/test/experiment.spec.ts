@@ -1,0 +1,81 @@
+import * as tf from '@tensorflow/tfjs';
+import { expect } from 'chai';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { createContainer, getRegistries, loadModel, RunEvent, runExperiment, SpecValidator, StagedOutput, TrainingError } from '../src';
+import { fakeModule, fakeSpec } from './fakes';
+
+async function run(over: Record<string, unknown>, outDir: string, events: RunEvent[] = []) {
+  const reg = getRegistries(createContainer(fakeModule));
+  const spec = new SpecValidator(reg).check(fakeSpec(over));
+  return runExperiment(spec, reg, { baseDir: '.', cacheDir: os.tmpdir(), outDir, backend: 'cpu', reporter: (e) => events.push(e) });
+}
+
+describe('runExperiment (core with fake plugins)', function () {
+  this.timeout(60000);
+  let tmp: string;
+  before(async () => {
+    await tf.setBackend('cpu');
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fusion-core-'));
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('trains by subject, writes metrics, predictions, models and the spec, and does not leak tensors', async () => {
+    const before = tf.memory().numTensors;
+    const events: RunEvent[] = [];
+    const out = path.join(tmp, 'a');
+    const { metrics } = await run({ training: { epochs: 4, batchSize: 16, learningRate: 0.02, ensemble: 2 } }, out, events);
+    expect(tf.memory().numTensors).to.equal(before);
+    expect(fs.readdirSync(out).sort()).to.deep.equal(['metrics.json', 'models', 'predictions.csv', 'spec.json']);
+    expect(metrics.folds).to.have.length(4);
+    for (const f of metrics.folds) {
+      expect(f.train).to.not.include(f.test[0]);
+      expect(f.validation).to.not.include(f.test[0]);
+      expect(f.members).to.have.length(2);
+    }
+    expect(metrics.summary.model.balancedAccuracy).to.be.a('number');
+    expect(metrics.summary.baselines.majority.balancedAccuracy).to.equal(0.5);
+    const csv = fs.readFileSync(path.join(out, 'predictions.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).to.equal('fold,subject,window_end,true,pred,p_low,p_high,majority_pred,class_ratio_pred');
+    expect(csv.length - 1).to.equal(metrics.dataset.windows);
+    const model = await loadModel(path.join(out, 'models', 'fold-1', 'member-2'));
+    expect(model.inputs[0].shape).to.deep.equal([null, 20, 2]);
+    model.dispose();
+    expect(events.filter((e) => e.type === 'epoch').length).to.be.greaterThan(0);
+  });
+
+  it('gives the same metrics for the same seed', async () => {
+    const a = await run({}, path.join(tmp, 'b1'));
+    const b = await run({}, path.join(tmp, 'b2'));
+    expect(a.metrics.folds.map((f) => f.model)).to.deep.equal(b.metrics.folds.map((f) => f.model));
+    expect(a.metrics.folds.map((f) => f.members[0].history)).to.deep.equal(b.metrics.folds.map((f) => f.members[0].history));
+  });
+
+  it('a failed run leaves no folder and an earlier result intact', async () => {
+    const out = path.join(tmp, 'c');
+    await run({}, out);
+    const before = fs.readFileSync(path.join(out, 'metrics.json'), 'utf8');
+    let err: unknown;
+    try {
+      // A NaN inside the model makes the loss NaN: training must stop with a named error.
+      await run({ encoder: { type: 'flat', poison: true } }, out);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(TrainingError);
+    expect((err as Error).message).to.match(/fold 1 .*epoch 1: the training loss is NaN/);
+    const after = fs.readFileSync(path.join(out, 'metrics.json'), 'utf8');
+    expect(after).to.equal(before);
+    expect(fs.readdirSync(tmp).filter((n) => n.includes('staging'))).to.be.empty;
+  });
+
+  it('staged output is invisible until committed', () => {
+    const target = path.join(tmp, 'staged');
+    const s = new StagedOutput(target);
+    s.writeJson('x.json', { a: 1 });
+    expect(fs.existsSync(target)).to.equal(false);
+    s.commit();
+    expect(JSON.parse(fs.readFileSync(path.join(target, 'x.json'), 'utf8'))).to.deep.equal({ a: 1 });
+  });
+});

@@ -1,0 +1,181 @@
+import * as tf from '@tensorflow/tfjs';
+import {
+  causalConv1d,
+  groupedPointwise,
+  isTraining,
+  LayerArgs,
+  LayerKwargs,
+  mixSeed,
+  SeededDropout,
+  ShapeMismatchError,
+  singleInput,
+  singleShape,
+} from '@fusion/core';
+
+/** The tensors of one temporal block; grouped kernels carry a leading sensor axis, shared ones do not. */
+export interface TcnBlockWeights {
+  /** [S, k*cin, cout] (grouped) or [k*cin, cout] (shared). */
+  kernel1: tf.Tensor2D | tf.Tensor3D;
+  /** [S, cout] or [cout]. */
+  bias1: tf.Tensor1D | tf.Tensor2D;
+  /** [S, k*cout, cout] or [k*cout, cout]. */
+  kernel2: tf.Tensor2D | tf.Tensor3D;
+  bias2: tf.Tensor1D | tf.Tensor2D;
+  /** 1x1 projection of the residual when cin != cout: [S, cin, cout] or [cin, cout]. */
+  downKernel?: tf.Tensor2D | tf.Tensor3D;
+  downBias?: tf.Tensor1D | tf.Tensor2D;
+}
+
+export interface TcnBlockOptions {
+  kernelSize: number;
+  dilation: number;
+  residual: boolean;
+  /** Applied after each ReLU of the two convolutions; identity when omitted (inference). */
+  dropout?: (x: tf.Tensor4D) => tf.Tensor4D;
+}
+
+/**
+ * One temporal block on sensor-major data: x [S, B, T, cin] -> [S, B, T, cout].
+ * conv -> ReLU -> dropout -> conv -> ReLU -> dropout, then ReLU(out + residual) (residual projected 1x1 when
+ * cin != cout). Both convolutions are causal and dilated; every sensor's kernels form one batched matMul.
+ */
+export function tcnBlockForward(x: tf.Tensor4D, w: TcnBlockWeights, opts: TcnBlockOptions): tf.Tensor4D {
+  return tf.tidy(() => {
+    const drop = opts.dropout ?? ((t: tf.Tensor4D) => t);
+    let h = drop(tf.relu(causalConv1d(x, w.kernel1, opts.kernelSize, opts.dilation, w.bias1)));
+    h = drop(tf.relu(causalConv1d(h, w.kernel2, opts.kernelSize, opts.dilation, w.bias2)));
+    if (!opts.residual) return h;
+    const res = w.downKernel ? groupedPointwise(x, w.downKernel, w.downBias) : x;
+    return tf.relu(tf.add(h, res)) as tf.Tensor4D;
+  });
+}
+
+export interface TcnBlockArgs extends LayerArgs {
+  /** Output channels. */
+  filters: number;
+  kernelSize?: number;
+  dilation?: number;
+  dropout?: number;
+  residual?: boolean;
+  /** One kernel for all sensors instead of one per sensor. */
+  shared?: boolean;
+  /** Seeds the initial weights and the dropout stream. */
+  seed?: number;
+}
+
+/**
+ * A TCN temporal block applied to every sensor: [batch, time, sensors, cin] -> [batch, time, sensors, filters].
+ * Weights are grouped over sensors (kernel [sensors, kernelSize*cin, filters]) unless `shared`; the sensors
+ * are computed together as one batched matMul per convolution in the layout [sensors, batch*time, channels].
+ * Causal: the output at time t depends only on inputs at times <= t. Weights N(0, 0.01) as in EmoHEAL, biases 0.
+ */
+export class FusionTcnBlock extends tf.layers.Layer {
+  static className = 'FusionTcnBlock';
+
+  readonly filters: number;
+  readonly kernelSize: number;
+  readonly dilation: number;
+  readonly rate: number;
+  readonly residual: boolean;
+  readonly shared: boolean;
+  readonly seed: number;
+  private readonly dropoutStream: SeededDropout;
+  private kernel1?: tf.LayerVariable;
+  private bias1?: tf.LayerVariable;
+  private kernel2?: tf.LayerVariable;
+  private bias2?: tf.LayerVariable;
+  private downKernel?: tf.LayerVariable;
+  private downBias?: tf.LayerVariable;
+
+  constructor(args: TcnBlockArgs) {
+    super(args);
+    this.filters = args.filters;
+    this.kernelSize = args.kernelSize ?? 2;
+    this.dilation = args.dilation ?? 1;
+    this.rate = args.dropout ?? 0;
+    this.residual = args.residual ?? true;
+    this.shared = args.shared ?? false;
+    this.seed = args.seed ?? 0;
+    for (const [k, v, min] of [
+      ['filters', this.filters, 1],
+      ['kernelSize', this.kernelSize, 1],
+      ['dilation', this.dilation, 1],
+    ] as const) {
+      if (!Number.isInteger(v) || v < min) throw new RangeError(`${FusionTcnBlock.className}: ${k} ${v} received; expected an integer >= ${min}.`);
+    }
+    if (!(this.rate >= 0 && this.rate < 1)) throw new RangeError(`${FusionTcnBlock.className}: dropout ${this.rate} received; expected a number in [0, 1).`);
+    this.dropoutStream = new SeededDropout(mixSeed(this.seed, 99));
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = singleShape(inputShape, this.name);
+    const sensors = shape[2];
+    const cin = shape[3];
+    if (shape.length !== 4 || sensors == null || cin == null) {
+      throw new ShapeMismatchError(this.name, shape, '[batch, time, sensors, channels] with sensors and channels known');
+    }
+    const lead = this.shared ? [] : [sensors];
+    const init = (i: number) =>
+      tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: mixSeed(this.seed, i) });
+    const k = this.kernelSize;
+    const zeros = tf.initializers.zeros();
+    this.kernel1 = this.addWeight('kernel1', [...lead, k * cin, this.filters], 'float32', init(1));
+    this.bias1 = this.addWeight('bias1', [...lead, this.filters], 'float32', zeros);
+    this.kernel2 = this.addWeight('kernel2', [...lead, k * this.filters, this.filters], 'float32', init(2));
+    this.bias2 = this.addWeight('bias2', [...lead, this.filters], 'float32', zeros);
+    if (this.residual && cin !== this.filters) {
+      this.downKernel = this.addWeight('downsample_kernel', [...lead, cin, this.filters], 'float32', init(3));
+      this.downBias = this.addWeight('downsample_bias', [...lead, this.filters], 'float32', zeros);
+    }
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const shape = singleShape(inputShape, this.name);
+    return [shape[0], shape[1], shape[2], this.filters];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: LayerKwargs): tf.Tensor {
+    return tf.tidy(() => {
+      const x = singleInput(inputs, this.name) as tf.Tensor4D;
+      const training = isTraining(kwargs);
+      const sensorMajor = tf.transpose(x, [2, 0, 1, 3]) as tf.Tensor4D;
+      const y = tcnBlockForward(sensorMajor, this.weightsNow(), {
+        kernelSize: this.kernelSize,
+        dilation: this.dilation,
+        residual: this.residual,
+        dropout: training && this.rate > 0 ? (t) => this.dropoutStream.apply(t, this.rate, true) : undefined,
+      });
+      return tf.transpose(y, [1, 2, 0, 3]);
+    });
+  }
+
+  /** The current weight tensors (owned by the layer's variables; do not dispose). */
+  weightsNow(): TcnBlockWeights {
+    if (!this.kernel1 || !this.bias1 || !this.kernel2 || !this.bias2) {
+      throw new Error(`${this.name}: the layer is not built yet; apply it to a tensor first.`);
+    }
+    return {
+      kernel1: this.kernel1.read() as tf.Tensor2D | tf.Tensor3D,
+      bias1: this.bias1.read() as tf.Tensor1D | tf.Tensor2D,
+      kernel2: this.kernel2.read() as tf.Tensor2D | tf.Tensor3D,
+      bias2: this.bias2.read() as tf.Tensor1D | tf.Tensor2D,
+      downKernel: this.downKernel?.read() as tf.Tensor2D | tf.Tensor3D | undefined,
+      downBias: this.downBias?.read() as tf.Tensor1D | tf.Tensor2D | undefined,
+    };
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      filters: this.filters,
+      kernelSize: this.kernelSize,
+      dilation: this.dilation,
+      dropout: this.rate,
+      residual: this.residual,
+      shared: this.shared,
+      seed: this.seed,
+    };
+  }
+}
+tf.serialization.registerClass(FusionTcnBlock);

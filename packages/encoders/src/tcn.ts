@@ -1,0 +1,119 @@
+import * as tf from '@tensorflow/tfjs';
+import { EncoderPlugin, FusionError, ModelContext, PluginConfig, ShapeMismatchError } from '@fusion/core';
+import { FusionTcnBlock } from './tcn-block';
+import { FusionTimeStride } from './time-stride';
+
+/** Options of the `tcn` encoder (after schema defaults). */
+export interface TcnConfig extends PluginConfig {
+  type: 'tcn';
+  /** Output channels of each temporal block. Default [25, 25, 25] (EmoHEAL). */
+  channels?: number[];
+  /** Taps per causal convolution. Default 2. */
+  kernelSize?: number;
+  /** Dilation of each block; default 2^i (1, 2, 4, ...). Same length as `channels`. */
+  dilations?: number[];
+  /** Dropout after each convolution's ReLU, training only. Default 0.2. */
+  dropout?: number;
+  /** Residual connection around each block (1x1 projection when channels change). Default true. */
+  residual?: boolean;
+  /** One set of weights for all sensors (default false: per-sensor weights). */
+  shared?: boolean;
+  /** Keep every stride-th time step at the end (aligned to the last step). Default 1. */
+  stride?: number;
+}
+
+/** The `tcn` config with every default filled in. */
+export interface ResolvedTcnConfig {
+  channels: number[];
+  kernelSize: number;
+  dilations: number[];
+  dropout: number;
+  residual: boolean;
+  shared: boolean;
+  stride: number;
+}
+
+export const tcnSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type'],
+  properties: {
+    type: { const: 'tcn' },
+    channels: {
+      type: 'array',
+      items: { type: 'integer', minimum: 1 },
+      minItems: 1,
+      default: [25, 25, 25],
+      description: 'output channels of each temporal block',
+    },
+    kernelSize: { type: 'integer', minimum: 1, default: 2, description: 'taps per causal convolution' },
+    dilations: {
+      type: 'array',
+      items: { type: 'integer', minimum: 1 },
+      minItems: 1,
+      description: 'dilation of each block, same length as channels; when omitted 2^i (1, 2, 4, ...)',
+    },
+    dropout: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.2 },
+    residual: { type: 'boolean', default: true },
+    shared: { type: 'boolean', default: false, description: 'one set of weights for all sensors instead of one per sensor' },
+    stride: { type: 'integer', minimum: 1, default: 1, description: 'keep every stride-th time step at the end (the last step is always kept)' },
+  },
+} as const;
+
+/** Fills the defaults and checks what the schema cannot (dilations vs channels). */
+export function resolveTcnConfig(config: TcnConfig): ResolvedTcnConfig {
+  const channels = config.channels ?? [25, 25, 25];
+  const dilations = config.dilations ?? channels.map((_, i) => 2 ** i);
+  if (dilations.length !== channels.length) {
+    throw new FusionError(
+      `tcn: received ${dilations.length} dilations (${dilations.join(', ')}) for ${channels.length} blocks (channels ${channels.join(', ')}); ` +
+        `expected one dilation per block. Give as many dilations as channels, or omit "dilations" for 1, 2, 4, ...`
+    );
+  }
+  return {
+    channels,
+    kernelSize: config.kernelSize ?? 2,
+    dilations,
+    dropout: config.dropout ?? 0.2,
+    residual: config.residual ?? true,
+    shared: config.shared ?? false,
+    stride: config.stride ?? 1,
+  };
+}
+
+/** Output time length of the tcn encoder for an input of `length` steps. */
+export function tcnOutputLength(length: number, config: TcnConfig): number {
+  return Math.ceil(length / (config.stride ?? 1));
+}
+
+/**
+ * `tcn`: a causal temporal convolutional network run on every sensor ([B, T, S, C] -> [B, T', S, channels[-1]]),
+ * per-sensor weights unless `shared`; one FusionTcnBlock layer per block, named `tcn_*`.
+ */
+export const tcnEncoder: EncoderPlugin<TcnConfig> = {
+  type: 'tcn',
+  description: 'causal dilated temporal convolutional network per sensor (EmoHEAL: channels 25-25-25, kernel 2, dilations 1-2-4)',
+  schema: tcnSchema,
+  apply(input: tf.SymbolicTensor, config: TcnConfig, ctx: ModelContext): tf.SymbolicTensor {
+    if (input.shape.length !== 4) {
+      throw new ShapeMismatchError('tcn encoder input', input.shape, '[batch, time, sensors, channels]');
+    }
+    const cfg = resolveTcnConfig(config);
+    let x = input;
+    cfg.channels.forEach((filters, i) => {
+      const block = new FusionTcnBlock({
+        name: ctx.name('tcn'),
+        filters,
+        kernelSize: cfg.kernelSize,
+        dilation: cfg.dilations[i],
+        dropout: cfg.dropout,
+        residual: cfg.residual,
+        shared: cfg.shared,
+        seed: ctx.nextSeed(),
+      });
+      x = block.apply(x) as tf.SymbolicTensor;
+    });
+    if (cfg.stride > 1) x = new FusionTimeStride({ name: ctx.name('tcn_stride'), stride: cfg.stride }).apply(x) as tf.SymbolicTensor;
+    return x;
+  },
+};
