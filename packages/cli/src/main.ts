@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { FusionError, SpecValidationError } from '@fusion/core';
 import { pluginsCommand } from './commands/plugins';
 import { runCommand } from './commands/run';
+import { summaryCommand } from './commands/summary';
 import { validateCommand } from './commands/validate';
 import { Terminal } from './terminal';
 
@@ -45,6 +46,13 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<spec>')
     .option('--json', 'machine-readable output')
     .action((spec: string, o: { json?: boolean }) => validateCommand(spec, o, new Terminal(Boolean(o.json))));
+  program
+    .command('summary')
+    .description('parameters per block, multiply-accumulates per window and weight sizes of a spec\'s model')
+    .argument('<spec>')
+    .option('-b, --backend <name>', 'node-gpu, node, wasm or cpu')
+    .option('--json', 'machine-readable output')
+    .action(async (spec: string, o: { json?: boolean; backend?: string }) => summaryCommand(spec, o, new Terminal(Boolean(o.json))));
   program
     .command('plugins')
     .description('list the registered plugins of every kind')

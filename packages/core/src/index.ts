@@ -27,3 +27,4 @@ export * from './run/reporter';
 export * from './run/output-dir';
 export * from './run/experiment';
 export * from './spec-file';
+export * from './model/summary';

@@ -1,0 +1,32 @@
+import Table from 'cli-table3';
+import { buildModel, getRegistries, loadSpecFile, selectBackend, summarizeModel } from '@fusion/core';
+import { createDefaultContainer } from '../container';
+import type { Terminal } from '../terminal';
+
+export async function summaryCommand(specFile: string, opts: { json?: boolean; backend?: string }, term: Terminal): Promise<void> {
+  const container = createDefaultContainer();
+  const { spec } = loadSpecFile(specFile, container);
+  const backend = await selectBackend(opts.backend);
+  const p = spec.preprocessing;
+  const shape = { sensors: spec.sensors, length: Math.round(p.window * p.sampleRate), classes: p.label.classes.length };
+  const model = buildModel(spec, getRegistries(container), shape, spec.seed);
+  try {
+    const s = await summarizeModel(model);
+    if (opts.json) {
+      term.printJson({ name: spec.name, backend: backend.name, input: { length: shape.length, sensors: spec.sensors }, ...s });
+      return;
+    }
+    const t = new Table({ head: ['layer', 'class', 'output shape', 'parameters'], style: { head: [], border: [] } });
+    for (const l of s.layers) t.push([l.name, l.className, `[${l.outputShape.map((d) => d ?? 'batch').join(', ')}]`, String(l.parameters)]);
+    const blocks = Object.entries(s.parametersPerBlock).map(([k, v]) => `${k} ${v.toLocaleString('en')}`).join(', ');
+    const kb = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
+    term.result(
+      `${spec.name}: window ${shape.length} samples x ${spec.sensors.length} sensors (${spec.sensors.join(', ')})\n${t.toString()}\n` +
+        `parameters: ${s.parameters.toLocaleString('en')} (${blocks})\n` +
+        `multiply-accumulates per window: ${s.macsPerWindow.toLocaleString('en')}\n` +
+        `weights: ${kb(s.bytes.float32)} float32, ${kb(s.bytes.float16)} float16, ${kb(s.bytes.int8)} int8\n`
+    );
+  } finally {
+    model.dispose();
+  }
+}

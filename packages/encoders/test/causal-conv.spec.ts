@@ -1,0 +1,119 @@
+import * as tf from '@tensorflow/tfjs';
+import { expect } from 'chai';
+import { causalConv1d, causalShiftStack, gradCheck, mixSeed, SeededDropout } from '@fusion/core';
+import { maxAbsDiff, useBackend } from './helpers';
+
+/** y[g,b,t,o] = bias + sum_j sum_c W[g, j*C + c, o] * x[g, b, t - (k-1-j)d, c]. */
+function naiveConv(x: number[][][][], w: number[][][], bias: number[][], k: number, d: number): number[][][][] {
+  return x.map((xg, g) =>
+    xg.map((xb) =>
+      xb.map((_, t) =>
+        bias[g].map((b0, o) => {
+          let s = b0;
+          for (let j = 0; j < k; j++) {
+            const src = t - (k - 1 - j) * d;
+            if (src < 0) continue;
+            xb[src].forEach((v, c) => (s += w[g][j * xb[src].length + c][o] * v));
+          }
+          return s;
+        })
+      )
+    )
+  );
+}
+
+describe('core layers: causal dilated convolution', () => {
+  before(() => useBackend('cpu'));
+
+  for (const [k, d] of [
+    [2, 1],
+    [2, 4],
+    [3, 2],
+    [2, 9],
+  ]) {
+    it(`grouped kernel equals a naive loop (kernel ${k}, dilation ${d})`, () => {
+      const [g, b, t, cin, cout] = [3, 2, 8, 2, 3];
+      const x = tf.randomNormal([g, b, t, cin], 0, 1, 'float32', 1) as tf.Tensor4D;
+      const w = tf.randomNormal([g, k * cin, cout], 0, 1, 'float32', 2) as tf.Tensor3D;
+      const bias = tf.randomNormal([g, cout], 0, 1, 'float32', 3) as tf.Tensor2D;
+      const y = causalConv1d(x, w, k, d, bias);
+      const ref = tf.tensor(naiveConv(x.arraySync(), w.arraySync(), bias.arraySync(), k, d));
+      expect(y.shape).to.deep.equal([g, b, t, cout]);
+      expect(maxAbsDiff(y, ref)).to.be.below(1e-5);
+      tf.dispose([x, w, bias, y, ref]);
+    });
+  }
+
+  it('a shared kernel equals the grouped kernel tiled over groups', () => {
+    const x = tf.randomNormal([2, 2, 6, 2], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const w = tf.randomNormal([4, 3], 0, 1, 'float32', 5) as tf.Tensor2D;
+    const bias = tf.tensor1d([0.1, -0.2, 0.3]);
+    const shared = causalConv1d(x, w, 2, 2, bias);
+    const grouped = causalConv1d(x, tf.stack([w, w]) as tf.Tensor3D, 2, 2, tf.stack([bias, bias]) as tf.Tensor2D);
+    expect(maxAbsDiff(shared, grouped)).to.be.below(1e-6);
+  });
+
+  it('stacks the taps oldest first, the current step last', () => {
+    const x = tf.tensor4d([1, 2, 3, 4], [1, 1, 4, 1]);
+    expect(causalShiftStack(x, 3, 1).arraySync()).to.deep.equal([[[[0, 0, 1], [0, 1, 2], [1, 2, 3], [2, 3, 4]]]]);
+  });
+
+  it('rejects a kernel of the wrong shape, saying what was expected', () => {
+    const x = tf.zeros([2, 1, 4, 3]) as tf.Tensor4D;
+    expect(() => causalConv1d(x, tf.zeros([2, 5, 4]) as tf.Tensor3D, 2, 1)).to.throw(/expected \[2, 6, cout\]/);
+  });
+
+  it('matches finite differences (grouped and shared, dilated)', () => {
+    const x = tf.randomNormal([2, 1, 5, 2], 0, 1, 'float32', 6);
+    const w = tf.randomNormal([2, 4, 2], 0, 0.5, 'float32', 7);
+    const ws = tf.randomNormal([4, 2], 0, 0.5, 'float32', 8);
+    const bias = tf.randomNormal([2, 2], 0, 0.5, 'float32', 9);
+    const r = tf.randomNormal([2, 1, 5, 2], 0, 1, 'float32', 10);
+    const grouped = gradCheck(
+      (a, k, b) => tf.sum(tf.mul(tf.tanh(causalConv1d(a as tf.Tensor4D, k as tf.Tensor3D, 2, 2, b as tf.Tensor2D)), r)),
+      [x, w, bias]
+    );
+    expect(grouped.ok, JSON.stringify(grouped.worst)).to.equal(true);
+    const shared = gradCheck((a, k) => tf.sum(tf.mul(tf.tanh(causalConv1d(a as tf.Tensor4D, k as tf.Tensor2D, 2, 3)), r)), [x, ws]);
+    expect(shared.ok, JSON.stringify(shared.worst)).to.equal(true);
+    expect(grouped.checked).to.equal(20 + 16 + 4);
+  });
+
+  it('gradCheck detects a wrong gradient', () => {
+    const wrong = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const a = args[0] as tf.Tensor;
+      (args[1] as tf.GradSaveFunc)([a]);
+      return { value: tf.sum(tf.square(a)), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, saved[0]) };
+    });
+    const res = gradCheck((a) => wrong(a) as tf.Scalar, [tf.tensor1d([0.5, -1, 2])]);
+    expect(res.ok).to.equal(false);
+    expect(res.failures).to.have.length(3);
+  });
+});
+
+describe('core layers: seeded dropout', () => {
+  before(() => useBackend('cpu'));
+
+  it('is the identity unless training', () => {
+    const x = tf.ones([4, 8]);
+    const d = new SeededDropout(1);
+    expect(d.apply(x, 0.5, false)).to.equal(x);
+  });
+
+  it('gives a new mask per call and the same sequence for the same seed', () => {
+    const x = tf.ones([8, 16]);
+    const a = new SeededDropout(7);
+    const b = new SeededDropout(7);
+    const a1 = a.apply(x, 0.5, true);
+    const a2 = a.apply(x, 0.5, true);
+    const b1 = b.apply(x, 0.5, true);
+    const b2 = b.apply(x, 0.5, true);
+    expect(maxAbsDiff(a1, b1)).to.equal(0);
+    expect(maxAbsDiff(a2, b2)).to.equal(0);
+    expect(maxAbsDiff(a1, a2)).to.be.above(0);
+    const kept = tf.tidy(() => tf.sum(tf.greater(a1, 0)).dataSync()[0]);
+    expect(kept).to.be.within(32, 96);
+    expect(a1.max().dataSync()[0]).to.be.closeTo(2, 1e-6); // inverted dropout scales by 1 / (1 - rate)
+    expect(mixSeed(7, 0)).to.not.equal(mixSeed(7, 1));
+  });
+});

@@ -1,0 +1,190 @@
+import * as tf from '@tensorflow/tfjs';
+import Ajv from 'ajv';
+import { expect } from 'chai';
+import { createContainer, getRegistries, gradCheck } from '@fusion/core';
+import { bigruHead, BiGruHeadConfig, bigruSchema, biGruForward, FusionBiGru, headsModule } from '../src';
+import { evalLoss, maxAbsDiff, roundTrip, testContext, trainStep, useBackend } from './helpers';
+
+type Mat = number[][];
+
+/** Plain-array GRU, one direction, reset-after convention, gates [r | z | n]; returns the states per step. */
+function refGru(xs: Mat, W: Mat, U: Mat, bi: number[], bh: number[], H: number): Mat {
+  const sig = (v: number): number => 1 / (1 + Math.exp(-v));
+  let h = new Array(H).fill(0);
+  const out: Mat = [];
+  for (const x of xs) {
+    const gx = bi.map((b, j) => b + x.reduce((s, v, i) => s + v * W[i][j], 0));
+    const gh = bh.map((b, j) => b + h.reduce((s, v, i) => s + v * U[i][j], 0));
+    const next = h.map((hp, k) => {
+      const r = sig(gx[k] + gh[k]);
+      const z = sig(gx[H + k] + gh[H + k]);
+      const n = Math.tanh(gx[2 * H + k] + r * gh[2 * H + k]);
+      return (1 - z) * n + z * hp;
+    });
+    h = next;
+    out.push(h);
+  }
+  return out;
+}
+
+const D = 3;
+const T = 5;
+
+function headModel(config: Partial<BiGruHeadConfig>, seed = 1, length: number | null = T): tf.LayersModel {
+  const input = tf.input({ shape: [length, D] });
+  return tf.model({ inputs: input, outputs: bigruHead.apply(input, { type: 'bigru', ...config }, testContext(1, T, seed)) });
+}
+
+describe('bigru head', () => {
+  before(() => useBackend('cpu'));
+
+  it('gives [B, 2H] for last and mean, [B, T, 2H] for inner layers', () => {
+    expect(headModel({ units: 4 }).outputs[0].shape).to.deep.equal([null, 8]);
+    expect(headModel({ units: 4, output: 'mean' }).outputs[0].shape).to.deep.equal([null, 8]);
+    const two = headModel({ units: 4, layers: 2 });
+    expect((two.layers[1].output as tf.SymbolicTensor).shape).to.deep.equal([null, T, 8]);
+    expect(two.outputs[0].shape).to.deep.equal([null, 8]);
+    expect((two.predict(tf.ones([2, T, D])) as tf.Tensor).shape).to.deep.equal([2, 8]);
+    expect((headModel({ units: 4 }, 1, null).predict(tf.ones([2, 9, D])) as tf.Tensor).shape).to.deep.equal([2, 8]);
+  });
+
+  it('matches a plain-array GRU in both directions (sequence, last and mean)', () => {
+    const H = 2;
+    const rnd = (shape: number[], seed: number): tf.Tensor => tf.randomNormal(shape, 0, 0.8, 'float32', seed);
+    const [Wf, Wb, Uf, Ub, bif, bib, bhf, bhb] = [
+      rnd([D, 3 * H], 1), rnd([D, 3 * H], 2), rnd([H, 3 * H], 3), rnd([H, 3 * H], 4),
+      rnd([3 * H], 5), rnd([3 * H], 6), rnd([3 * H], 7), rnd([3 * H], 8),
+    ];
+    const w = {
+      kernel: tf.concat([Wf, Wb], 1) as tf.Tensor2D,
+      bias: tf.concat([bif, bib]) as tf.Tensor1D,
+      recurrentKernel: tf.stack([Uf, Ub]) as tf.Tensor3D,
+      recurrentBias: tf.stack([bhf, bhb]) as tf.Tensor2D,
+    };
+    const x = tf.randomNormal([2, T, D], 0, 1, 'float32', 9) as tf.Tensor3D;
+    const xa = x.arraySync();
+    const a = (t: tf.Tensor): Mat => t.arraySync() as Mat;
+    const expectedSeq = xa.map((xb) => {
+      const f = refGru(xb, a(Wf), a(Uf), bif.arraySync() as number[], bhf.arraySync() as number[], H);
+      const b = refGru([...xb].reverse(), a(Wb), a(Ub), bib.arraySync() as number[], bhb.arraySync() as number[], H).reverse();
+      return f.map((hf, t) => [...hf, ...b[t]]);
+    });
+    const seq = biGruForward(x, w, 'sequence');
+    expect(maxAbsDiff(seq, tf.tensor(expectedSeq))).to.be.below(1e-5);
+    const expectedLast = expectedSeq.map((s) => [...s[T - 1].slice(0, H), ...s[0].slice(H)]);
+    expect(maxAbsDiff(biGruForward(x, w, 'last'), tf.tensor(expectedLast))).to.be.below(1e-5);
+    const expectedMean = expectedSeq.map((s) => s[0].map((_, k) => s.reduce((acc, row) => acc + row[k], 0) / T));
+    expect(maxAbsDiff(biGruForward(x, w, 'mean'), tf.tensor(expectedMean))).to.be.below(1e-5);
+  });
+
+  it('matches finite differences (input and every weight)', () => {
+    const H = 2;
+    const rnd = (shape: number[], seed: number): tf.Tensor => tf.randomNormal(shape, 0, 0.7, 'float32', seed);
+    const inputs = [rnd([1, 3, 2], 1), rnd([2, 6 * H], 2), rnd([6 * H], 3), rnd([2, H, 3 * H], 4), rnd([2, 3 * H], 5)];
+    const r = rnd([1, 3, 2 * H], 6);
+    for (const output of ['sequence', 'last'] as const) {
+      const res = gradCheck((x, k, b, u, c) => {
+        const y = biGruForward(x as tf.Tensor3D, { kernel: k as tf.Tensor2D, bias: b as tf.Tensor1D, recurrentKernel: u as tf.Tensor3D, recurrentBias: c as tf.Tensor2D }, output);
+        return tf.sum(tf.mul(y, output === 'sequence' ? r : tf.squeeze(tf.slice(r, [0, 2, 0], [1, 1, 2 * H]), [1])));
+      }, inputs);
+      expect(res.ok, `${output}: ${JSON.stringify(res.failures.slice(0, 3))}`).to.equal(true);
+    }
+  });
+
+  it('survives a serialization round trip with identical predictions', async () => {
+    const m = headModel({ units: 3, layers: 2, dropout: 0.2, output: 'mean' });
+    const loaded = await roundTrip(m);
+    expect(loaded.layers.slice(1).map((l) => l.getClassName())).to.deep.equal(['FusionBiGru', 'FusionBiGru']);
+    expect(loaded.layers[1].getConfig()).to.deep.equal(m.layers[1].getConfig());
+    const x = tf.randomNormal([2, T, D], 0, 1, 'float32', 3);
+    expect(maxAbsDiff(m.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor)).to.equal(0);
+  });
+
+  it('gives identical initial weights for the same seed, an orthogonal recurrent kernel, and others for another seed', () => {
+    const a = headModel({ units: 4 }, 7).getWeights();
+    const b = headModel({ units: 4 }, 7).getWeights();
+    const c = headModel({ units: 4 }, 8).getWeights();
+    a.forEach((w, i) => expect(maxAbsDiff(w, b[i])).to.equal(0));
+    expect(maxAbsDiff(a[0], c[0])).to.be.above(0);
+    const u = a[2]; // [2, H, 3H], rows orthonormal per direction
+    const gram = tf.matMul(u, u, false, true);
+    expect(maxAbsDiff(gram, tf.stack([tf.eye(4), tf.eye(4)]))).to.be.below(1e-5);
+  });
+
+  it('uses input dropout only when training, reproducibly', () => {
+    const x = tf.randomNormal([2, T, D], 0, 1, 'float32', 4);
+    const outs = [1, 2].map(() => {
+      const m = headModel({ units: 3, dropout: 0.5 });
+      return [m.apply(x, { training: true }), m.apply(x, { training: true }), m.predict(x), m.predict(x)] as tf.Tensor[];
+    });
+    expect(maxAbsDiff(outs[0][0], outs[1][0])).to.equal(0);
+    expect(maxAbsDiff(outs[0][0], outs[0][1])).to.be.above(0);
+    expect(maxAbsDiff(outs[0][2], outs[0][3])).to.equal(0);
+  });
+
+  function classifier(seed: number): tf.LayersModel {
+    const input = tf.input({ shape: [T, D] });
+    const h = bigruHead.apply(input, { type: 'bigru', units: 8, dropout: 0.1 }, testContext(1, T, seed));
+    const out = tf.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed }) }).apply(h);
+    return tf.model({ inputs: input, outputs: out as tf.SymbolicTensor });
+  }
+  function toy(): { xs: tf.Tensor; ys: tf.Tensor } {
+    return tf.tidy(() => {
+      const xs = tf.randomNormal([16, T, D], 0, 1, 'float32', 5);
+      const label = tf.cast(tf.greater(tf.sum(tf.slice(xs, [0, 0, 0], [16, 2, 1]), [1, 2]), 0), 'int32') as tf.Tensor1D;
+      return { xs, ys: tf.oneHot(label, 2) };
+    });
+  }
+
+  it('does not leak tensors across training steps', () => {
+    const m = classifier(1);
+    const { xs, ys } = toy();
+    const opt = tf.train.adam(1e-2);
+    trainStep(m, opt, xs, ys);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) trainStep(m, opt, xs, ys);
+    expect(tf.memory().numTensors).to.equal(before);
+  });
+
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`trains on the ${backend} backend (loss decreases)`, async function () {
+      this.timeout(8000);
+      await useBackend(backend);
+      try {
+        const m = classifier(2);
+        const { xs, ys } = toy();
+        const opt = tf.train.adam(2e-2);
+        const l0 = evalLoss(m, xs, ys);
+        for (let i = 0; i < 15; i++) trainStep(m, opt, xs, ys);
+        expect(tf.getBackend()).to.equal(backend);
+        expect(evalLoss(m, xs, ys)).to.be.below(l0 * 0.9);
+      } finally {
+        await useBackend('cpu');
+      }
+    });
+  }
+});
+
+describe('bigru plugin registration and schema', () => {
+  it('headsModule registers bigru', () => {
+    const reg = getRegistries(createContainer(headsModule));
+    expect(reg.heads.types()).to.deep.equal(['bigru']);
+    expect(reg.heads.get('bigru')).to.equal(bigruHead);
+  });
+
+  it('the schema compiles in ajv strict mode and fills every default', () => {
+    const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, discriminator: true });
+    const validate = ajv.compile({ type: 'object', required: ['type'], properties: { type: { type: 'string' } }, discriminator: { propertyName: 'type' }, oneOf: [bigruSchema] });
+    const cfg = { type: 'bigru' };
+    expect(validate(cfg)).to.equal(true);
+    expect(cfg).to.deep.equal({ type: 'bigru', units: 64, layers: 1, dropout: 0, output: 'last' });
+    expect(validate({ type: 'bigru', output: 'first' })).to.equal(false);
+  });
+
+  it('the layer config is complete', () => {
+    const l = new FusionBiGru({ units: 5, output: 'sequence', dropout: 0.25, seed: 9 });
+    const clone = FusionBiGru.fromConfig(FusionBiGru, l.getConfig()) as FusionBiGru;
+    expect(clone.getConfig()).to.deep.equal(l.getConfig());
+    expect(clone.getConfig()).to.include({ units: 5, output: 'sequence', dropout: 0.25, seed: 9 });
+  });
+});
