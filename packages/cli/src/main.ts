@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { FusionError, SpecValidationError } from '@fusion/core';
+import { benchCommand, BenchCommandOptions } from './commands/bench';
 import { pluginsCommand } from './commands/plugins';
 import { runCommand } from './commands/run';
 import { summaryCommand } from './commands/summary';
@@ -53,6 +54,16 @@ export async function main(argv: string[]): Promise<number> {
     .option('-b, --backend <name>', 'node-gpu, node, wasm or cpu')
     .option('--json', 'machine-readable output')
     .action(async (spec: string, o: { json?: boolean; backend?: string }) => summaryCommand(spec, o, new Terminal(Boolean(o.json))));
+  program
+    .command('bench')
+    .description('training and inference speed, memory and tensor leaks of a spec\'s model on synthetic inputs')
+    .argument('<spec>')
+    .option('--length <n>', 'window length in samples (default: the spec\'s)')
+    .option('--batch <n>', 'batch size (default: the spec\'s)')
+    .option('--steps <n>', 'timed training steps', '20')
+    .option('-b, --backend <name>', 'node-gpu, node, wasm or cpu')
+    .option('--json', 'machine-readable output')
+    .action(async (spec: string, o: BenchCommandOptions) => benchCommand(spec, o, new Terminal(Boolean(o.json))));
   program
     .command('plugins')
     .description('list the registered plugins of every kind')

@@ -28,3 +28,4 @@ export * from './run/output-dir';
 export * from './run/experiment';
 export * from './spec-file';
 export * from './model/summary';
+export * from './bench/bench';

@@ -1,11 +1,22 @@
 import { ContainerModule } from 'inversify';
 import { FusionContribution } from '@fusion/core';
 import { concatFusion } from './concat';
+import { attentionFusion } from './attention';
 
 export { concatFusion, concatSchema, ConcatFusionConfig } from './concat';
 export { FusionSensorConcat } from './sensor-concat';
+export { attentionFusion, attentionFusionSchema, AttentionFusionConfig } from './attention';
+export {
+  FusionSensorAttention,
+  SensorAttentionArgs,
+  SensorAttentionOutput,
+  SensorAttentionWeights,
+  sensorAttentionWeights,
+  sensorAttentionForward,
+} from './sensor-attention';
 
-/** Binds the fusions of this package (`concat`) as fusion contributions. */
+/** Binds the fusions of this package (`concat`, `attention`) as fusion contributions. */
 export const fusionModule = new ContainerModule((bind) => {
   bind(FusionContribution).toConstantValue(concatFusion);
+  bind(FusionContribution).toConstantValue(attentionFusion);
 });

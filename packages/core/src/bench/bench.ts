@@ -1,0 +1,139 @@
+import * as tf from '@tensorflow/tfjs';
+import { buildModel } from '../model/build-model';
+import { Rng } from '../random';
+import type { Registries } from '../registry';
+import type { GraphSpec } from '../spec';
+
+export interface BenchOptions {
+  length?: number;
+  batch?: number;
+  trainSteps?: number;
+  inferCalls?: number;
+  /** Inference calls for the leak check (1,000 in the published figures). */
+  leakCalls?: number;
+  backend: string;
+}
+
+export interface BenchResult {
+  backend: string;
+  spec: string;
+  sensors: number;
+  length: number;
+  batch: number;
+  parameters: number;
+  trainWindowsPerSec: number;
+  trainMsPerStep: number;
+  kernelsPerTrainStep: number;
+  inferMsPerWindow: number;
+  inferMsPerWindowP95: number;
+  inferWindowsPerSecBatched: number;
+  peakRssMiB: number;
+  peakTensorMiB: number;
+  leakedTensors: { perTrainingEpoch: number; per1000Inferences: number };
+}
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
+}
+
+/** Speed and memory of a spec's model on the active backend, with synthetic inputs of the spec's shape. */
+export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: BenchOptions): Promise<BenchResult> {
+  const p = spec.preprocessing;
+  const length = opts.length ?? Math.round(p.window * p.sampleRate);
+  const batch = opts.batch ?? spec.training.batchSize;
+  const S = spec.sensors.length;
+  const C = p.label.classes.length;
+  const steps = opts.trainSteps ?? 20;
+  const calls = opts.inferCalls ?? 100;
+  const leakCalls = opts.leakCalls ?? 1000;
+  let peakRss = process.memoryUsage().rss;
+  let peakBytes = tf.memory().numBytes;
+  const sample = (): void => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    peakBytes = Math.max(peakBytes, tf.memory().numBytes);
+  };
+  const rng = new Rng(`${spec.seed}/bench`);
+  const model = buildModel(spec, reg, { sensors: spec.sensors, length, classes: C }, spec.seed);
+  const optimizer = tf.train.adam(spec.training.learningRate);
+  const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const x = tf.randomNormal([batch, length, S], 0, 1, 'float32', rng.seed31());
+  const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % C), 'int32'), C);
+  const step = (): tf.Scalar =>
+    tf.tidy(() =>
+      optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, tf.log(tf.clipByValue(model.apply(x, { training: true }) as tf.Tensor, 1e-7, 1))) as tf.Scalar, true, vars) as tf.Scalar
+    );
+  try {
+    // Warm-up: kernels compile, optimizer slots appear.
+    for (let i = 0; i < 3; i++) (await step().data(), undefined);
+    const epochStart = tf.memory().numTensors;
+    let last: tf.Scalar | undefined;
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) {
+      last?.dispose();
+      last = step();
+      if (i % 5 === 0) sample();
+    }
+    await last!.data();
+    const trainMs = (performance.now() - t0) / steps;
+    last!.dispose();
+    const leakedTrain = tf.memory().numTensors - epochStart;
+    const prof = await tf.profile(() => step().dispose());
+    const kernels = prof.kernels.length;
+
+    const one = tf.slice(x, [0, 0, 0], [1, length, S]);
+    for (let i = 0; i < 5; i++) {
+      const o = model.predict(one) as tf.Tensor;
+      await o.data();
+      o.dispose();
+    }
+    const lat: number[] = [];
+    for (let i = 0; i < calls; i++) {
+      const t = performance.now();
+      const o = model.predict(one) as tf.Tensor;
+      await o.data();
+      o.dispose();
+      lat.push(performance.now() - t);
+    }
+    sample();
+    const inferStart = tf.memory().numTensors;
+    for (let i = 0; i < leakCalls; i++) {
+      const o = tf.tidy(() => model.predict(one) as tf.Tensor);
+      await o.data();
+      o.dispose();
+    }
+    const leakedInfer = ((tf.memory().numTensors - inferStart) * 1000) / leakCalls;
+    const reps = 10;
+    const tb = performance.now();
+    for (let i = 0; i < reps; i++) {
+      const o = model.predict(x) as tf.Tensor;
+      await o.data();
+      o.dispose();
+    }
+    const batched = (batch * reps) / ((performance.now() - tb) / 1000);
+    sample();
+    one.dispose();
+    return {
+      backend: opts.backend,
+      spec: spec.name,
+      sensors: S,
+      length,
+      batch,
+      parameters: model.countParams(),
+      trainWindowsPerSec: (batch * 1000) / trainMs,
+      trainMsPerStep: trainMs,
+      kernelsPerTrainStep: kernels,
+      inferMsPerWindow: percentile(lat, 0.5),
+      inferMsPerWindowP95: percentile(lat, 0.95),
+      inferWindowsPerSecBatched: batched,
+      peakRssMiB: peakRss / 2 ** 20,
+      peakTensorMiB: peakBytes / 2 ** 20,
+      leakedTensors: { perTrainingEpoch: leakedTrain, per1000Inferences: leakedInfer },
+    };
+  } finally {
+    x.dispose();
+    y.dispose();
+    optimizer.dispose();
+    model.dispose();
+  }
+}

@@ -1,0 +1,208 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { DataFormatError, DatasetError, EventSeries, Recording, Signal } from '@fusion/core';
+import { CsvRow, parseNumberCell, readCsvRows } from './csv-text';
+
+/** The regularly sampled E4 signals and their export file names. */
+export const E4_FILES: Readonly<Record<string, string>> = Object.freeze({
+  acc: 'ACC.csv',
+  bvp: 'BVP.csv',
+  eda: 'EDA.csv',
+  temp: 'TEMP.csv',
+  hr: 'HR.csv',
+});
+
+/** Sensor names the E4 readers provide as regular signals (IBI is an event series, not listed). */
+export const E4_SENSORS: readonly string[] = Object.freeze(['acc', 'bvp', 'eda', 'temp', 'hr']);
+
+/** Channels per sensor; ACC is the only multi-channel E4 signal. */
+const E4_CHANNELS: Readonly<Record<string, number>> = { acc: 3, bvp: 1, eda: 1, temp: 1, hr: 1 };
+
+/** E4 accelerometer counts per g: the device reports 1/64 g steps. */
+export const ACC_COUNTS_PER_G = 64;
+
+/** No wrist sensor samples faster than this; a larger rate in row 2 is a corrupt header, not a real rate. */
+const MAX_RATE_HZ = 10000;
+
+function checkColumns(file: string, row: CsvRow, expected: number, what: string): void {
+  if (row.cells.length !== expected) {
+    throw new DataFormatError(
+      file,
+      row.line,
+      `${what}: found ${row.cells.length} column(s) ("${row.cells.join(',')}"), expected ${expected}. ` +
+        `Check that this is the right file for the sensor and that the row is complete.`
+    );
+  }
+}
+
+/** Row 1 of an E4 file: the session start in Unix seconds, repeated once per column. */
+function readStart(file: string, rows: CsvRow[], columns: number, isIbi: boolean): number {
+  if (rows.length === 0) {
+    throw new DataFormatError(
+      file,
+      1,
+      'the file is empty; expected row 1 = session start (Unix seconds) and row 2 = sample rate (Hz), then one sample per row. ' +
+        'Export the session again from E4 connect, or remove the file and the sensor from the request.'
+    );
+  }
+  const r = rows[0];
+  if (r.line !== 1) throw new DataFormatError(file, 1, 'row 1 is blank; expected the session start time (Unix seconds). Remove the leading blank line(s).');
+  checkColumns(file, r, columns, 'row 1 (session start)');
+  const t0 = parseNumberCell(file, 1, r.cells[0], 'the session start (row 1)');
+  if (t0 < 0) throw new DataFormatError(file, 1, `the session start is ${r.cells[0]}; expected Unix seconds (>= 0). Fix row 1.`);
+  if (isIbi) {
+    if (r.cells[1].toUpperCase() !== 'IBI') {
+      throw new DataFormatError(file, 1, `row 1 column 2 is "${r.cells[1]}"; expected "IBI" (row 1 of IBI.csv is "<start>, IBI"). Check that this is an IBI export.`);
+    }
+  } else {
+    for (let c = 1; c < columns; c++) {
+      const v = parseNumberCell(file, 1, r.cells[c], `the session start (row 1, column ${c + 1})`);
+      if (v !== t0) throw new DataFormatError(file, 1, `the session start differs between columns (${r.cells[0]} vs ${r.cells[c]}); expected one value repeated per column. Fix row 1.`);
+    }
+  }
+  return t0;
+}
+
+/** Row 2 of a regular E4 file: the sample rate in Hz, repeated once per column. */
+function readRate(file: string, rows: CsvRow[], columns: number): number {
+  if (rows.length < 2) {
+    throw new DataFormatError(
+      file,
+      2,
+      'row 2 (the sample rate in Hz) is missing; expected row 1 = session start and row 2 = sample rate, then samples. ' +
+        'The file is truncated; export it again.'
+    );
+  }
+  const r = rows[1];
+  if (r.line !== 2) throw new DataFormatError(file, 2, 'row 2 is blank; expected the sample rate in Hz. Remove the blank line.');
+  checkColumns(file, r, columns, 'row 2 (sample rate)');
+  const fs_ = parseNumberCell(file, 2, r.cells[0], 'the sample rate (row 2)');
+  if (!(fs_ > 0) || fs_ > MAX_RATE_HZ) {
+    throw new DataFormatError(
+      file,
+      2,
+      `the sample rate is ${r.cells[0]} Hz; expected a positive rate up to ${MAX_RATE_HZ} Hz (E4: ACC 32, BVP 64, EDA 4, TEMP 4, HR 1). Fix row 2.`
+    );
+  }
+  for (let c = 1; c < columns; c++) {
+    const v = parseNumberCell(file, 2, r.cells[c], `the sample rate (row 2, column ${c + 1})`);
+    if (v !== fs_) throw new DataFormatError(file, 2, `the sample rate differs between columns (${r.cells[0]} vs ${r.cells[c]}); expected one value repeated per column. Fix row 2.`);
+  }
+  return fs_;
+}
+
+/**
+ * Reads one regular E4 file (ACC, BVP, EDA, TEMP, HR) as a `Signal`. `sensor` fixes the channel count (ACC: 3, converted
+ * from 1/64 g counts to g); an unknown sensor takes its channel count from row 1.
+ */
+export function readE4Signal(file: string, sensor?: string): Signal {
+  const name = sensor ?? path.basename(file, path.extname(file)).toLowerCase();
+  const rows = readCsvRows(file, `E4 ${name}`);
+  const columns = E4_CHANNELS[name] ?? Math.max(1, rows[0]?.cells.length ?? 1);
+  const t0 = readStart(file, rows, columns, false);
+  const fs_ = readRate(file, rows, columns);
+  const n = rows.length - 2;
+  const data = new Float32Array(n * columns);
+  const scale = name === 'acc' ? 1 / ACC_COUNTS_PER_G : 1;
+  const axes = columns === 3 ? ['x', 'y', 'z'] : undefined;
+  for (let i = 0; i < n; i++) {
+    const r = rows[i + 2];
+    checkColumns(file, r, columns, `sample row`);
+    for (let c = 0; c < columns; c++) {
+      data[i * columns + c] = parseNumberCell(file, r.line, r.cells[c], axes ? `column ${c + 1} (${axes[c]})` : 'the value') * scale;
+    }
+  }
+  return { t0, fs: fs_, channels: columns, data, source: file };
+}
+
+/** Reads an E4 IBI.csv: row 1 `<start>, IBI`, then `offset_seconds, ibi_seconds`; event times are start + offset. */
+export function readE4Ibi(file: string): EventSeries {
+  const rows = readCsvRows(file, 'E4 IBI');
+  const t0 = readStart(file, rows, 2, true);
+  const n = rows.length - 1;
+  const times = new Float64Array(n);
+  const values = new Float32Array(n);
+  let prev = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const r = rows[i + 1];
+    checkColumns(file, r, 2, 'IBI row (offset_seconds, ibi_seconds)');
+    const off = parseNumberCell(file, r.line, r.cells[0], 'the beat offset (column 1)');
+    const ibi = parseNumberCell(file, r.line, r.cells[1], 'the inter-beat interval (column 2)');
+    if (off < prev) {
+      throw new DataFormatError(file, r.line, `the beat offset ${r.cells[0]} s is before the previous one (${prev} s); expected increasing offsets. The rows are out of order; sort them by column 1.`);
+    }
+    if (!(ibi > 0) || ibi > 10) {
+      throw new DataFormatError(file, r.line, `the inter-beat interval is ${r.cells[1]}; expected seconds between 0 and 10 (e.g. 0.8). Fix or delete that row.`);
+    }
+    prev = off;
+    times[i] = t0 + off;
+    values[i] = ibi;
+  }
+  return { times, values, source: file };
+}
+
+export interface E4ExportOptions {
+  /** Subject id of the recording; by default the folder name. */
+  subject?: string;
+  /** Read IBI.csv into `events.ibi`: `true` requires it, `'optional'` (default) reads it when present, `false` skips it. */
+  ibi?: boolean | 'optional';
+}
+
+/**
+ * Reads one E4 export folder into a `Recording` without labels. `sensors` (default all five regular signals) are the
+ * required files; `'ibi'` in the list is the same as `options.ibi = true`.
+ */
+export function readE4Export(dir: string, sensors: readonly string[] = E4_SENSORS, options: E4ExportOptions = {}): Recording {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    throw new DatasetError(`E4 export folder not found: ${dir}. Give the folder that holds ACC.csv, BVP.csv, EDA.csv, TEMP.csv, HR.csv.`);
+  }
+  const signals: Record<string, Signal> = {};
+  let ibiMode: boolean | 'optional' = options.ibi ?? 'optional';
+  for (const s of sensors) {
+    if (s === 'ibi') {
+      ibiMode = true;
+      continue;
+    }
+    const fileName = E4_FILES[s];
+    if (!fileName) {
+      throw new DatasetError(`unknown E4 sensor "${s}" for ${dir}; known sensors: ${[...E4_SENSORS, 'ibi'].join(', ')}. Fix the sensor list.`);
+    }
+    const file = path.join(dir, fileName);
+    if (!fs.existsSync(file)) {
+      throw new DatasetError(`E4 ${s} file not found: ${file} (sensor "${s}" was requested). Add ${fileName} to the export or stop requesting "${s}".`);
+    }
+    signals[s] = readE4Signal(file, s);
+  }
+  const recording: Recording = { subject: options.subject ?? path.basename(path.resolve(dir)), signals, labels: [], source: dir };
+  if (ibiMode !== false) {
+    const file = path.join(dir, 'IBI.csv');
+    if (fs.existsSync(file)) recording.events = { ibi: readE4Ibi(file) };
+    else if (ibiMode === true) throw new DatasetError(`E4 IBI file not found: ${file} ("ibi" was requested). Add IBI.csv or stop requesting "ibi".`);
+  }
+  return recording;
+}
+
+/** True when `dir` looks like one E4 export (holds at least one of the signal files). */
+export function isE4Export(dir: string): boolean {
+  return Object.values(E4_FILES).some((f) => fs.existsSync(path.join(dir, f)));
+}
+
+/**
+ * Reads a folder that is either one E4 export (subject = folder name) or holds one export per subfolder
+ * (subject = subfolder name), sorted by subject.
+ */
+export function readE4Folder(dir: string, sensors: readonly string[] = E4_SENSORS): Recording[] {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new DatasetError(`E4 folder not found: ${dir}.`);
+  if (isE4Export(dir)) return [readE4Export(dir, sensors)];
+  const subs = fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && isE4Export(path.join(dir, d.name)))
+    .map((d) => d.name)
+    .sort();
+  if (subs.length === 0) {
+    throw new DatasetError(
+      `no E4 export in ${dir}: expected ${Object.values(E4_FILES).join(', ')} in the folder itself or in one subfolder per subject.`
+    );
+  }
+  return subs.map((s) => readE4Export(path.join(dir, s), sensors, { subject: s }));
+}

@@ -1,0 +1,48 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+export const DATASETS = '/work/shared/datasets';
+export const E4_SAMPLE = path.join(DATASETS, 'e4-sample', 'test', 'wearable-data', 'empatica');
+export const STRESS_PREDICT = path.join(DATASETS, 'stress-predict', 'Raw_data');
+
+export function tmpDir(prefix = 'fusion-sensors-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Skips the current test with a visible notice when a shared data folder is absent. */
+export function requireFolder(ctx: Mocha.Context, dir: string): void {
+  if (!fs.existsSync(dir)) {
+    console.log(`      (skipped: real data folder ${dir} is not present)`);
+    ctx.skip();
+  }
+}
+
+/** Runs `fn` and returns what it threw, failing when it did not throw. */
+export function thrown(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected an error, none was thrown');
+}
+
+export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  const n = x.length;
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += x[i] / n;
+    my += y[i] / n;
+  }
+  let sxy = 0;
+  let sx = 0;
+  let sy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sx += (x[i] - mx) ** 2;
+    sy += (y[i] - my) ** 2;
+  }
+  return sx > 0 && sy > 0 ? sxy / Math.sqrt(sx * sy) : 0;
+}

@@ -1,0 +1,92 @@
+import { expect } from 'chai';
+import * as fs from 'fs';
+import * as path from 'path';
+import { createContainer, DatasetError, getRegistries, LoadContext, SpecValidator } from '@fusion/core';
+import { sensorsModule } from '../src';
+import { E4_SAMPLE, requireFolder, thrown, tmpDir } from './helpers';
+
+function context(baseDir: string, sensors: string[] = ['hr', 'eda']): LoadContext & { warnings: string[] } {
+  const warnings: string[] = [];
+  return { baseDir, cacheDir: path.join(baseDir, 'cache'), sensors, warn: (m) => warnings.push(m), warnings };
+}
+
+describe('sensors container module', function () {
+  this.timeout(20000);
+  let dir: string;
+  before(() => {
+    dir = tmpDir();
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('registers the kemocon, synthetic and e4 adapters', () => {
+    const reg = getRegistries(createContainer(sensorsModule));
+    expect(reg.datasets.types()).to.deep.equal(['e4', 'kemocon', 'synthetic']);
+    for (const a of reg.datasets.all()) {
+      expect(a.sensors).to.deep.equal(['acc', 'bvp', 'eda', 'temp', 'hr']);
+      expect(a.description).to.be.a('string').and.not.empty;
+      expect((a.schema.properties as Record<string, unknown>).type).to.deep.equal({ const: a.type });
+    }
+  });
+
+  it('has strict-mode schemas that fill defaults and reject unknown options', () => {
+    const validator = new SpecValidator(getRegistries(createContainer(sensorsModule)));
+    const spec = (dataset: Record<string, unknown>): Record<string, unknown> => ({
+      name: 't',
+      dataset,
+      sensors: ['hr'],
+      encoder: { type: 'x' },
+      fusion: { type: 'x' },
+      head: { type: 'x' },
+    });
+    const s = validator.check(spec({ type: 'synthetic' }));
+    expect(s.dataset).to.deep.equal({ type: 'synthetic', participants: 8, minutes: 10, effect: 1, seed: 1 });
+    const k = validator.check(spec({ type: 'kemocon', path: 'data', participants: [1, '2'] }));
+    expect(k.dataset.annotator).to.equal('external');
+    expect(() => validator.check(spec({ type: 'kemocon', path: 'data', annotator: 'boss' }))).to.throw(/annotator|"boss"/);
+    expect(() => validator.check(spec({ type: 'e4', path: 'x', extra: 1 }))).to.throw(/unknown option "extra"/);
+    expect(() => validator.check(spec({ type: 'kemocon' }))).to.throw(/missing required option "path"/);
+  });
+
+  it('load() names the resolved folder when it is missing', async () => {
+    const reg = getRegistries(createContainer(sensorsModule));
+    for (const type of ['kemocon', 'e4']) {
+      let err: unknown;
+      try {
+        await reg.datasets.get(type).load({ type, path: 'no/such/folder' }, context(dir));
+      } catch (e) {
+        err = e;
+      }
+      expect(err, type).to.be.instanceOf(DatasetError);
+      expect((err as Error).message).to.contain(`dataset folder not found: ${path.join(dir, 'no', 'such', 'folder')}`).and.contain('"path": "no/such/folder"');
+    }
+  });
+
+  it('synthetic load() generates into the cache dir and reads back only the requested sensors', async () => {
+    const adapter = getRegistries(createContainer(sensorsModule)).datasets.get('synthetic');
+    const cfg = { type: 'synthetic', participants: 2, minutes: 1, effect: 1, seed: 3 };
+    const ds = await adapter.load(cfg, context(dir));
+    expect(ds.recordings.map((r) => r.subject)).to.deep.equal(['1', '2']);
+    expect(Object.keys(ds.recordings[0].signals).sort()).to.deep.equal(['eda', 'hr']);
+    expect(ds.recordings[0].labels).to.have.length(12);
+    const cached = fs.readdirSync(path.join(dir, 'cache'));
+    expect(cached).to.have.length(1);
+    expect(cached[0]).to.match(/^synthetic-[0-9a-f]{12}$/);
+    const own = await adapter.load({ ...cfg, dir: 'mine' }, context(dir, ['bvp']));
+    expect(fs.existsSync(path.join(dir, 'mine', 'synthetic.json'))).to.equal(true);
+    expect(Object.keys(own.recordings[0].signals)).to.deep.equal(['bvp']);
+  });
+
+  it('e4 load() reads an export folder with no labels', async function () {
+    requireFolder(this, E4_SAMPLE);
+    const adapter = getRegistries(createContainer(sensorsModule)).datasets.get('e4');
+    const ds = await adapter.load({ type: 'e4', path: E4_SAMPLE }, context(dir, ['temp']));
+    expect(ds.recordings).to.have.length(1);
+    expect(ds.recordings[0].subject).to.equal('empatica');
+    expect(ds.recordings[0].labels).to.deep.equal([]);
+    expect(Object.keys(ds.recordings[0].signals)).to.deep.equal(['temp']);
+    const e = thrown(() => {
+      throw new DatasetError('x');
+    });
+    expect(e).to.be.instanceOf(DatasetError);
+  });
+});
