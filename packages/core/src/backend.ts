@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import * as fs from 'fs';
 import * as path from 'path';
 import { FusionError } from './errors';
 
@@ -15,17 +16,34 @@ export interface BackendInfo {
 
 let active: BackendInfo | undefined;
 
+/**
+ * tfjs-node registers its kernels before it loads its native addon, so requiring a copy whose addon was never built
+ * (its install script failed or was not allowed to run) half-registers a backend and floods the console. Look for
+ * the addon first.
+ */
+function requireNative(pkg: string): void {
+  let dir: string;
+  try {
+    dir = path.dirname(require.resolve(`${pkg}/package.json`));
+  } catch {
+    throw new Error(`${pkg} is not installed`);
+  }
+  const lib = path.join(dir, 'lib');
+  const built = fs.existsSync(lib) && fs.readdirSync(lib).some((d) => fs.existsSync(path.join(lib, d, 'tfjs_binding.node')));
+  if (!built) throw new Error(`${pkg} is installed but its native addon was not built (its install script failed or did not run)`);
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  require(pkg);
+}
+
 async function tryBackend(name: BackendName): Promise<string> {
   switch (name) {
     case 'node-gpu':
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
-      require('@tensorflow/tfjs-node-gpu');
-      await tf.setBackend('tensorflow');
+      requireNative('@tensorflow/tfjs-node-gpu');
+      if (!(await tf.setBackend('tensorflow'))) throw new Error('tf.setBackend("tensorflow") returned false');
       return 'tensorflow';
     case 'node':
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
-      require('@tensorflow/tfjs-node');
-      await tf.setBackend('tensorflow');
+      requireNative('@tensorflow/tfjs-node');
+      if (!(await tf.setBackend('tensorflow'))) throw new Error('tf.setBackend("tensorflow") returned false');
       return 'tensorflow';
     case 'wasm': {
       // eslint-disable-next-line @typescript-eslint/no-var-requires

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { GradCheckEntry } from '@fusion/core';
+import { GradCheckEntry, HeadPlugin, PluginConfig } from '@fusion/core';
+import { testContext } from './helpers';
 
 type Mat = number[][];
 
@@ -85,4 +86,32 @@ export function layerWeightGradCheck(layer: tf.layers.Layer, loss: () => tf.Scal
   });
   set();
   return failures;
+}
+
+/** A head model [B, T, D] -> head output, built with a fresh test context. */
+export function headOnly<C extends PluginConfig>(head: HeadPlugin<C>, config: C, D: number, T: number | null, seed = 1): tf.LayersModel {
+  const input = tf.input({ shape: [T, D] });
+  return tf.model({ inputs: input, outputs: head.apply(input, config, testContext(1, T ?? 12, seed)) });
+}
+
+/** Head + dense softmax over 2 classes. */
+export function headClassifier<C extends PluginConfig>(head: HeadPlugin<C>, config: C, D: number, T: number, seed: number): tf.LayersModel {
+  const input = tf.input({ shape: [T, D] });
+  const h = head.apply(input, config, testContext(1, T, seed));
+  const out = tf.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed }) }).apply(h);
+  return tf.model({ inputs: input, outputs: out as tf.SymbolicTensor });
+}
+
+/** 16 sequences; the label depends on the first two steps of feature 0 (so order matters). */
+export function toyTask(T: number, D: number): { xs: tf.Tensor; ys: tf.Tensor } {
+  return tf.tidy(() => {
+    const xs = tf.randomNormal([16, T, D], 0, 1, 'float32', 5);
+    const label = tf.cast(tf.greater(tf.sum(tf.slice(xs, [0, 0, 0], [16, 2, 1]), [1, 2]), 0), 'int32') as tf.Tensor1D;
+    return { xs, ys: tf.oneHot(label, 2) };
+  });
+}
+
+/** The same sequences with their time steps in another order. */
+export function permuteTime(x: tf.Tensor, order: number[]): tf.Tensor {
+  return tf.gather(x, tf.tensor1d(order, 'int32'), 1);
 }
