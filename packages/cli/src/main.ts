@@ -65,6 +65,24 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'machine-readable output')
     .action(async (spec: string, o: BenchCommandOptions) => benchCommand(spec, o, new Terminal(Boolean(o.json))));
   program
+    .command('stream')
+    .description('live inference with a run\'s models on replayed, stdin, TCP or WebSocket sensor streams (NDJSON events on stdout)')
+    .requiredOption('-m, --model <dir>', 'a `fusion-cli run` output folder (spec.json, models/)')
+    .requiredOption('-s, --source <source>', 'replay:<folder>[@speed|@max], stdin, tcp:<port> or ws:<port> (repeatable)', (v: string, a: string[] = []) => [...a, v])
+    .option('--hop <s>', 'seconds between windows (default: the spec\'s hop)')
+    .option('--fold <K>', 'use fold K\'s ensemble members (default: every fold\'s, averaged)')
+    .option('--smooth <N>', 'moving average of probabilities over N windows', '1')
+    .option('--norm <mode>', 'running (per stream running mean/sd after a warm-up) or recording (replay only: whole-recording statistics, as evaluation)', 'running')
+    .option('--warmup <s>', 'seconds of signal before running statistics are used', '60')
+    .option('--reorder <s>', 'reorder tolerance: how late a sample may arrive, seconds', '2')
+    .option('--queue <n>', 'most windows waiting for the model (oldest dropped beyond)', '256')
+    .option('--batch <n>', 'most windows per inference call', '64')
+    .option('--max-streams <n>', 'most concurrent streams', '1000')
+    .option('--idle <s>', 'close a stream silent for this long (wall seconds; default never)')
+    .option('-b, --backend <name>', 'node-gpu, node, wasm or cpu')
+    .option('--json', 'also print the summary as a last NDJSON line {"summary":...}')
+    .action(async (o: import('./commands/stream').StreamCommandOptions) => (await import('./commands/stream')).streamCommand(o, new Terminal(Boolean(o.json))));
+  program
     .command('plugins')
     .description('list the registered plugins of every kind')
     .option('--json', 'machine-readable output, with each plugin\'s JSON Schema')

@@ -29,3 +29,4 @@ export * from './run/experiment';
 export * from './spec-file';
 export * from './model/summary';
 export * from './bench/bench';
+export * from './eval/feature-baseline';

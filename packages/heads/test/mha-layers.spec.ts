@@ -233,6 +233,16 @@ describe('layer norm, feed-forward, pooling', () => {
     }
   });
 
+  it('the feed-forward block drops units only when training, reproducibly per seed', () => {
+    const x = tf.randomNormal([2, 3, 4], 0, 1, 'float32', 5);
+    const [a, b] = [1, 2].map(() => new FusionTransformerFeedForward({ units: 8, dropout: 0.5, outputDropout: 0.2, seed: 6 }));
+    const plain = new FusionTransformerFeedForward({ units: 8, seed: 6 });
+    const ta = [a.apply(x, { training: true }), a.apply(x, { training: true })] as tf.Tensor[];
+    expect(maxAbsDiff(ta[0], b.apply(x, { training: true }) as tf.Tensor)).to.equal(0);
+    expect(maxAbsDiff(ta[0], ta[1])).to.be.above(0);
+    expect(maxAbsDiff(a.apply(x) as tf.Tensor, plain.apply(x) as tf.Tensor)).to.equal(0);
+  });
+
   it('gelu is the exact erf form', () => {
     const y = gelu(tf.tensor1d([-1, 0, 1, 3])).dataSync();
     [-0.158655, 0, 0.841345, 2.995950].forEach((v, i) => expect(y[i]).to.be.closeTo(v, 1e-5));

@@ -22,6 +22,9 @@ describe('mha head', () => {
     expect(m.layers.map((l) => l.getClassName())).to.deep.equal([
       'InputLayer', 'Dense', 'FusionPositionalEncoding', 'FusionMultiHeadAttention', 'Add', 'FusionLayerNorm', 'FusionTransformerPool',
     ]);
+    const cfg = (i: number): tf.serialization.ConfigDict => mha({ dropout: 0.3, positional: 'learned', causal: true, dModel: 8, heads: 2 }).layers[i].getConfig();
+    expect(cfg(2)).to.include({ mode: 'learned', maxLength: T, dropout: 0.3 });
+    expect(cfg(3)).to.include({ heads: 2, causal: true, dropout: 0.3, outputDropout: 0.3 });
   });
 
   it('has 24,832 parameters with the defaults on 125 features (+130 for the classifier core adds)', () => {

@@ -25,6 +25,10 @@ describe('transformer head', () => {
     const postLayer = [block[0], 'Add', 'FusionLayerNorm', block[1], 'Add', 'FusionLayerNorm'];
     expect(names(post)).to.deep.equal(['InputLayer', 'Dense', ...postLayer, ...postLayer, ...postLayer, 'FusionTransformerPool']);
     expect((post.predict(tf.ones([2, 9, D])) as tf.Tensor).shape).to.deep.equal([2, 8]);
+    const ff = post.layers.find((l) => l.getClassName() === 'FusionTransformerFeedForward') as tf.layers.Layer;
+    expect(ff.getConfig()).to.include({ units: 16, activation: 'relu', dropout: 0.1, outputDropout: 0.1 });
+    const att = post.layers.find((l) => l.getClassName() === 'FusionMultiHeadAttention') as tf.layers.Layer;
+    expect(att.getConfig()).to.include({ heads: 2, causal: false, dropout: 0.1, outputDropout: 0.1 });
   });
 
   it('has 75,136 parameters with the defaults on 125 features (+130 for the classifier core adds)', () => {

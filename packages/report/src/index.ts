@@ -1,1 +1,5 @@
-export {};
+export { escapeHtml, renderReportHtml, writeReport } from './report';
+export { parsePredictionsCsv, rocCurve, rocCurves, splitCsvLine } from './predictions';
+export type { NamedRoc, PredictionRow, RocCurve } from './predictions';
+export { renderSvg } from './charts';
+export type { VlSpec } from './charts';

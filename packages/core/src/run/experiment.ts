@@ -26,6 +26,8 @@ export interface RunOptions {
   reporter?: Reporter;
   /** Checked between epochs: true stops the run (nothing is written). */
   shouldStop?: () => boolean;
+  /** Extra files written into the staged run folder before it is moved into place (e.g. the HTML report). */
+  extraOutputs?: ((metrics: RunMetrics, out: StagedOutput) => Promise<void> | void)[];
 }
 
 type BaselineName = 'majority' | 'classRatio';
@@ -246,6 +248,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     out.writeJson('spec.json', spec);
     out.writeJson('metrics.json', metrics);
     out.writeText('predictions.csv', csv.join('\n') + '\n');
+    for (const extra of opts.extraOutputs ?? []) await extra(metrics, out);
     out.commit();
     report({ type: 'written', dir: opts.outDir });
     return { outDir: opts.outDir, metrics };

@@ -1,0 +1,131 @@
+/** Reading `predictions.csv` and computing ROC curves from its class probabilities. */
+
+export interface PredictionRow {
+  fold: number;
+  subject: string;
+  windowEnd: number;
+  trueClass: number;
+  pred: number;
+  /** p_<class> for every class, in class order. */
+  probs: number[];
+}
+
+/** Splits one CSV line (RFC 4180 quoting: "a ""b""" is a "b"). */
+export function splitCsvLine(line: string): string[] {
+  const cells: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cur += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      cells.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  cells.push(cur);
+  return cells;
+}
+
+/**
+ * Parses the run's predictions.csv (fold,subject,window_end,true,pred,p_<class>...,...). Columns are found by name,
+ * so extra columns (other baselines) are ignored. Returns [] for empty text; throws on a missing required column.
+ */
+export function parsePredictionsCsv(text: string, classes: readonly string[]): PredictionRow[] {
+  const lines = text.split(/\r?\n/).filter((l) => l.length > 0);
+  if (!lines.length) return [];
+  const header = splitCsvLine(lines[0]);
+  const col = (name: string): number => {
+    const i = header.indexOf(name);
+    if (i < 0) throw new Error(`predictions.csv has no "${name}" column (columns: ${header.join(', ')})`);
+    return i;
+  };
+  const iFold = col('fold');
+  const iSubject = col('subject');
+  const iEnd = col('window_end');
+  const iTrue = col('true');
+  const iPred = col('pred');
+  const iProbs = classes.map((c) => col(`p_${c}`));
+  return lines.slice(1).map((line) => {
+    const cells = splitCsvLine(line);
+    return {
+      fold: Number(cells[iFold]),
+      subject: cells[iSubject],
+      windowEnd: Number(cells[iEnd]),
+      trueClass: Number(cells[iTrue]),
+      pred: Number(cells[iPred]),
+      probs: iProbs.map((i) => Number(cells[i])),
+    };
+  });
+}
+
+export interface RocCurve {
+  /** (false positive rate, true positive rate) from (0,0) to (1,1); ties in score make one diagonal step. */
+  points: { fpr: number; tpr: number }[];
+  auc: number;
+  positives: number;
+  negatives: number;
+}
+
+/** ROC curve of scores against a positive flag; undefined without both positives and negatives. */
+export function rocCurve(scores: readonly number[], positive: readonly boolean[]): RocCurve | undefined {
+  const P = positive.filter(Boolean).length;
+  const N = positive.length - P;
+  if (P === 0 || N === 0) return undefined;
+  const idx = scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a]);
+  const points = [{ fpr: 0, tpr: 0 }];
+  let tp = 0;
+  let fp = 0;
+  let auc = 0;
+  for (let i = 0; i < idx.length; ) {
+    let j = i;
+    while (j + 1 < idx.length && scores[idx[j + 1]] === scores[idx[i]]) j++;
+    const fp0 = fp;
+    const tp0 = tp;
+    for (let k = i; k <= j; k++) {
+      if (positive[idx[k]]) tp++;
+      else fp++;
+    }
+    auc += ((fp - fp0) / N) * ((tp + tp0) / 2 / P); // trapezoid: ties count one half
+    points.push({ fpr: fp / N, tpr: tp / P });
+    i = j + 1;
+  }
+  return { points: thin(points), auc, positives: P, negatives: N };
+}
+
+/** Drops points closer than `eps` (in both rates) to the last kept one; keeps the ends, so the shape is unchanged to the eye. */
+function thin(points: { fpr: number; tpr: number }[], eps = 0.002): { fpr: number; tpr: number }[] {
+  if (points.length <= 400) return points;
+  const out = [points[0]];
+  for (let i = 1; i < points.length - 1; i++) {
+    const last = out[out.length - 1];
+    if (Math.abs(points[i].fpr - last.fpr) >= eps || Math.abs(points[i].tpr - last.tpr) >= eps) out.push(points[i]);
+  }
+  out.push(points[points.length - 1]);
+  return out;
+}
+
+export interface NamedRoc extends RocCurve {
+  /** "high" (binary: the positive class) or "low vs rest" (multi-class). */
+  name: string;
+}
+
+/** Binary: the ROC of the positive (second) class's probability; multi-class: one-vs-rest per class. */
+export function rocCurves(rows: readonly PredictionRow[], classes: readonly string[]): NamedRoc[] {
+  const targets = classes.length === 2 ? [1] : classes.map((_, c) => c);
+  const out: NamedRoc[] = [];
+  for (const c of targets) {
+    const curve = rocCurve(
+      rows.map((r) => r.probs[c]),
+      rows.map((r) => r.trueClass === c)
+    );
+    if (curve) out.push({ ...curve, name: classes.length === 2 ? `${classes[c]} (positive class)` : `${classes[c]} vs rest` });
+  }
+  return out;
+}

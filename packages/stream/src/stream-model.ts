@@ -1,0 +1,102 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { DatasetError, GraphSpec, loadModel } from '@fusion/core';
+
+/** What the streaming pipeline needs from a model: its input layout and a batch predictor. */
+export interface Predictor {
+  sensors: readonly string[];
+  classes: readonly string[];
+  /** Window length in grid points. */
+  length: number;
+  /** Class probabilities of `n` windows ([n, length, sensors] row-major), [n * classes]. */
+  predict(x: Float32Array, n: number): Promise<Float32Array>;
+}
+
+export interface StreamModelOptions {
+  /** Use only this fold's ensemble members (1-based, as in models/fold-K); default every fold's members averaged. */
+  fold?: number;
+}
+
+/**
+ * The models of a `fusion-cli run` output folder with its validated spec: predicts batches of windows with the
+ * active backend, averaging the ensemble's probabilities as evaluation does. Custom layer classes must be registered
+ * before `load` (import the plugin packages). Owns its models: `dispose` frees them.
+ */
+export class StreamModel implements Predictor {
+  private constructor(
+    readonly runDir: string,
+    readonly spec: GraphSpec,
+    readonly members: tf.LayersModel[],
+    readonly memberDirs: string[]
+  ) {}
+
+  get sensors(): readonly string[] {
+    return this.spec.sensors;
+  }
+  get classes(): readonly string[] {
+    return this.spec.preprocessing.label.classes;
+  }
+  get length(): number {
+    return Math.round(this.spec.preprocessing.window * this.spec.preprocessing.sampleRate);
+  }
+
+  static async load(runDir: string, options: StreamModelOptions = {}): Promise<StreamModel> {
+    const specFile = path.join(runDir, 'spec.json');
+    if (!fs.existsSync(specFile)) throw new DatasetError(`${specFile} not found; --model must be a folder written by \`fusion-cli run\` (spec.json, models/).`);
+    const spec = JSON.parse(fs.readFileSync(specFile, 'utf8')) as GraphSpec;
+    const modelsDir = path.join(runDir, 'models');
+    const folds = fs.existsSync(modelsDir)
+      ? fs.readdirSync(modelsDir).filter((d) => /^fold-\d+$/.test(d)).sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)))
+      : [];
+    if (!folds.length) throw new DatasetError(`no models in ${modelsDir}; expected models/fold-K/member-M/model.json from \`fusion-cli run\`.`);
+    let chosen = folds;
+    if (options.fold !== undefined) {
+      chosen = folds.filter((f) => f === `fold-${options.fold}`);
+      if (!chosen.length) throw new DatasetError(`--fold ${options.fold}: no models/fold-${options.fold} in ${runDir}; available folds: ${folds.map((f) => f.slice(5)).join(', ')}.`);
+    }
+    const dirs = chosen.flatMap((f) =>
+      fs
+        .readdirSync(path.join(modelsDir, f))
+        .filter((d) => /^member-\d+$/.test(d))
+        .sort((a, b) => Number(a.slice(7)) - Number(b.slice(7)))
+        .map((d) => path.join(modelsDir, f, d))
+    );
+    if (!dirs.length) throw new DatasetError(`no ensemble members under ${chosen.map((f) => path.join(modelsDir, f)).join(', ')}.`);
+    const members: tf.LayersModel[] = [];
+    try {
+      for (const d of dirs) members.push(await loadModel(d));
+    } catch (e) {
+      members.forEach((m) => m.dispose());
+      throw e;
+    }
+    const m = new StreamModel(runDir, spec, members, dirs);
+    const shape = members[0].inputs[0].shape;
+    if (shape[1] !== null && shape[1] !== m.length) throw new DatasetError(`${dirs[0]}: input length ${shape[1]} does not match the spec's window (${m.length} points).`);
+    return m;
+  }
+
+  async predict(x: Float32Array, n: number): Promise<Float32Array> {
+    const S = this.sensors.length;
+    const L = this.length;
+    if (x.length !== n * L * S) throw new RangeError(`StreamModel.predict: received ${x.length} values for ${n} windows, expected ${n * L * S} (${n} x ${L} x ${S}).`);
+    const out = tf.tidy(() => {
+      const input = tf.tensor3d(x, [n, L, S]);
+      let sum: tf.Tensor | undefined;
+      for (const m of this.members) {
+        const p = m.predict(input) as tf.Tensor;
+        sum = sum ? tf.add(sum, p) : p;
+      }
+      return tf.div(sum as tf.Tensor, this.members.length);
+    });
+    try {
+      return (await out.data()) as Float32Array;
+    } finally {
+      out.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.members.forEach((m) => m.dispose());
+  }
+}
