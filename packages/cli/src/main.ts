@@ -14,10 +14,11 @@ export async function main(argv: string[]): Promise<number> {
   let code: number = EXIT.ok;
   let term = new Terminal(argv.includes('--json'));
   let interrupted = false;
+  let resumeHint = '';
   const onSigint = (): void => {
     if (interrupted) process.exit(EXIT.interrupted);
     interrupted = true;
-    term.warn('interrupted: stopping after the current epoch; nothing of this run will be written (press Ctrl-C again to quit at once).');
+    term.warn('interrupted: stopping after the current epoch; finished folds are kept for --resume (press Ctrl-C again to quit at once).');
   };
   const program = new Command()
     .name('fusion-cli')
@@ -27,18 +28,22 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('run')
     .description('train and evaluate a spec by subject; writes metrics.json, predictions.csv, models/ and spec.json')
-    .argument('<spec>', 'JSON graph spec, e.g. specs/emoheal-quick.json')
+    .argument('[spec]', 'JSON graph spec, e.g. specs/emoheal-quick.json')
     .option('-o, --out <dir>', 'output folder (default: the spec\'s output.dir)')
+    .option('-w, --workers <n>', 'train folds and ensemble members in N worker processes (default: one per core; 1 = in this process)')
+    .option('--resume <dir>', 'continue an interrupted run of this output folder; finished folds/members are not redone')
     .option('-b, --backend <name>', 'node-gpu, node, wasm or cpu (default: the best that loads)')
     .option('--cache-dir <dir>', 'where generated datasets are cached', '.fusion-cache')
     .option('--json', 'print only machine-readable JSON on stdout')
-    .action(async (spec: string, o: { out?: string; backend?: string; json?: boolean; cacheDir?: string }) => {
+    .action(async (spec: string | undefined, o: { out?: string; backend?: string; json?: boolean; cacheDir?: string; workers?: string; resume?: string }) => {
       term = new Terminal(Boolean(o.json));
       process.on('SIGINT', onSigint);
+      process.on('SIGTERM', onSigint);
       try {
-        await runCommand(spec, o, term, () => interrupted);
+        await runCommand(spec, o, term, () => interrupted, (dir) => (resumeHint = dir));
       } finally {
         process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigint);
       }
     });
   program
@@ -93,7 +98,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       code = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     } else if (interrupted) {
-      term.error('run interrupted; no output was written and earlier results are untouched.');
+      term.error(`run interrupted; finished folds and members are saved. Continue with: fusion-cli run --resume ${resumeHint}. Earlier results are untouched.`);
       code = EXIT.interrupted;
     } else if (e instanceof SpecValidationError) {
       term.error(e.message);

@@ -113,10 +113,11 @@ export class Terminal {
     ];
     const table = new Table({ head: ['', 'accuracy', 'balanced acc.', 'macro-F1', 'AUROC'], style: { head: [], border: [] } });
     table.push(row(m.name, m.summary.model), row('majority baseline', m.summary.baselines.majority), row('class-ratio baseline', m.summary.baselines.classRatio));
+    if (m.summary.baselines.features) table.push(row('feature baseline (logistic)', m.summary.baselines.features));
     this.result(
       `\n${m.name}: ${m.folds.length} folds by subject (${m.evaluation.type}), ${m.dataset.windows} windows, ${m.parameters.total} parameters, backend ${m.backend}, seed ${m.seed}\n` +
         table.toString() +
-        `\nmean ± sd over folds; AUROC over ${m.summary.model.folds.auroc} fold(s) with both classes.\nwritten: ${outDir}/ (metrics.json, predictions.csv, spec.json, models/)\n`
+        `\nmean ± sd over folds; AUROC over ${m.summary.model.folds.auroc} fold(s) with both classes.\nwritten: ${outDir}/ (report.html, metrics.json, predictions.csv, spec.json, models/)\n`
     );
   }
 }

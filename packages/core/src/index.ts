@@ -30,3 +30,5 @@ export * from './spec-file';
 export * from './model/summary';
 export * from './bench/bench';
 export * from './eval/feature-baseline';
+export * from './run/plan';
+export * from './run/executor';

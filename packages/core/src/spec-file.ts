@@ -23,7 +23,14 @@ export function loadSpecFile(file: string, container: Container): LoadedSpec {
     throw new SpecValidationError(file, [{ path: '', message: `spec file not found (looked for ${abs}). Give the path to a JSON spec, e.g. specs/emoheal-quick.json.` }]);
   }
   const raw = parseSpecText(fs.readFileSync(abs, 'utf8'), file);
-  const baseDir = path.dirname(abs);
+  return { ...loadSpecObject(raw, container, path.dirname(abs), file), file: abs };
+}
+
+/**
+ * Validates a spec object whose relative paths refer to `baseDir` (plugins are loaded from there first). Used for
+ * spec files and for specs handed to worker processes.
+ */
+export function loadSpecObject(raw: unknown, container: Container, baseDir: string, file?: string): LoadedSpec {
   const pluginList = (raw as { plugins?: unknown })?.plugins;
   let plugins: string[] = [];
   if (pluginList !== undefined) {
@@ -33,7 +40,7 @@ export function loadSpecFile(file: string, container: Container): LoadedSpec {
     plugins = loadPluginModules(container, pluginList as string[], baseDir);
   }
   const spec = new SpecValidator(getRegistries(container)).check(raw, file);
-  return { spec, file: abs, baseDir, plugins };
+  return { spec, file: file ?? '', baseDir, plugins };
 }
 
 /** The output folder of a spec: `output.dir` with `${name}` replaced, relative to the working folder. */

@@ -37,7 +37,7 @@ describe('runExperiment (core with fake plugins)', function () {
     expect(metrics.summary.model.balancedAccuracy).to.be.a('number');
     expect(metrics.summary.baselines.majority.balancedAccuracy).to.equal(0.5);
     const csv = fs.readFileSync(path.join(out, 'predictions.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).to.equal('fold,subject,window_end,true,pred,p_low,p_high,majority_pred,class_ratio_pred');
+    expect(csv[0]).to.equal('fold,subject,window_end,true,pred,p_low,p_high,majority_pred,class_ratio_pred,features_pred,features_p_low,features_p_high');
     expect(csv.length - 1).to.equal(metrics.dataset.windows);
     const model = await loadModel(path.join(out, 'models', 'fold-1', 'member-2'));
     expect(model.inputs[0].shape).to.deep.equal([null, 20, 2]);

@@ -10,6 +10,7 @@ import {
   singleInput,
   singleShape,
 } from '@fusion/core';
+import { biGruFused } from './gru-fused';
 
 /** What a FusionBiGru layer returns: the final states, their time mean, or the whole sequence. */
 export type BiGruOutput = 'last' | 'mean' | 'sequence';
@@ -98,7 +99,8 @@ export interface BiGruArgs extends LayerArgs {
 }
 
 /**
- * Bidirectional GRU layer ([B, T, D] -> [B, 2H] or [B, T, 2H]), see `biGruForward`. Input kernels Glorot-uniform
+ * Bidirectional GRU layer ([B, T, D] -> [B, 2H] or [B, T, 2H]), see `biGruForward`; computed by `biGruFused`
+ * (same outputs and gradients, hand-written backward pass through time). Input kernels Glorot-uniform
  * per direction, recurrent kernels orthogonal per direction, biases zero; all seeded.
  */
 export class FusionBiGru extends tf.layers.Layer {
@@ -162,7 +164,7 @@ export class FusionBiGru extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: LayerKwargs): tf.Tensor {
     return tf.tidy(() => {
       const x = this.dropoutStream.apply(singleInput(inputs, this.name) as tf.Tensor3D, this.rate, isTraining(kwargs));
-      return biGruForward(x, this.weightsNow(), this.outputMode);
+      return biGruFused(x, this.weightsNow(), this.outputMode);
     });
   }
 

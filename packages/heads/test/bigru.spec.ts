@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import Ajv from 'ajv';
 import { expect } from 'chai';
 import { createContainer, getRegistries, gradCheck } from '@fusion/core';
-import { bigruHead, BiGruHeadConfig, bigruSchema, biGruForward, FusionBiGru, headsModule } from '../src';
+import { bigruHead, BiGruHeadConfig, bigruSchema, biGruForward, biGruFused, BiGruOutput, BiGruWeights, FusionBiGru, headsModule } from '../src';
 import { evalLoss, maxAbsDiff, roundTrip, testContext, trainStep, useBackend } from './helpers';
 
 type Mat = number[][];
@@ -89,6 +89,86 @@ describe('bigru head', () => {
       }, inputs);
       expect(res.ok, `${output}: ${JSON.stringify(res.failures.slice(0, 3))}`).to.equal(true);
     }
+  });
+
+  describe('fused (customGrad) implementation', () => {
+    const weightsOf = (ts: tf.Tensor[]): BiGruWeights => ({
+      kernel: ts[0] as tf.Tensor2D,
+      bias: ts[1] as tf.Tensor1D,
+      recurrentKernel: ts[2] as tf.Tensor3D,
+      recurrentBias: ts[3] as tf.Tensor2D,
+    });
+    const randomCase = (b: number, t: number, d: number, h: number, seed: number): tf.Tensor[] => {
+      const rnd = (shape: number[], s: number): tf.Tensor => tf.randomNormal(shape, 0, 0.6, 'float32', seed * 10 + s);
+      return [rnd([b, t, d], 1), rnd([d, 6 * h], 2), rnd([6 * h], 3), rnd([2, h, 3 * h], 4), rnd([2, 3 * h], 5)];
+    };
+    const outputs: BiGruOutput[] = ['last', 'mean', 'sequence'];
+
+    for (const backend of ['cpu', 'wasm'] as const) {
+      it(`gives the outputs and gradients of the autograd version on ${backend} (every output mode, T = 1 and longer)`, async () => {
+        await useBackend(backend);
+        try {
+          for (const [b, t, d, h] of [[3, 7, 4, 5], [2, 1, 3, 2], [1, 12, 6, 8]]) {
+            for (const output of outputs) {
+              tf.tidy(() => {
+                const inputs = randomCase(b, t, d, h, b + t);
+                const r = tf.randomNormal(output === 'sequence' ? [b, t, 2 * h] : [b, 2 * h], 0, 1, 'float32', 77);
+                const loss = (impl: typeof biGruFused) => (...xs: tf.Tensor[]): tf.Scalar =>
+                  tf.sum(tf.mul(impl(xs[0] as tf.Tensor3D, weightsOf(xs.slice(1)), output), r));
+                const label = `${backend} ${output} B${b} T${t}`;
+                expect(maxAbsDiff(biGruFused(inputs[0] as tf.Tensor3D, weightsOf(inputs.slice(1)), output),
+                  biGruForward(inputs[0] as tf.Tensor3D, weightsOf(inputs.slice(1)), output)), label).to.be.below(1e-5);
+                const gFused = tf.grads(loss(biGruFused))(inputs);
+                // The autograd version cannot differentiate T = 1 (tfjs's Unpack gradient with a single output
+                // calls stack on a lone tensor); finite differences cover that case below.
+                if (t === 1) return;
+                const gRef = tf.grads(loss(biGruForward))(inputs);
+                gRef.forEach((g, i) => {
+                  expect(gFused[i].shape, `${label} grad ${i}`).to.deep.equal(g.shape);
+                  expect(maxAbsDiff(gFused[i], g), `${label} grad ${i}`).to.be.below(1e-4);
+                });
+              });
+            }
+          }
+        } finally {
+          await useBackend('cpu');
+        }
+      });
+    }
+
+    it('matches finite differences (input and every weight, every output mode, T = 3 and T = 1)', () => {
+      for (const [t, output] of [...outputs.map((o) => [3, o] as const), ...outputs.map((o) => [1, o] as const)]) {
+        const inputs = randomCase(2, t, 2, 2, 5);
+        const r = tf.randomNormal(output === 'sequence' ? [2, t, 4] : [2, 4], 0, 1, 'float32', 6);
+        const res = gradCheck((x, k, b, u, c) =>
+          tf.sum(tf.mul(biGruFused(x as tf.Tensor3D, weightsOf([k, b, u, c]), output), r)), inputs);
+        expect(res.ok, `T${t} ${output}: ${JSON.stringify(res.failures.slice(0, 3))}`).to.equal(true);
+      }
+    });
+
+    it('gives the layer the gradients of the autograd version through stacked layers', () => {
+      const m = headModel({ units: 3, layers: 2, dropout: 0.3, output: 'mean' }, 4);
+      const x = tf.randomNormal([2, T, D], 0, 1, 'float32', 8);
+      const vars = m.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+      // Same dropout masks on both passes: the layers' streams restart from the same seeds.
+      const viaLayer = tf.variableGrads(() => tf.sum(m.apply(x, { training: false }) as tf.Tensor) as tf.Scalar, vars);
+      const viaRef = tf.variableGrads(() => {
+        const w1 = (m.layers[1] as FusionBiGru).weightsNow();
+        const w2 = (m.layers[2] as FusionBiGru).weightsNow();
+        return tf.sum(biGruForward(biGruForward(x as tf.Tensor3D, w1, 'sequence') as tf.Tensor3D, w2, 'mean')) as tf.Scalar;
+      }, vars);
+      for (const k of Object.keys(viaRef.grads)) expect(maxAbsDiff(viaLayer.grads[k], viaRef.grads[k]), k).to.be.below(1e-5);
+    });
+
+    it('leaves no tensors behind in inference and in training', () => {
+      const inputs = randomCase(2, 4, 3, 2, 9);
+      const before = tf.memory().numTensors;
+      for (const output of outputs) {
+        tf.tidy(() => biGruFused(inputs[0] as tf.Tensor3D, weightsOf(inputs.slice(1)), output)).dispose();
+        tf.dispose(tf.tidy(() => tf.grads((...xs: tf.Tensor[]) => tf.sum(biGruFused(xs[0] as tf.Tensor3D, weightsOf(xs.slice(1)), output)) as tf.Scalar)(inputs)));
+      }
+      expect(tf.memory().numTensors).to.equal(before);
+    });
   });
 
   it('survives a serialization round trip with identical predictions', async () => {

@@ -160,8 +160,9 @@ function confusionFacet(mats: { fold: number; confusion: number[][] }[], classes
       });
     })
   );
-  const size = faceted ? Math.max(90, Math.min(170, 44 * classes.length)) : Math.max(160, Math.min(320, 80 * classes.length));
-  const x = { field: 'predicted', type: 'nominal', sort: [...classes], title: 'predicted', axis: { labelAngle: 0 } };
+  const size = faceted ? Math.max(90, Math.min(190, 56 * classes.length)) : Math.max(160, Math.min(320, 80 * classes.length));
+  const longNames = classes.some((c) => c.length * 7 > size / classes.length);
+  const x = { field: 'predicted', type: 'nominal', sort: [...classes], title: 'predicted', axis: { labelAngle: longNames ? -35 : 0 } };
   const y = { field: 'truth', type: 'nominal', sort: [...classes], title: 'true' };
   const fontSize = faceted ? 11 : 14;
   const layer = [
@@ -196,7 +197,8 @@ export function perSubjectSpec(metrics: RunMetrics): VlSpec | undefined {
   return {
     title: 'Balanced accuracy per test subject (sorted by the model; dotted: chance)',
     width: 520,
-    height: { step: Math.max(8, 5 * keys.length) },
+    // With yOffset the step is one bar's height (a subject takes one step per method).
+    height: { step: 6 },
     data: { values },
     layer: [
       {
@@ -236,7 +238,7 @@ function rocEncoding(legend: boolean, curveNames: string[]): VlSpec {
     order: { field: 'i', type: 'quantitative' },
     detail: { field: 'curve' },
     color: legend
-      ? { field: 'curve', type: 'nominal', title: null, scale: { domain: curveNames, range: curveNames.map((n, i) => (n === 'chance' ? '#8c959f' : CONFIG.range.category[i % 10])) }, legend: { orient: 'bottom', direction: 'vertical' } }
+      ? { field: 'curve', type: 'nominal', title: null, scale: { domain: curveNames, range: curveNames.map((n, i) => (n === 'chance' ? '#8c959f' : CONFIG.range.category[i % 10])) }, legend: { orient: 'bottom', direction: 'vertical', symbolType: 'stroke', symbolStrokeWidth: 2 } }
       : { field: 'kind', type: 'nominal', scale: { domain: ['model', 'chance'], range: ['#1f77b4', '#8c959f'] }, legend: null },
     strokeDash: { field: 'kind', type: 'nominal', scale: { domain: ['model', 'chance'], range: [[1, 0], [4, 4]] }, legend: null },
   };
@@ -261,35 +263,46 @@ export function pooledRocSpec(rows: readonly PredictionRow[], classes: readonly 
 /** ROC per fold (binary: the positive class; multi-class: one line per class vs rest). Folds with one class are left out. */
 export function foldRocSpec(rows: readonly PredictionRow[], classes: readonly string[]): { spec: VlSpec | undefined; skipped: number[] } {
   const folds = [...new Set(rows.map((r) => r.fold))].sort((a, b) => a - b);
-  const values: RocRow[] = [];
+  const values: (RocRow & { label?: string; ly?: number })[] = [];
   const skipped: number[] = [];
+  const multi = classes.length > 2;
   for (const f of folds) {
     const curves = rocCurves(
       rows.filter((r) => r.fold === f),
       classes
     );
-    if (!curves.length) skipped.push(f);
-    else values.push(...rocRows(curves, f).map((r) => ({ ...r, curve: r.kind === 'chance' ? 'chance' : r.curve.replace(/ · AUC.*$/, '') })));
+    if (!curves.length) {
+      skipped.push(f);
+      continue;
+    }
+    // Curves named by class only (the same colour in every panel); the AUCs are written inside the panel.
+    values.push(...rocRows(curves, f).map((r) => ({ ...r, curve: r.kind === 'chance' ? 'chance' : r.curve.replace(/ · AUC.*$/, '') })));
+    curves.forEach((c, k) =>
+      values.push({ fold: f, curve: c.name, kind: 'label', i: 0, fpr: 0.97, tpr: 0, ly: 0.04 + 0.1 * (curves.length - 1 - k), label: multi ? `${c.name.replace(/ vs rest$/, '')} ${c.auc.toFixed(2)}` : `AUC ${c.auc.toFixed(2)}` })
+    );
   }
   if (!values.length) return { spec: undefined, skipped };
-  const aucs = new Map<number, string>();
-  for (const f of folds) {
-    const curves = rocCurves(
-      rows.filter((r) => r.fold === f),
-      classes
-    );
-    if (curves.length) aucs.set(f, curves.map((c) => c.auc.toFixed(2)).join(' / '));
-  }
-  const multi = classes.length > 2;
-  const names = [...new Set(values.map((v) => v.curve))];
-  const labelled = values.map((v) => ({ ...v, panel: `fold ${v.fold} · AUC ${aucs.get(v.fold) ?? '–'}` }));
+  const names = [...new Set(values.filter((v) => v.kind !== 'label').map((v) => v.curve))];
+  const shown = folds.filter((f) => !skipped.includes(f)).length;
+  const textColor = multi ? { field: 'curve', type: 'nominal', scale: { domain: names, range: names.map((n, i) => (n === 'chance' ? '#8c959f' : CONFIG.range.category[i % 10])) } } : { value: '#24292f' };
   return {
     spec: {
-      title: multi ? 'ROC per fold, one-vs-rest (AUCs in class order)' : 'ROC per fold (model)',
-      data: { values: labelled },
-      columns: facetColumns(aucs.size),
-      facet: { field: 'panel', type: 'nominal', sort: folds.filter((f) => aucs.has(f)).map((f) => `fold ${f} · AUC ${aucs.get(f)}`), header: { title: null } },
-      spec: { width: 170, height: 170, mark: { type: 'line', strokeWidth: 1.6 }, encoding: rocEncoding(multi, names) },
+      title: multi ? 'ROC per fold, one-vs-rest (AUC per class in each panel)' : 'ROC per fold (model)',
+      data: { values },
+      columns: facetColumns(shown),
+      facet: { field: 'fold', type: 'ordinal', header: { title: null, labelExpr: "'fold ' + datum.value" } },
+      spec: {
+        width: 170,
+        height: 170,
+        layer: [
+          { transform: [{ filter: "datum.kind !== 'label'" }], mark: { type: 'line', strokeWidth: 1.6 }, encoding: rocEncoding(multi, names) },
+          {
+            transform: [{ filter: "datum.kind === 'label'" }],
+            mark: { type: 'text', align: 'right', baseline: 'bottom', fontSize: 11 },
+            encoding: { x: { field: 'fpr', type: 'quantitative' }, y: { field: 'ly', type: 'quantitative' }, text: { field: 'label' }, color: textColor },
+          },
+        ],
+      },
     },
     skipped,
   };

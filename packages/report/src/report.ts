@@ -124,6 +124,9 @@ function header(metrics: RunMetrics): string {
     ['Sensors', d.sensors.join(', ')],
     ['Evaluation', `${evaluationText(metrics.evaluation)} · ${metrics.folds.length} fold(s)`],
     ['Backend', metrics.backend],
+    ...(metrics.execution
+      ? ([['Execution', `${metrics.execution.executor} · ${metrics.execution.jobs} job(s)${metrics.execution.resumedJobs ? ` (${metrics.execution.resumedJobs} resumed)` : ''}`]] as [string, string][])
+      : []),
     ['Seed', String(metrics.seed)],
     ['Date', fmtDate(metrics.createdAt)],
     ['Duration', fmtDuration(metrics.durationSeconds)],
@@ -140,7 +143,7 @@ ${d.warnings.length ? `<details class="warnings"><summary>${d.warnings.length} w
 
 function foldTable(metrics: RunMetrics): string {
   const baselineKeys = Object.keys(metrics.summary.baselines);
-  const head = `<tr><th>Fold</th><th>Test subjects</th><th class="num">Train / val / test windows</th><th class="num">Model BA</th>${baselineKeys.map((k) => `<th class="num">${escapeHtml(methodLabel(k))} BA</th>`).join('')}<th class="num">Model AUROC</th><th>Best epoch per member</th></tr>`;
+  const head = `<tr><th>Fold</th><th>Test subjects</th><th class="num">Train / val / test windows</th><th class="num">Model BA</th>${baselineKeys.map((k) => `<th class="num">${escapeHtml(methodLabel(k))} BA</th>`).join('')}<th class="num">Model AUROC</th><th>Best / run epochs<br><span class="sub">per member</span></th></tr>`;
   const rows = metrics.folds
     .map((f) => {
       const b = f.baselines as Record<string, { balancedAccuracy: number } | undefined>;

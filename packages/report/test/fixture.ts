@@ -79,14 +79,14 @@ export function makeFixture(o: FixtureOptions = {}): Fixture {
     }
     const pred = argmaxRows(probs, C);
     const model = computeMetrics(ys, pred, C, probs);
-    const baselines = Object.fromEntries(baselineNames.map((b) => [b, computeMetrics(ys, base[b].pred, C, base[b].probs)])) as Record<'majority' | 'classRatio', Metrics>;
+    const baselines = Object.fromEntries(baselineNames.map((b) => [b, computeMetrics(ys, base[b].pred, C, base[b].probs)])) as unknown as Record<'majority' | 'classRatio' | 'features', Metrics>;
     for (const s of test) {
       const idx = subj.map((x, i) => (x === s ? i : -1)).filter((i) => i >= 0);
       const pick = (a: ArrayLike<number>, k = 1): number[] => idx.flatMap((i) => Array.from({ length: k }, (_, c) => a[i * k + c]));
       perSubject[s] = {
         fold: f + 1,
         model: computeMetrics(pick(ys), pick(pred), C, pick(probs, C)),
-        baselines: Object.fromEntries(baselineNames.map((b) => [b, computeMetrics(pick(ys), pick(base[b].pred), C, pick(base[b].probs, C))])) as Record<'majority' | 'classRatio', Metrics>,
+        baselines: Object.fromEntries(baselineNames.map((b) => [b, computeMetrics(pick(ys), pick(base[b].pred), C, pick(base[b].probs, C))])) as unknown as Record<'majority' | 'classRatio' | 'features', Metrics>,
       };
     }
     ys.forEach((y, i) => {
@@ -125,7 +125,7 @@ export function makeFixture(o: FixtureOptions = {}): Fixture {
   const pooledModel = computeMetrics(pooled.y, argmaxRows(pooled.probs, C), C, pooled.probs);
   const summaryBaselines = Object.fromEntries(
     baselineNames.map((b) => [b, summarize(folds.map((f) => (f.baselines as Record<string, Metrics>)[b]), computeMetrics(pooled.y, pooled.base[b].pred, C, pooled.base[b].probs))])
-  ) as Record<'majority' | 'classRatio', MetricSummary>;
+  ) as unknown as Record<'majority' | 'classRatio' | 'features', MetricSummary>;
   const spec = {
     name: o.name ?? 'fixture-run',
     seed: 7,
@@ -155,6 +155,7 @@ export function makeFixture(o: FixtureOptions = {}): Fixture {
       warnings: ['one warning <b>with markup</b>'],
     },
     evaluation: { type: 'group-kfold', k: nFolds } as RunMetrics['evaluation'],
+    execution: { executor: 'in-process', jobs: nFolds * members, resumedJobs: 1 },
     summary: { model: summarize(folds.map((f) => f.model), pooledModel), baselines: summaryBaselines },
     perSubject,
     folds,

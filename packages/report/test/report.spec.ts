@@ -27,10 +27,10 @@ function markCount(svg: string): number {
 /** Anything that would make the page fetch: scripts, links, src/href attributes, CSS imports or url(). */
 export function externalReferences(html: string): string[] {
   const found: string[] = [];
-  for (const re of [/<script\b/gi, /<link\b/gi, /<iframe\b/gi, /<img\b/gi, /<object\b/gi, /<embed\b/gi, /\s(src|href|xlink:href|srcset|action|poster)\s*=/gi, /@import/gi, /url\s*\(/gi]) {
+  for (const re of [/<script\b/gi, /<link\b/gi, /<iframe\b/gi, /<img\b/gi, /<object\b/gi, /<embed\b/gi, /\s(src|href|xlink:href|srcset|action|poster)\s*=/gi, /@import/gi, /url\s*\(\s*(?!['"]?#)/gi]) {
     for (const m of html.match(re) ?? []) found.push(m);
   }
-  // http(s) may only appear as SVG namespace names (never fetched)
+  // url(#id) (an SVG gradient within the page) is fine; http(s) may only appear as SVG namespace names (never fetched)
   const withoutNs = html.replace(/xmlns(:xlink)?="http:\/\/www\.w3\.org\/[^"]*"/g, '');
   for (const m of withoutNs.match(/(https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}/gi) ?? []) found.push(m);
   return found;
@@ -114,7 +114,7 @@ describe('report', function () {
     });
 
     it('has the header facts, the summary table with every baseline and the honest framing', () => {
-      for (const t of ['fake dataset', 'tensorflow', '2025-03-01 12:34:56 UTC', '12 min 34 s', '2,034', 'group-kfold (k=3)', 'Seed', 'Windows', 'Subjects']) expect(html, t).to.include(t);
+      for (const t of ['fake dataset', 'tensorflow', '2025-03-01 12:34:56 UTC', '12 min 34 s', '2,034', 'group-kfold (k=3)', 'in-process · 6 job(s) (1 resumed)', 'Seed', 'Windows', 'Subjects']) expect(html, t).to.include(t);
       expect(html).to.include(`low: ${fx.metrics.dataset.classCounts.low} (`);
       const table = html.slice(html.indexOf('<table class="summary">'), html.indexOf('</table>'));
       for (const t of ['Model', 'Majority class', 'Class ratio (random)', 'Feature baseline', 'Balanced accuracy', 'Macro-F1', 'AUROC', 'Accuracy']) expect(table, t).to.include(t);

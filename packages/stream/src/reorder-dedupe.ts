@@ -15,6 +15,9 @@ export interface ReorderOptions {
   counters?: Pick<StreamCounters, 'duplicates' | 'late'>;
 }
 
+/** Released sample times remembered per sensor for duplicate detection. */
+const RECENT = 1024;
+
 /**
  * Puts the samples of one stream in time order across all its sensors (sorted insertion into a bounded buffer) and
  * drops duplicates (same sensor, same time) and samples that arrive after their place was released; both are counted.
@@ -31,14 +34,31 @@ export function reorderDedupe(options: ReorderOptions): OperatorFunction<SampleC
       let head = 0;
       let newest = -Infinity;
       const lastOut = new Map<string, number>();
+      // the most recent released times per sensor (increasing), to tell a late duplicate from a late new sample
+      const recent = new Map<string, number[]>();
       const release = (s: Sample): void => {
         lastOut.set(s.sensor, s.t);
+        let r = recent.get(s.sensor);
+        if (!r) recent.set(s.sensor, (r = []));
+        r.push(s.t);
+        if (r.length > 2 * RECENT) r.splice(0, r.length - RECENT);
         subscriber.next(s);
+      };
+      const seen = (sensor: string, t: number): boolean => {
+        const r = recent.get(sensor) ?? [];
+        let lo = 0;
+        let hi = r.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (r[mid] < t - eps) lo = mid + 1;
+          else hi = mid;
+        }
+        return lo < r.length && Math.abs(r[lo] - t) <= eps;
       };
       const insert = (s: Sample): void => {
         const last = lastOut.get(s.sensor);
         if (last !== undefined && s.t <= last + eps) {
-          if (Math.abs(s.t - last) <= eps) {
+          if (seen(s.sensor, s.t)) {
             if (options.counters) options.counters.duplicates++;
           } else if (options.counters) options.counters.late++;
           return;

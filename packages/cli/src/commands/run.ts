@@ -1,5 +1,18 @@
+import * as os from 'os';
 import * as path from 'path';
-import { getRegistries, loadSpecFile, resolveOutputDir, runExperiment, selectBackend } from '@fusion/core';
+import {
+  FusionError,
+  getRegistries,
+  GraphSpec,
+  loadSpecFile,
+  loadSpecObject,
+  ProcessPoolExecutor,
+  readRunState,
+  resolveOutputDir,
+  runExperiment,
+  selectBackend,
+} from '@fusion/core';
+import { writeReport } from '@fusion/report';
 import { createDefaultContainer } from '../container';
 import type { Terminal } from '../terminal';
 
@@ -8,21 +21,55 @@ export interface RunCommandOptions {
   backend?: string;
   json?: boolean;
   cacheDir?: string;
+  workers?: string;
+  resume?: string;
 }
 
-export async function runCommand(specFile: string, opts: RunCommandOptions, term: Terminal, shouldStop: () => boolean): Promise<void> {
+/** Default worker count: one per core (the wasm backend is single-threaded). */
+export function defaultWorkers(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+function parseWorkers(v: string | undefined): number {
+  if (v === undefined) return defaultWorkers();
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new FusionError(`--workers must be a whole number from 1 to 256, received "${v}".`);
+  return n;
+}
+
+export async function runCommand(specFile: string | undefined, opts: RunCommandOptions, term: Terminal, shouldStop: () => boolean, onOutDir?: (dir: string) => void): Promise<string> {
   const container = createDefaultContainer();
-  const { spec, baseDir } = loadSpecFile(specFile, container);
+  let spec: GraphSpec;
+  let baseDir: string;
+  let outDir: string;
+  if (opts.resume) {
+    outDir = path.resolve(opts.resume);
+    const state = readRunState(outDir);
+    ({ spec, baseDir } = loadSpecObject(state.spec, container, state.baseDir, path.join(outDir, 'spec.json')));
+  } else {
+    if (!specFile) throw new FusionError('give a spec file (fusion-cli run spec.json) or --resume <output folder>.');
+    ({ spec, baseDir } = loadSpecFile(specFile, container));
+    outDir = resolveOutputDir(spec, opts.out);
+  }
+  onOutDir?.(path.relative(process.cwd(), outDir) || '.');
+  const workers = parseWorkers(opts.workers);
   const backend = await selectBackend(opts.backend);
-  const outDir = resolveOutputDir(spec, opts.out);
+  const cacheDir = path.resolve(opts.cacheDir ?? '.fusion-cache');
   const result = await runExperiment(spec, getRegistries(container), {
     baseDir,
-    cacheDir: path.resolve(opts.cacheDir ?? '.fusion-cache'),
+    cacheDir,
     outDir,
     backend: backend.name,
     reporter: term.onRunEvent,
     shouldStop,
+    resume: Boolean(opts.resume),
+    extraOutputs: [writeReport],
+    executor:
+      workers > 1
+        ? (ctx, stagingDir) => new ProcessPoolExecutor(workers, path.join(__dirname, '..', 'worker-process.js'), { spec: ctx.spec, baseDir, cacheDir, backend: backend.name, runDir: stagingDir })
+        : undefined,
   });
-  if (opts.json) term.printJson({ outDir: result.outDir, backend: result.metrics.backend, seed: result.metrics.seed, summary: result.metrics.summary });
+  if (opts.json) term.printJson({ outDir: result.outDir, backend: result.metrics.backend, seed: result.metrics.seed, execution: result.metrics.execution, summary: result.metrics.summary });
   else term.printSummary(result.metrics, path.relative(process.cwd(), result.outDir) || '.');
+  return outDir;
 }

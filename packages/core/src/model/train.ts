@@ -125,6 +125,9 @@ export async function trainModel(model: tf.LayersModel, train: WindowSet, val: W
         batches++;
       }
       const loss = (await lossSum.data())[0] / batches;
+      // On the wasm and cpu backends `data()` resolves without a macrotask turn; yield once per epoch so signals
+      // (Ctrl-C), timers and IPC messages are handled while training.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       lossSum.dispose();
       if (!Number.isFinite(loss)) {
         throw new TrainingError(`${opts.label ?? 'training'}, epoch ${epoch}: the training loss is ${loss}. Lower training.learningRate (now ${lr}), check the inputs for extreme values, or set preprocessing.normalize.`);

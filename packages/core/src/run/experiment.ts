@@ -1,36 +1,41 @@
-import type { Dataset, WindowSet } from '../data';
-import { selectWindows } from '../data';
-import { DatasetError, TrainingError } from '../errors';
+import * as fs from 'fs';
+import * as path from 'path';
 import { classPrior, classRatioBaseline, majorityBaseline } from '../eval/baselines';
-import { makeFolds, splitValidation } from '../eval/folds';
+import { featureBaseline } from '../eval/feature-baseline';
 import { argmaxRows, computeMetrics, Metrics, MetricSummary, summarize } from '../eval/metrics';
 import { buildModel, parameterCounts } from '../model/build-model';
-import { saveModel } from '../model/model-io';
-import { predictProbs, trainModel, TrainResult } from '../model/train';
-import { applySensorStats, augmentWithNoise, sensorStats } from '../preprocess/augment';
-import { makeWindows, WindowingReport } from '../preprocess/windows';
+import type { TrainResult } from '../model/train';
+import type { WindowingReport } from '../preprocess/windows';
 import { Rng } from '../random';
 import type { Registries } from '../registry';
 import type { GraphSpec } from '../spec';
-import { Reporter, silentReporter } from './reporter';
+import { InProcessExecutor, JobExecutor } from './executor';
+import { OutputError } from '../errors';
 import { StagedOutput } from './output-dir';
+import { indicesOf, JobResult, planJobs, prepareFold, prepareRun, RunContext } from './plan';
+import { Reporter, silentReporter } from './reporter';
 
 export interface RunOptions {
   /** Folder the spec's relative dataset paths are resolved against (the spec file's folder). */
   baseDir: string;
   /** Where generated data is cached. */
   cacheDir: string;
-  /** Output folder (already resolved); defaults to the spec's `output.dir`. */
+  /** Output folder (already resolved). */
   outDir: string;
   backend: string;
   reporter?: Reporter;
-  /** Checked between epochs: true stops the run (nothing is written). */
+  /** Checked between epochs and jobs: true stops the run; finished jobs stay in the partial folder for `resume`. */
   shouldStop?: () => boolean;
   /** Extra files written into the staged run folder before it is moved into place (e.g. the HTML report). */
   extraOutputs?: ((metrics: RunMetrics, out: StagedOutput) => Promise<void> | void)[];
+  /** Continue an interrupted run from `.<out>.partial` (finished jobs are not redone). */
+  resume?: boolean;
+  /** Where jobs run; default: one after another in this process. Given the run context and staging folder. */
+  executor?: (ctx: RunContext, stagingDir: string) => JobExecutor;
 }
 
-type BaselineName = 'majority' | 'classRatio';
+/** majority and classRatio: no features at all; features: logistic regression on per-window statistics. */
+type BaselineName = 'majority' | 'classRatio' | 'features';
 
 export interface FoldResult {
   index: number;
@@ -42,7 +47,7 @@ export interface FoldResult {
   testWindows: number;
   model: Metrics;
   baselines: Record<BaselineName, Metrics>;
-  members: (Omit<TrainResult, 'history'> & { member: number; seed: number; history: TrainResult['history'] })[];
+  members: (TrainResult & { member: number; seed: number })[];
 }
 
 export interface RunMetrics {
@@ -65,6 +70,7 @@ export interface RunMetrics {
     warnings: string[];
   };
   evaluation: GraphSpec['evaluation'];
+  execution: { executor: string; jobs: number; resumedJobs: number };
   summary: { model: MetricSummary; baselines: Record<BaselineName, MetricSummary> };
   perSubject: Record<string, { fold: number; model: Metrics; baselines: Record<BaselineName, Metrics> }>;
   folds: FoldResult[];
@@ -75,187 +81,192 @@ export interface RunResult {
   metrics: RunMetrics;
 }
 
-function indicesOf(w: WindowSet, subjects: readonly string[]): number[] {
-  const set = new Set(subjects);
-  const idx: number[] = [];
-  w.subjects.forEach((s, i) => {
-    if (set.has(s)) idx.push(i);
-  });
-  return idx;
+/** What a partial run folder records so that `resume` can rebuild the same run. */
+interface RunState {
+  spec: GraphSpec;
+  baseDir: string;
+  startedAt: string;
 }
 
-/** Loads, windows, folds by subject, trains (ensembles), evaluates against baselines and writes the run folder. */
+export function readRunState(outDir: string): RunState {
+  const file = path.join(StagedOutput.partialDir(outDir), 'run-state.json');
+  if (!fs.existsSync(file)) throw new OutputError(`nothing to resume at ${outDir}: ${file} does not exist (no interrupted run there). Start the run again without --resume.`);
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as RunState;
+}
+
+/**
+ * Loads, windows, folds by subject, trains every (fold, member) job, evaluates the ensembles against baselines on
+ * the same folds and writes the run folder. Finished jobs are kept in a partial folder until the run completes, so
+ * an interrupted run resumes where it stopped and ends with the same metrics.
+ */
 export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunOptions): Promise<RunResult> {
   const report = opts.reporter ?? silentReporter;
   const started = Date.now();
-  const warnings: string[] = [];
-  const warn = (message: string): void => {
-    warnings.push(message);
-    report({ type: 'warning', message });
-  };
   report({ type: 'backend', name: opts.backend });
-
-  const adapter = reg.datasets.get(spec.dataset.type);
-  const dataset: Dataset = await adapter.load(spec.dataset, { baseDir: opts.baseDir, cacheDir: opts.cacheDir, sensors: spec.sensors, warn });
-  dataset.warnings.forEach(warn);
-  const { windows, report: wr } = makeWindows(dataset.recordings, spec.sensors, spec.preprocessing);
-  wr.warnings.forEach(warn);
+  const ctx = await prepareRun(spec, reg, { baseDir: opts.baseDir, cacheDir: opts.cacheDir, warn: (message) => report({ type: 'warning', message }) });
+  const { windows, windowing: wr } = ctx;
   const classes = spec.preprocessing.label.classes;
-  if (windows.y.length === 0) {
-    throw new DatasetError(
-      `dataset "${dataset.name}" gave no labelled windows for sensors ${spec.sensors.join(', ')} and label "${spec.preprocessing.label.target}" ` +
-        `(dropped: ${JSON.stringify(wr.dropped)}). Check the label target, the window length and that the recordings overlap their annotations.`
-    );
-  }
+  const C = classes.length;
   const classCounts: Record<string, number> = Object.fromEntries(classes.map((c) => [c, 0]));
   windows.y.forEach((c) => classCounts[classes[c]]++);
-  const subjectsWithWindows = Object.entries(wr.kept).filter(([, n]) => n > 0).map(([s]) => s);
-  report({ type: 'dataset', name: dataset.name, subjects: subjectsWithWindows.length, windows: windows.y.length, classCounts, dropped: wr.dropped });
-
-  const folds = makeFolds(subjectsWithWindows, spec.evaluation, spec.seed);
-  report({ type: 'folds', count: folds.length, members: spec.training.ensemble, epochs: spec.training.epochs });
-  const shape = { sensors: spec.sensors, length: windows.length, classes: classes.length };
-  const probe = buildModel(spec, reg, shape, spec.seed);
+  report({ type: 'dataset', name: ctx.dataset.name, subjects: ctx.subjects.length, windows: windows.y.length, classCounts, dropped: wr.dropped });
+  report({ type: 'folds', count: ctx.folds.length, members: spec.training.ensemble, epochs: spec.training.epochs });
+  const probe = buildModel(spec, reg, { sensors: spec.sensors, length: windows.length, classes: C }, spec.seed);
   const parameters = parameterCounts(probe);
   probe.dispose();
 
-  const out = new StagedOutput(opts.outDir);
-  try {
-    const foldResults: FoldResult[] = [];
-    const perSubject: RunMetrics['perSubject'] = {};
-    const pooled = { y: [] as number[], probs: [] as number[], base: { majority: { pred: [] as number[], probs: [] as number[] }, classRatio: { pred: [] as number[], probs: [] as number[] } } };
-    const csv: string[] = [`fold,subject,window_end,true,pred,${classes.map((c) => `p_${c}`).join(',')},majority_pred,class_ratio_pred`];
-    for (const fold of folds) {
-      const rng = new Rng(`${spec.seed}/fold${fold.index}`);
-      const { fit, validation } = splitValidation(fold.train, spec.training.validationFraction, rng.child('validation'));
-      let trainW = selectWindows(windows, indicesOf(windows, fit));
-      let valW = selectWindows(windows, indicesOf(windows, validation));
-      let testW = selectWindows(windows, indicesOf(windows, fold.test));
-      if (trainW.y.length === 0) throw new TrainingError(`fold ${fold.index + 1}: the training subjects (${fit.join(', ')}) have no windows.`);
-      if (spec.preprocessing.normalize === 'train') {
-        const st = sensorStats(trainW);
-        trainW = applySensorStats(trainW, st);
-        valW = applySensorStats(valW, st);
-        testW = applySensorStats(testW, st);
-      }
-      const fitW = augmentWithNoise(trainW, spec.preprocessing.augment.noise, spec.preprocessing.augment.copies, rng.child('augment'));
-      report({ type: 'fold-start', fold: fold.index, test: fold.test, validation, trainWindows: fitW.y.length, testWindows: testW.y.length });
-
-      const C = classes.length;
-      const sum = new Float32Array(testW.y.length * C);
-      const members: FoldResult['members'] = [];
-      for (let m = 0; m < spec.training.ensemble; m++) {
-        const seed = new Rng(`${spec.seed}/fold${fold.index}/member${m}`).seed31();
-        report({ type: 'member-start', fold: fold.index, member: m });
-        const model = buildModel(spec, reg, shape, seed);
-        try {
-          const res = await trainModel(model, fitW, valW.y.length ? valW : undefined, spec.training, {
-            seed,
-            label: `fold ${fold.index + 1} (test ${fold.test.join(', ')}), member ${m + 1}`,
-            onEpoch: (log) => report({ type: 'epoch', fold: fold.index, member: m, log, epochs: spec.training.epochs }),
-            shouldStop: opts.shouldStop,
-          });
-          if (opts.shouldStop?.()) throw new TrainingError('interrupted');
-          const probs = await predictProbs(model, testW);
-          for (let i = 0; i < sum.length; i++) sum[i] += probs[i] / spec.training.ensemble;
-          await saveModel(model, out.path('models', `fold-${fold.index + 1}`, `member-${m + 1}`));
-          members.push({ member: m + 1, seed, ...res });
-          report({ type: 'member-end', fold: fold.index, member: m, bestEpoch: res.bestEpoch, epochsRun: res.epochsRun });
-        } finally {
-          model.dispose();
-        }
-      }
-      const pred = argmaxRows(sum, C);
-      const modelM = computeMetrics(testW.y, pred, C, sum);
-      const trainLabels = Int32Array.from([...trainW.y, ...valW.y]);
-      const prior = classPrior(trainLabels, C);
-      const maj = majorityBaseline(prior, testW.y.length);
-      const ratio = classRatioBaseline(prior, testW.y.length, rng.child('class-ratio'));
-      const baselines = {
-        majority: computeMetrics(testW.y, maj.pred, C, maj.probs),
-        classRatio: computeMetrics(testW.y, ratio.pred, C, ratio.probs),
-      };
-      for (const s of fold.test) {
-        const idx = indicesOf(testW, [s]);
-        if (!idx.length) continue;
-        const pick = <T extends ArrayLike<number>>(a: T, k = 1): number[] => idx.flatMap((i) => Array.from({ length: k }, (_, c) => a[i * k + c]));
-        const ys = pick(testW.y);
-        perSubject[s] = {
-          fold: fold.index + 1,
-          model: computeMetrics(ys, pick(pred), C, pick(sum, C)),
-          baselines: { majority: computeMetrics(ys, pick(maj.pred), C, pick(maj.probs, C)), classRatio: computeMetrics(ys, pick(ratio.pred), C, pick(ratio.probs, C)) },
-        };
-      }
-      for (let i = 0; i < testW.y.length; i++) {
-        pooled.y.push(testW.y[i]);
-        for (let c = 0; c < C; c++) pooled.probs.push(sum[i * C + c]);
-        pooled.base.majority.pred.push(maj.pred[i]);
-        pooled.base.classRatio.pred.push(ratio.pred[i]);
-        for (let c = 0; c < C; c++) {
-          pooled.base.majority.probs.push(maj.probs[i * C + c]);
-          pooled.base.classRatio.probs.push(ratio.probs[i * C + c]);
-        }
-        const probsText = Array.from(sum.subarray(i * C, (i + 1) * C), (p) => p.toFixed(6)).join(',');
-        csv.push(`${fold.index + 1},${csvCell(testW.subjects[i])},${testW.ends[i].toFixed(3)},${testW.y[i]},${pred[i]},${probsText},${maj.pred[i]},${ratio.pred[i]}`);
-      }
-      foldResults.push({
-        index: fold.index + 1,
-        test: fold.test,
-        train: fit,
-        validation,
-        trainWindows: fitW.y.length,
-        validationWindows: valW.y.length,
-        testWindows: testW.y.length,
-        model: modelM,
-        baselines,
-        members,
-      });
-      report({ type: 'fold-end', fold: fold.index, balancedAccuracy: modelM.balancedAccuracy, majorityBalancedAccuracy: baselines.majority.balancedAccuracy });
+  const out = new StagedOutput(opts.outDir, { resumable: true, resume: opts.resume });
+  const results = new Map<string, JobResult>();
+  if (opts.resume) {
+    for (const f of fs.existsSync(out.path('jobs')) ? fs.readdirSync(out.path('jobs')) : []) {
+      if (!f.endsWith('.json')) continue;
+      const r = out.readJson<JobResult>(path.join('jobs', f));
+      if (fs.existsSync(path.join(out.staging, r.modelDir, 'model.json'))) results.set(r.id, r);
     }
-    const C = classes.length;
-    const pooledModel = computeMetrics(pooled.y, argmaxRows(pooled.probs, C), C, pooled.probs);
-    const pooledBase = (b: BaselineName): Metrics => computeMetrics(pooled.y, pooled.base[b].pred, C, pooled.base[b].probs);
-    const metrics: RunMetrics = {
-      name: spec.name,
-      createdAt: new Date().toISOString(),
-      durationSeconds: (Date.now() - started) / 1000,
-      backend: opts.backend,
-      seed: spec.seed,
-      parameters,
-      dataset: {
-        name: dataset.name,
-        subjects: subjectsWithWindows.length,
-        windows: windows.y.length,
-        windowLength: windows.length,
-        sensors: spec.sensors,
-        classes,
-        classCounts,
-        windowsPerSubject: wr.kept,
-        dropped: wr.dropped,
-        warnings,
-      },
-      evaluation: spec.evaluation,
-      summary: {
-        model: summarize(foldResults.map((f) => f.model), pooledModel),
-        baselines: {
-          majority: summarize(foldResults.map((f) => f.baselines.majority), pooledBase('majority')),
-          classRatio: summarize(foldResults.map((f) => f.baselines.classRatio), pooledBase('classRatio')),
-        },
-      },
-      perSubject,
-      folds: foldResults,
-    };
-    out.writeJson('spec.json', spec);
-    out.writeJson('metrics.json', metrics);
-    out.writeText('predictions.csv', csv.join('\n') + '\n');
-    for (const extra of opts.extraOutputs ?? []) await extra(metrics, out);
-    out.commit();
-    report({ type: 'written', dir: opts.outDir });
-    return { outDir: opts.outDir, metrics };
-  } catch (e) {
-    out.discard();
-    throw e;
+  } else {
+    out.writeJson('run-state.json', { spec, baseDir: opts.baseDir, startedAt: new Date(started).toISOString() } satisfies RunState);
   }
+  const resumedJobs = results.size;
+  const jobs = planJobs(ctx);
+  const pending = jobs.filter((j) => !results.has(j.id));
+  const executor = opts.executor ? opts.executor(ctx, out.staging) : new InProcessExecutor(ctx, out.staging);
+  try {
+    await executor.run(pending, {
+      onStart: (job) => report({ type: 'member-start', fold: job.fold, member: job.member }),
+      onEpoch: (job, log) => report({ type: 'epoch', fold: job.fold, member: job.member, log, epochs: spec.training.epochs }),
+      onDone: (r) => {
+        out.writeJson(path.join('jobs', `${r.id}.json`), r);
+        results.set(r.id, r);
+        report({ type: 'member-end', fold: r.fold, member: r.member, bestEpoch: r.bestEpoch, epochsRun: r.epochsRun });
+      },
+      shouldStop: opts.shouldStop,
+    });
+  } finally {
+    await executor.close();
+  }
+
+  const foldResults: FoldResult[] = [];
+  const perSubject: RunMetrics['perSubject'] = {};
+  const pooled = {
+    y: [] as number[],
+    probs: [] as number[],
+    majority: { pred: [] as number[], probs: [] as number[] },
+    classRatio: { pred: [] as number[], probs: [] as number[] },
+    features: { pred: [] as number[], probs: [] as number[] },
+  };
+  const csv: string[] = [
+    `fold,subject,window_end,true,pred,${classes.map((c) => `p_${c}`).join(',')},majority_pred,class_ratio_pred,features_pred,${classes.map((c) => `features_p_${c}`).join(',')}`,
+  ];
+  for (const fold of ctx.folds) {
+    const p = prepareFold(ctx, fold.index);
+    const { testW } = p;
+    const members = jobs.filter((j) => j.fold === fold.index).map((j) => results.get(j.id)!);
+    const sum = new Float32Array(testW.y.length * C);
+    for (const m of members) for (let i = 0; i < sum.length; i++) sum[i] += m.probs[i] / members.length;
+    const pred = argmaxRows(sum, C);
+    const prior = classPrior(p.trainLabels, C);
+    const maj = majorityBaseline(prior, testW.y.length);
+    const ratio = classRatioBaseline(prior, testW.y.length, classRatioRng(spec.seed, fold.index));
+    const feat = featureBaseline(p.baseW, testW, C, new Rng(`${spec.seed}/fold${fold.index}`).child('features').seed31());
+    const baselines = {
+      majority: computeMetrics(testW.y, maj.pred, C, maj.probs),
+      classRatio: computeMetrics(testW.y, ratio.pred, C, ratio.probs),
+      features: computeMetrics(testW.y, feat.pred, C, feat.probs),
+    };
+    const modelM = computeMetrics(testW.y, pred, C, sum);
+    for (const s of fold.test) {
+      const idx = indicesOf(testW, [s]);
+      if (!idx.length) continue;
+      const pick = (a: ArrayLike<number>, k = 1): number[] => idx.flatMap((i) => Array.from({ length: k }, (_, c) => a[i * k + c]));
+      const ys = pick(testW.y);
+      perSubject[s] = {
+        fold: fold.index + 1,
+        model: computeMetrics(ys, pick(pred), C, pick(sum, C)),
+        baselines: {
+          majority: computeMetrics(ys, pick(maj.pred), C, pick(maj.probs, C)),
+          classRatio: computeMetrics(ys, pick(ratio.pred), C, pick(ratio.probs, C)),
+          features: computeMetrics(ys, pick(feat.pred), C, pick(feat.probs, C)),
+        },
+      };
+    }
+    for (let i = 0; i < testW.y.length; i++) {
+      pooled.y.push(testW.y[i]);
+      pooled.majority.pred.push(maj.pred[i]);
+      pooled.classRatio.pred.push(ratio.pred[i]);
+      pooled.features.pred.push(feat.pred[i]);
+      for (let c = 0; c < C; c++) {
+        pooled.probs.push(sum[i * C + c]);
+        pooled.majority.probs.push(maj.probs[i * C + c]);
+        pooled.classRatio.probs.push(ratio.probs[i * C + c]);
+        pooled.features.probs.push(feat.probs[i * C + c]);
+      }
+      const fmt = (a: ArrayLike<number>): string => Array.from({ length: C }, (_, c) => a[i * C + c].toFixed(6)).join(',');
+      csv.push(`${fold.index + 1},${csvCell(testW.subjects[i])},${testW.ends[i].toFixed(3)},${testW.y[i]},${pred[i]},${fmt(sum)},${maj.pred[i]},${ratio.pred[i]},${feat.pred[i]},${fmt(feat.probs)}`);
+    }
+    foldResults.push({
+      index: fold.index + 1,
+      test: fold.test,
+      train: p.fit,
+      validation: p.validation,
+      trainWindows: p.fitW.y.length,
+      validationWindows: p.valW.y.length,
+      testWindows: testW.y.length,
+      model: modelM,
+      baselines,
+      members: members.map((m) => ({ member: m.member + 1, seed: m.seed, history: m.history, bestEpoch: m.bestEpoch, epochsRun: m.epochsRun, stoppedEarly: m.stoppedEarly })),
+    });
+    report({ type: 'fold-end', fold: fold.index, balancedAccuracy: modelM.balancedAccuracy, majorityBalancedAccuracy: baselines.majority.balancedAccuracy });
+  }
+  const pooledOf = (b: BaselineName): Metrics => computeMetrics(pooled.y, pooled[b].pred, C, pooled[b].probs);
+  const metrics: RunMetrics = {
+    name: spec.name,
+    createdAt: new Date().toISOString(),
+    durationSeconds: (Date.now() - started) / 1000,
+    backend: opts.backend,
+    seed: spec.seed,
+    parameters,
+    dataset: {
+      name: ctx.dataset.name,
+      subjects: ctx.subjects.length,
+      windows: windows.y.length,
+      windowLength: windows.length,
+      sensors: spec.sensors,
+      classes,
+      classCounts,
+      windowsPerSubject: wr.kept,
+      dropped: wr.dropped,
+      warnings: ctx.warnings,
+    },
+    evaluation: spec.evaluation,
+    execution: { executor: executor.description, jobs: jobs.length, resumedJobs },
+    summary: {
+      model: summarize(
+        foldResults.map((f) => f.model),
+        computeMetrics(pooled.y, argmaxRows(pooled.probs, C), C, pooled.probs)
+      ),
+      baselines: {
+        majority: summarize(foldResults.map((f) => f.baselines.majority), pooledOf('majority')),
+        classRatio: summarize(foldResults.map((f) => f.baselines.classRatio), pooledOf('classRatio')),
+        features: summarize(foldResults.map((f) => f.baselines.features), pooledOf('features')),
+      },
+    },
+    perSubject,
+    folds: foldResults,
+  };
+  out.writeJson('spec.json', spec);
+  out.writeJson('metrics.json', metrics);
+  out.writeText('predictions.csv', csv.join('\n') + '\n');
+  for (const extra of opts.extraOutputs ?? []) await extra(metrics, out);
+  fs.rmSync(out.path('jobs'), { recursive: true, force: true });
+  fs.rmSync(out.path('run-state.json'), { force: true });
+  out.commit();
+  report({ type: 'written', dir: opts.outDir });
+  return { outDir: opts.outDir, metrics };
+}
+
+/** The class-ratio baseline's draws: seeded per fold, independent of the model's jobs. */
+function classRatioRng(seed: number, fold: number): Rng {
+  return new Rng(`${seed}/fold${fold}`).child('class-ratio');
 }
 
 function csvCell(s: string): string {

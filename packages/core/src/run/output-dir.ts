@@ -9,14 +9,32 @@ import { OutputError } from '../errors';
 export class StagedOutput {
   readonly staging: string;
 
-  constructor(readonly target: string) {
+  /**
+   * `resumable`: the staging folder has a fixed name (`.<name>.partial` beside the target) so an interrupted run can
+   * be resumed from it; `resume` keeps what it holds instead of starting afresh.
+   */
+  constructor(readonly target: string, opts: { resumable?: boolean; resume?: boolean } = {}) {
     const parent = path.dirname(target);
     try {
       fs.mkdirSync(parent, { recursive: true });
     } catch (e) {
       throw new OutputError(`cannot create the output folder's parent ${parent}: ${(e as Error).message}. Choose another "output.dir".`);
     }
-    this.staging = fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.staging-`));
+    if (opts.resumable || opts.resume) {
+      this.staging = StagedOutput.partialDir(target);
+      if (opts.resume) {
+        if (!fs.existsSync(this.staging)) throw new OutputError(`nothing to resume: ${this.staging} does not exist (no interrupted run of ${target}).`);
+      } else {
+        fs.rmSync(this.staging, { recursive: true, force: true });
+        fs.mkdirSync(this.staging);
+      }
+    } else {
+      this.staging = fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.staging-`));
+    }
+  }
+
+  static partialDir(target: string): string {
+    return path.join(path.dirname(target), `.${path.basename(target)}.partial`);
   }
 
   path(...parts: string[]): string {
@@ -27,10 +45,21 @@ export class StagedOutput {
     this.writeText(rel, JSON.stringify(value, null, 2) + '\n');
   }
 
+  /** Writes a file atomically (temporary file, then rename), so a crash never leaves half a file. */
   writeText(rel: string, text: string): void {
     const file = this.path(rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, text);
+    const tmp = `${file}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, file);
+  }
+
+  exists(rel: string): boolean {
+    return fs.existsSync(this.path(rel));
+  }
+
+  readJson<T>(rel: string): T {
+    return JSON.parse(fs.readFileSync(this.path(rel), 'utf8')) as T;
   }
 
   /** Moves the staging folder into place, replacing an earlier result only now that the new one is complete. */

@@ -1,0 +1,165 @@
+import * as path from 'path';
+import type { Dataset, WindowSet } from '../data';
+import { selectWindows } from '../data';
+import { DatasetError, TrainingError } from '../errors';
+import { Fold, makeFolds, splitValidation } from '../eval/folds';
+import { buildModel } from '../model/build-model';
+import { saveModel } from '../model/model-io';
+import { EpochLog, predictProbs, trainModel, TrainResult } from '../model/train';
+import { applySensorStats, augmentWithNoise, sensorStats } from '../preprocess/augment';
+import { makeWindows, WindowingReport } from '../preprocess/windows';
+import { Rng } from '../random';
+import type { Registries } from '../registry';
+import type { GraphSpec } from '../spec';
+
+/**
+ * The unit of work of a run: one ensemble member of one fold. A job's result depends only on the spec and the job
+ * (its seed is derived from the spec seed, fold and member), so jobs may run in any order, in this process, in
+ * worker processes or on other machines, and the run's metrics stay the same.
+ */
+export interface TrainJob {
+  id: string;
+  /** 0-based fold index. */
+  fold: number;
+  /** 0-based ensemble member. */
+  member: number;
+  seed: number;
+}
+
+export interface JobResult extends TrainResult {
+  id: string;
+  fold: number;
+  member: number;
+  seed: number;
+  /** Test-window class probabilities, flat [testWindows * classes], in the fold's test-window order. */
+  probs: number[];
+  /** Where the trained model was written, relative to the run folder. */
+  modelDir: string;
+}
+
+/** Everything a run derives from its spec before training: data, windows and folds (deterministic). */
+export interface RunContext {
+  spec: GraphSpec;
+  reg: Registries;
+  dataset: Dataset;
+  windows: WindowSet;
+  windowing: WindowingReport;
+  subjects: string[];
+  folds: Fold[];
+  warnings: string[];
+  prepared: Map<number, PreparedFold>;
+}
+
+export interface PreparedFold {
+  fold: Fold;
+  fit: string[];
+  validation: string[];
+  fitW: WindowSet;
+  valW: WindowSet;
+  testW: WindowSet;
+  /** Windows of all training subjects (fit and validation, not augmented): what the baselines may learn from. */
+  baseW: WindowSet;
+  /** Labels of all training subjects. */
+  trainLabels: Int32Array;
+}
+
+export function indicesOf(w: WindowSet, subjects: readonly string[]): number[] {
+  const set = new Set(subjects);
+  const idx: number[] = [];
+  w.subjects.forEach((s, i) => {
+    if (set.has(s)) idx.push(i);
+  });
+  return idx;
+}
+
+export async function prepareRun(spec: GraphSpec, reg: Registries, opts: { baseDir: string; cacheDir: string; warn?: (m: string) => void }): Promise<RunContext> {
+  const warnings: string[] = [];
+  const warn = (m: string): void => {
+    warnings.push(m);
+    opts.warn?.(m);
+  };
+  const adapter = reg.datasets.get(spec.dataset.type);
+  const dataset = await adapter.load(spec.dataset, { baseDir: opts.baseDir, cacheDir: opts.cacheDir, sensors: spec.sensors, warn });
+  dataset.warnings.forEach(warn);
+  const { windows, report } = makeWindows(dataset.recordings, spec.sensors, spec.preprocessing);
+  report.warnings.forEach(warn);
+  if (windows.y.length === 0) {
+    throw new DatasetError(
+      `dataset "${dataset.name}" gave no labelled windows for sensors ${spec.sensors.join(', ')} and label "${spec.preprocessing.label.target}" ` +
+        `(dropped: ${JSON.stringify(report.dropped)}). Check the label target, the window length and that the recordings overlap their annotations.`
+    );
+  }
+  const subjects = Object.entries(report.kept)
+    .filter(([, n]) => n > 0)
+    .map(([s]) => s);
+  const folds = makeFolds(subjects, spec.evaluation, spec.seed);
+  return { spec, reg, dataset, windows, windowing: report, subjects, folds, warnings, prepared: new Map() };
+}
+
+/** The fold's training, validation and test windows (validation subjects held out of the training subjects). */
+export function prepareFold(ctx: RunContext, index: number): PreparedFold {
+  const cached = ctx.prepared.get(index);
+  if (cached) return cached;
+  const { spec, windows } = ctx;
+  const fold = ctx.folds[index];
+  const rng = new Rng(`${spec.seed}/fold${index}`);
+  const { fit, validation } = splitValidation(fold.train, spec.training.validationFraction, rng.child('validation'));
+  let trainW = selectWindows(windows, indicesOf(windows, fit));
+  let valW = selectWindows(windows, indicesOf(windows, validation));
+  let testW = selectWindows(windows, indicesOf(windows, fold.test));
+  let baseW = selectWindows(windows, indicesOf(windows, [...fit, ...validation]));
+  if (trainW.y.length === 0) throw new TrainingError(`fold ${index + 1}: the training subjects (${fit.join(', ')}) have no windows.`);
+  if (spec.preprocessing.normalize === 'train') {
+    const st = sensorStats(trainW);
+    trainW = applySensorStats(trainW, st);
+    valW = applySensorStats(valW, st);
+    testW = applySensorStats(testW, st);
+    baseW = applySensorStats(baseW, st);
+  }
+  const fitW = augmentWithNoise(trainW, spec.preprocessing.augment.noise, spec.preprocessing.augment.copies, rng.child('augment'));
+  const prepared = { fold, fit, validation, fitW, valW, testW, baseW, trainLabels: baseW.y };
+  ctx.prepared.set(index, prepared);
+  return prepared;
+}
+
+export function planJobs(ctx: RunContext): TrainJob[] {
+  const jobs: TrainJob[] = [];
+  for (const fold of ctx.folds) {
+    for (let m = 0; m < ctx.spec.training.ensemble; m++) {
+      jobs.push({ id: `fold-${fold.index + 1}-member-${m + 1}`, fold: fold.index, member: m, seed: new Rng(`${ctx.spec.seed}/fold${fold.index}/member${m}`).seed31() });
+    }
+  }
+  return jobs;
+}
+
+export function jobModelDir(job: TrainJob): string {
+  return path.join('models', `fold-${job.fold + 1}`, `member-${job.member + 1}`);
+}
+
+export interface JobHooks {
+  onEpoch?: (log: EpochLog) => void;
+  shouldStop?: () => boolean;
+}
+
+/** Trains one job's model, predicts its fold's test windows and saves the model under `runDir`. */
+export async function runTrainJob(ctx: RunContext, job: TrainJob, runDir: string, hooks: JobHooks = {}): Promise<JobResult> {
+  const { spec, reg } = ctx;
+  const p = prepareFold(ctx, job.fold);
+  const shape = { sensors: spec.sensors, length: ctx.windows.length, classes: spec.preprocessing.label.classes.length };
+  const model = buildModel(spec, reg, shape, job.seed);
+  try {
+    const res = await trainModel(model, p.fitW, p.valW.y.length ? p.valW : undefined, spec.training, {
+      seed: job.seed,
+      label: `fold ${job.fold + 1} (test ${p.fold.test.join(', ')}), member ${job.member + 1}`,
+      onEpoch: hooks.onEpoch,
+      shouldStop: hooks.shouldStop,
+    });
+    if (hooks.shouldStop?.()) throw new TrainingError('interrupted');
+    const probs = await predictProbs(model, p.testW);
+    const modelDir = jobModelDir(job);
+    await saveModel(model, path.join(runDir, modelDir));
+    return { ...job, ...res, probs: Array.from(probs), modelDir };
+  } finally {
+    model.dispose();
+  }
+}
