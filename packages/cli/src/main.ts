@@ -32,10 +32,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('-o, --out <dir>', 'output folder (default: the spec\'s output.dir)')
     .option('-w, --workers <n>', 'train folds and ensemble members in N worker processes (default: one per core; 1 = in this process)')
     .option('--resume <dir>', 'continue an interrupted run of this output folder; finished folds/members are not redone')
+    .option('-q, --queue <url>', 'put the jobs on a Redis job queue (redis://host:port) for `fusion-cli worker` processes on any machines that see the data path')
     .option('-b, --backend <name>', 'node-gpu, node, wasm or cpu (default: the best that loads)')
     .option('--cache-dir <dir>', 'where generated datasets are cached', '.fusion-cache')
     .option('--json', 'print only machine-readable JSON on stdout')
-    .action(async (spec: string | undefined, o: { out?: string; backend?: string; json?: boolean; cacheDir?: string; workers?: string; resume?: string }) => {
+    .action(async (spec: string | undefined, o: { out?: string; backend?: string; json?: boolean; cacheDir?: string; workers?: string; resume?: string; queue?: string }) => {
       term = new Terminal(Boolean(o.json));
       process.on('SIGINT', onSigint);
       process.on('SIGTERM', onSigint);
@@ -44,6 +45,34 @@ export async function main(argv: string[]): Promise<number> {
       } finally {
         process.off('SIGINT', onSigint);
         process.off('SIGTERM', onSigint);
+      }
+    });
+  program
+    .command('worker')
+    .description('train the jobs of `fusion-cli run --queue` runs from a Redis job queue until stopped (start any number, on any machines that see the data path)')
+    .requiredOption('-q, --queue <url>', 'the Redis URL the coordinator uses, e.g. redis://10.0.0.5:6379')
+    .option('-c, --concurrency <n>', 'jobs at once in this process (wasm is single-threaded: start more workers instead)', '1')
+    .option('-b, --backend <name>', 'node-gpu, node, wasm or cpu (default: the coordinator\'s)')
+    .option('--cache-dir <dir>', 'where generated datasets are cached (default: the coordinator\'s path)')
+    .option('--lock-duration <ms>', 'a job of a worker that died is given to another worker after this long', '30000')
+    .option('--stalled-interval <ms>', 'how often to look for jobs of dead workers (default: min(15000, lock duration))')
+    .action(async (o: import('./commands/worker').WorkerCommandOptions) => {
+      term = new Terminal(false);
+      let signals = 0;
+      let stop: (force: boolean) => void = () => undefined;
+      const stopped = new Promise<boolean>((resolve) => (stop = resolve));
+      const onSignal = (): void => {
+        signals++;
+        if (signals > 1) process.exit(EXIT.interrupted);
+        stop(false);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        await (await import('./commands/worker')).workerCommand(o, term, stopped);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       }
     });
   program

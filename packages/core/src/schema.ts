@@ -3,6 +3,7 @@ import { SpecIssue, SpecValidationError, UnknownPluginError } from './errors';
 import type { PluginBase } from './plugins';
 import type { Registries } from './registry';
 import { evaluationSchema, GraphSpec, preprocessingSchema, trainingSchema } from './spec';
+import { sweepIssues } from './run/sweep';
 
 function pluginUnion(kind: string, plugins: PluginBase[]): Record<string, unknown> {
   if (plugins.length === 0) return { type: 'object', required: ['type'], properties: { type: { type: 'string' } }, description: kind };
@@ -45,6 +46,12 @@ export function assembleSpecSchema(reg: Registries): Record<string, unknown> {
       head: pluginUnion('head', reg.heads.all()),
       training: trainingSchema,
       evaluation: evaluationSchema,
+      sweep: {
+        type: 'object',
+        description: 'hyper-parameter sweep: dotted option paths mapped to lists of values (the grid is trained; each fold keeps the point best on its validation subjects)',
+        maxProperties: 16,
+        additionalProperties: { type: 'array', minItems: 1, maxItems: 100 },
+      },
       output: {
         type: 'object',
         additionalProperties: false,
@@ -68,8 +75,33 @@ function pointerGet(root: unknown, pointer: string): unknown {
 
 function show(v: unknown): string {
   if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v);
+  const s = brief(v, 0);
   return s.length > 80 ? s.slice(0, 77) + '...' : s;
+}
+
+/**
+ * JSON text of a value, cut short: at most 3 levels deep and about 80 characters. `JSON.stringify` of the whole value
+ * would overflow the stack on a deeply nested value (e.g. 5000 nested arrays, which JSON.parse accepts).
+ */
+function brief(v: unknown, depth: number): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  const isArray = Array.isArray(v);
+  const [open, close] = isArray ? ['[', ']'] : ['{', '}'];
+  if (depth >= 3) return `${open}...${close}`;
+  const parts: string[] = [];
+  let length = 0;
+  const entries = isArray ? (v as unknown[]).map((x) => ['', x] as const) : Object.entries(v as object);
+  for (const [k, x] of entries) {
+    if (length > 80) {
+      parts.push('...');
+      break;
+    }
+    if (!isArray && x === undefined) continue;
+    const part = (isArray ? '' : `${JSON.stringify(k)}:`) + brief(x, depth + 1);
+    parts.push(part);
+    length += part.length + 1;
+  }
+  return open + parts.join(',') + close;
 }
 
 function kindFor(path: string): string | undefined {
@@ -175,6 +207,7 @@ export class SpecValidator {
       if (p.label.mapping === 'threshold' && p.label.classes.length !== 2)
         issues.push({ path: '/preprocessing/label/classes', message: `threshold mapping gives 2 classes, found ${p.label.classes.length} names.` });
     }
+    if (ok && !issues.length) issues.push(...sweepIssues(s, (raw) => this.check(raw, file)));
     if (issues.length) throw new SpecValidationError(file, issues);
     return s;
   }
@@ -182,17 +215,101 @@ export class SpecValidator {
 
 /** Parses JSON text, turning syntax errors into a `SpecValidationError` with line and column. */
 export function parseSpecText(text: string, file: string): unknown {
+  // A UTF-8 byte-order mark (written by some editors) is not part of the JSON.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     return JSON.parse(text);
   } catch (e) {
     const msg = (e as Error).message;
     const m = /position (\d+)/.exec(msg);
+    // Some V8 messages ("Unexpected token ...", "Unexpected end of JSON input") carry no position: find it ourselves.
+    const pos = m ? Number(m[1]) : jsonErrorOffset(text);
     let where = '';
-    if (m) {
-      const pos = Number(m[1]);
+    if (pos >= 0) {
       const before = text.slice(0, pos).split('\n');
       where = ` (line ${before.length}, column ${before[before.length - 1].length + 1})`;
     }
     throw new SpecValidationError(file, [{ path: '', message: `not valid JSON${where}: ${msg}. Fix the JSON syntax.` }]);
+  }
+}
+
+/**
+ * Offset of the first JSON syntax error in `text` (-1 when none is found). Iterative, so deep nesting cannot overflow
+ * the stack; used only to place an error whose message has no position.
+ */
+function jsonErrorOffset(t: string): number {
+  let i = 0;
+  const stack: string[] = [];
+  const ws = (): void => {
+    while (i < t.length && (t[i] === ' ' || t[i] === '\t' || t[i] === '\n' || t[i] === '\r')) i++;
+  };
+  const str = (): boolean => {
+    if (t[i] !== '"') return false;
+    i++;
+    while (i < t.length) {
+      const c = t.charCodeAt(i);
+      if (c === 0x22) {
+        i++;
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (c === 0x5c) {
+        const n = t[i + 1];
+        if (n === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(t.slice(i + 2, i + 6))) return false;
+          i += 6;
+        } else if (n !== undefined && '"\\/bfnrt'.includes(n)) i += 2;
+        else {
+          i++;
+          return false;
+        }
+      } else i++;
+    }
+    return false;
+  };
+  const key = (): boolean => {
+    ws();
+    if (!str()) return false;
+    ws();
+    if (t[i] !== ':') return false;
+    i++;
+    return true;
+  };
+  const literal = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+  for (;;) {
+    ws();
+    const c = t[i];
+    if (c === '{' || c === '[') {
+      i++;
+      ws();
+      if (t[i] === (c === '{' ? '}' : ']')) i++;
+      else {
+        stack.push(c);
+        if (c === '{' && !key()) return i;
+        continue;
+      }
+    } else if (c === '"') {
+      if (!str()) return i;
+    } else {
+      literal.lastIndex = i;
+      if (!literal.exec(t)) return i;
+      i = literal.lastIndex;
+    }
+    for (;;) {
+      ws();
+      if (stack.length === 0) return i < t.length ? i : -1;
+      const top = stack[stack.length - 1];
+      if (t[i] === ',') {
+        i++;
+        if (top === '{' && !key()) return i;
+        break;
+      }
+      if (t[i] === (top === '{' ? '}' : ']')) {
+        i++;
+        stack.pop();
+        continue;
+      }
+      return i;
+    }
   }
 }

@@ -31,6 +31,33 @@ export interface CasaOptions {
   causal: boolean;
 }
 
+/**
+ * tf.max(x, axis, keepDims = true) with the same gradient as tfjs's (dy to every element equal to the maximum)
+ * computed arithmetically: tfjs's own gradient uses a broadcasting Equal, which on wasm runs element by element
+ * in JavaScript (milliseconds per call at these sizes).
+ */
+const maxOps = new Map<number, (x: tf.Tensor) => tf.Tensor>();
+/** tf.max(x, axis, true), see above. */
+export function maxOverAxis(x: tf.Tensor4D, axis: number): tf.Tensor4D {
+  let op = maxOps.get(axis);
+  if (!op) {
+    op = tf.customGrad(((xIn: tf.Tensor, save: tf.GradSaveFunc) => {
+      const m = tf.max(xIn, axis, true);
+      save([xIn, m]);
+      return {
+        value: m,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [xs, ms] = saved;
+          // 1 where x equals the maximum (max - x is 0 there and > 0 elsewhere), else 0
+          return tf.mul(dy, tf.sub(1, tf.step(tf.sub(ms, xs))));
+        },
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor;
+    maxOps.set(axis, op);
+  }
+  return op(x) as tf.Tensor4D;
+}
+
 /** Width of the channel-attention bottleneck: max(1, floor(C / reduction)) (EmoHEAL: 25 / 16 -> 1). */
 export function casaHiddenUnits(channels: number, reduction: number): number {
   return Math.max(1, Math.floor(channels / reduction));
@@ -76,7 +103,7 @@ export function channelAttention(
       const p = prefixMeanMax(h);
       pooled = tf.concat([p.mean, p.max], 1); // [g, 2b, t, c]
     } else {
-      pooled = tf.concat([tf.mean(h, 2, true), tf.max(h, 2, true)], 1) as tf.Tensor4D; // [g, 2b, 1, c]
+      pooled = tf.concat([tf.mean(h, 2, true), maxOverAxis(h, 2)], 1) as tf.Tensor4D; // [g, 2b, 1, c]
     }
     const n = causal ? t : 1;
     const z = groupedPointwise(tf.relu(groupedPointwise(pooled, kernel1)) as tf.Tensor4D, kernel2);
@@ -91,7 +118,7 @@ export function channelAttention(
  */
 export function spatialAttention(h: tf.Tensor4D, kernel: tf.Tensor2D | tf.Tensor3D, opts: CasaOptions): tf.Tensor4D {
   return tf.tidy(() => {
-    const map = tf.concat([tf.mean(h, 3, true), tf.max(h, 3, true)], 3) as tf.Tensor4D; // [g, b, t, 2]
+    const map = tf.concat([tf.mean(h, 3, true), maxOverAxis(h, 3)], 3) as tf.Tensor4D; // [g, b, t, 2]
     const padLeft = shiftPadLeft(opts.spatialKernel, opts.causal ? 'causal' : 'same');
     return tf.sigmoid(shiftConv1d(map, kernel, opts.spatialKernel, padLeft)) as tf.Tensor4D;
   });

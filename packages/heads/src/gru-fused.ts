@@ -4,23 +4,29 @@ import type { BiGruOutput, BiGruWeights } from './bigru-layer';
 
 /**
  * The bidirectional GRU of `biGruForward` (same convention, weights, outputs and gradients) with a hand-written
- * backward pass through time (`tf.customGrad`), for speed on backends where every kernel launch costs tens of
- * microseconds (wasm, cpu) whatever its size.
+ * backward pass through time (`tf.customGrad`). Written for backends where every kernel launch costs tens of
+ * microseconds whatever its size (wasm, cpu) and where, on wasm, only plain 2-D matMuls are fast (batched or
+ * transposed ones take a slow path, 5-15x slower) and a slice copies its whole source (so per-step slices of a
+ * [T, ...] tensor cost O(T^2) over a sequence).
  *
- * Forward: one matMul for the input projections of all steps and both directions; per step one batched matMul
- * [2, B, H] x [2, H, 3H] for both directions' recurrent projections and a dozen elementwise kernels. The gate
- * activations and states are stacked once and saved.
+ * Layout: both directions side by side, h [B, 2H] = [h_fwd | h_bwd]; gate columns gate-major
+ * [r_f r_b | z_f z_b | n_f n_b]; recurrent kernels block-diagonal [2H, .] so that one plain matMul per step serves
+ * both directions. The backward direction runs over reversed time; its input projections are brought into step
+ * order on one host copy (see `hostSteps`).
  *
- * Backward: everything that does not depend on the incoming gradient is computed in bulk over [T, 2, B, ...]
- * first. Per direction and step, with A = (1-z)(1-n^2):
+ * Forward per step: h U_rz and h U_n (2 matMuls) and 9 elementwise kernels. The states and gate activations
+ * are stacked once and saved.
+ *
+ * Backward: everything that does not depend on the incoming gradient is computed in bulk over [T, B, ...] first.
+ * With A = (1-z)(1-n^2) (per direction and step):
  *   d(pre-activation of r) = dh * A * ghn * r(1-r)      (ghn = h U_n + c_n)
  *   d(pre-activation of z) = dh * (h_prev - n) * z(1-z)
- *   d(pre-activation of n) = dh * A                    (input side; the recurrent side is dh * A * r)
+ *   d(pre-activation of n) = dh * A                     (input side; the recurrent side is dh * A * r)
  *   dh_prev = dh * z + [dr | dz | dn * r] U^T
- * so with M = [Cr | Bz | A | A r | z] ([T, 2, B, 5, H], the factors above) one step is P = dh * M_t (broadcast
- * over the five blocks) and dh_prev = P Uaug with Uaug = [U_rz^T; 0; U_n^T; I] ([2, 5H, H]): a reshape, a
- * multiply, a reshape and a matMul per step. The stacked P of all steps then gives dU (one matMul with the
- * stacked previous states), the biases (one sum) and dX, dW (two matMuls) at once.
+ * so with M = [Cr | Bz | A | A r | z] ([T, B, 5, 2H]) one step is P = dh * M_t (broadcast over the five blocks)
+ * and dh_prev = P Uaug with Uaug = [U_r^T; U_z^T; 0; U_n^T; I] ([10H, 2H]): four kernels per step. The stacked P
+ * of all steps then gives dU (one matMul with the stacked previous states), the biases (one sum), dW and dX (one
+ * matMul each).
  */
 export function biGruFused(x: tf.Tensor3D, w: BiGruWeights, output: BiGruOutput): tf.Tensor {
   const [, t, d] = x.shape;
@@ -44,116 +50,155 @@ function fusedOp(output: BiGruOutput): FusedFn {
   return op;
 }
 
-/** From [T, 2, B, H] states (backward direction in reversed time) to the layer's output. */
-function emit(states: tf.Tensor4D | undefined, last: tf.Tensor3D, output: BiGruOutput): tf.Tensor {
-  const [, b, units] = last.shape;
-  if (output === 'last') return tf.reshape(tf.transpose(last, [1, 0, 2]), [b, 2 * units]);
-  const s = states as tf.Tensor4D;
-  const t = s.shape[0];
-  if (output === 'mean') return tf.reshape(tf.transpose(tf.div(tf.sum(s, 0), t), [1, 0, 2]), [b, 2 * units]);
-  const [sf, sb] = tf.split(s, 2, 1);
-  const aligned = tf.concat([sf, tf.reverse(sb, 0)], 1);
-  return tf.reshape(tf.transpose(aligned, [2, 0, 1, 3]), [b, t, 2 * units]);
+/**
+ * Steps of a time-major y [T, B, W] whose W columns are 2H-wide blocks [forward H | backward H]: with `align`,
+ * step i takes the forward halves from time i and the backward halves from time T-1-i (the map is its own
+ * inverse). Done on one host copy: on wasm a slice copies its whole source and reverse/gather run element by
+ * element in JavaScript, so per-step slices of a [T, ...] tensor would cost O(T^2) over a sequence. Not
+ * differentiable: for use inside the custom-gradient function only.
+ */
+function hostSteps(y: tf.Tensor, units: number, align: boolean): Float32Array[] {
+  const [t, b, w] = y.shape;
+  const vals = y.dataSync() as Float32Array;
+  const step = b * w;
+  return Array.from({ length: t }, (_, i) => {
+    if (!align) return vals.slice(i * step, (i + 1) * step);
+    const out = new Float32Array(step);
+    const j = t - 1 - i;
+    for (let row = 0; row < b; row++) {
+      for (let col = 0; col < w; col += 2 * units) {
+        const o = row * w + col;
+        out.set(vals.subarray(i * step + o, i * step + o + units), o);
+        out.set(vals.subarray(j * step + o + units, j * step + o + 2 * units), o + units);
+      }
+    }
+    return out;
+  });
+}
+function stepTensors(y: tf.Tensor, units: number, align: boolean, shape: number[]): tf.Tensor[] {
+  return hostSteps(y, units, align).map((v) => tf.tensor(v, shape, 'float32'));
+}
+/** T tensors [B, W] in step order -> one [T, B, W] (or [B, T, W] with batchMajor) in time order. */
+function alignedStack(steps: tf.Tensor[], units: number, batchMajor: boolean): tf.Tensor {
+  const t = steps.length;
+  const [b, w] = steps[0].shape;
+  const parts = hostSteps(tf.stack(steps), units, true);
+  const out = new Float32Array(t * b * w);
+  parts.forEach((v, i) => {
+    if (!batchMajor) out.set(v, i * b * w);
+    else for (let row = 0; row < b; row++) out.set(v.subarray(row * w, (row + 1) * w), (row * t + i) * w);
+  });
+  return tf.tensor(out, batchMajor ? [b, t, w] : [t, b, w], 'float32');
+}
+
+/** Columns [dir, gate, j] (the weights' order) -> [gate, dir, j] (the step layout), for a [rows, 6H] matrix. */
+function toGateMajor(m: tf.Tensor, units: number): tf.Tensor2D {
+  const rows = m.size / (6 * units);
+  return tf.reshape(tf.transpose(tf.reshape(m, [rows, 2, 3, units]), [0, 2, 1, 3]), [rows, 6 * units]);
+}
+function fromGateMajor(m: tf.Tensor, units: number): tf.Tensor2D {
+  const rows = m.size / (6 * units);
+  return tf.reshape(tf.transpose(tf.reshape(m, [rows, 3, 2, units]), [0, 2, 1, 3]), [rows, 6 * units]);
+}
+
+/** U [2, H, 3H] -> block-diagonal [2H, 6H] in the step layout. */
+function blockDiagonal(u: tf.Tensor3D, units: number): tf.Tensor2D {
+  const [u0, u1] = tf.unstack(tf.reshape(u, [2, units, 3, 1, units]), 0);
+  const rows0 = tf.pad(u0, [[0, 0], [0, 0], [0, 1], [0, 0]]);
+  const rows1 = tf.pad(u1, [[0, 0], [0, 0], [1, 0], [0, 0]]);
+  return tf.reshape(tf.concat([rows0, rows1], 0), [2 * units, 6 * units]);
 }
 
 function fusedBody(output: BiGruOutput, args: unknown[]): { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] } {
   const [x, kernel, bias, recKernel, recBias] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor1D, tf.Tensor3D, tf.Tensor2D];
   const save = args[5] as (ts: tf.Tensor[]) => void;
   const [b, t, d] = x.shape;
-  const h3 = recKernel.shape[2];
-  const units = h3 / 3;
+  const units = recKernel.shape[2] / 3;
+  const h2 = 2 * units;
+  const slice2 = (m: tf.Tensor, col: number, width: number): tf.Tensor2D => tf.slice(m, [0, col], [m.shape[0], width]) as tf.Tensor2D;
 
-  // Input projections, time-major, both directions: [2, T*B, D] x [2, D, 3H]; direction 1 reads x reversed.
-  const xt = tf.transpose(x, [1, 0, 2]);
-  const xs = tf.reshape(tf.stack([xt, tf.reverse(xt, 0)]), [2, t * b, d]) as tf.Tensor3D;
-  const w2 = tf.transpose(tf.reshape(kernel, [d, 2, h3]), [1, 0, 2]) as tf.Tensor3D;
-  const gxAll = tf.add(tf.matMul(xs, w2), tf.reshape(bias, [2, 1, h3]));
-  const gx = tf.unstack(tf.transpose(tf.reshape(gxAll, [2, t, b, h3]), [1, 0, 2, 3]), 0); // T x [2, B, 3H]
-  const c = tf.reshape(recBias, [2, 1, h3]);
+  // Input projections of every step and both directions, then the backward direction's columns in reversed time.
+  const x2 = tf.reshape(tf.transpose(x, [1, 0, 2]), [t * b, d]);
+  const wg = toGateMajor(kernel, units);
+  const bg = toGateMajor(bias, units);
+  const cg = toGateMajor(recBias, units);
+  const projRz = tf.add(tf.matMul(x2, slice2(wg, 0, 2 * h2)), tf.add(slice2(bg, 0, 2 * h2), slice2(cg, 0, 2 * h2)));
+  const projN = tf.add(tf.matMul(x2, slice2(wg, 2 * h2, h2)), slice2(bg, 2 * h2, h2));
+  const gxRz = stepTensors(tf.reshape(projRz, [t, b, 2 * h2]), units, true, [b, 2 * h2]);
+  const gxN = stepTensors(tf.reshape(projN, [t, b, h2]), units, true, [b, h2]);
+  const ubd = blockDiagonal(recKernel, units);
+  const uRz = slice2(ubd, 0, 2 * h2);
+  const uN = slice2(ubd, 2 * h2, h2);
+  const cN = slice2(cg, 2 * h2, h2);
 
-  let h: tf.Tensor = tf.zeros([2, b, units]);
-  const hs: tf.Tensor[] = [h];
-  const ss: tf.Tensor[] = [];
+  let h: tf.Tensor2D = tf.zeros([b, h2]);
+  const hs: tf.Tensor[] = [];
+  const rzs: tf.Tensor[] = [];
   const ns: tf.Tensor[] = [];
   const ghns: tf.Tensor[] = [];
   for (let i = 0; i < t; i++) {
-    const ghb = tf.add(tf.matMul(h, recKernel), c);
-    const s = tf.sigmoid(tf.add(gx[i], ghb)); // the n third is not used
-    const r = tf.slice(s, [0, 0, 0], [2, b, units]);
-    const z = tf.slice(s, [0, 0, units], [2, b, units]);
-    const ghn = tf.slice(ghb, [0, 0, 2 * units], [2, b, units]);
-    const n = tf.tanh(tf.add(tf.slice(gx[i], [0, 0, 2 * units], [2, b, units]), tf.mul(r, ghn)));
-    h = tf.add(n, tf.mul(z, tf.sub(h, n)));
     hs.push(h);
-    ss.push(s);
+    const rz = tf.sigmoid(tf.add(gxRz[i], tf.matMul(h, uRz)));
+    const ghn = tf.add(tf.matMul(h, uN), cN);
+    const n = tf.tanh(tf.add(gxN[i], tf.mul(slice2(rz, 0, h2), ghn)));
+    h = tf.add(n, tf.mul(slice2(rz, h2, h2), tf.sub(h, n)));
+    rzs.push(rz);
     ns.push(n);
     ghns.push(ghn);
   }
-  const allH = tf.stack(hs) as tf.Tensor4D; // [T+1, 2, B, H]: h_0 = 0, ..., h_T
-  const states = output === 'last' ? undefined : (tf.slice(allH, [1, 0, 0, 0], [t, 2, b, units]) as tf.Tensor4D);
-  const value = emit(states, h as tf.Tensor3D, output);
-  save([tf.slice(allH, [0, 0, 0, 0], [t, 2, b, units]), tf.stack(ss), tf.stack(ns), tf.stack(ghns), xs, w2]);
+  let value: tf.Tensor;
+  if (output === 'last') value = h;
+  else if (output === 'mean') value = tf.div(tf.addN([...hs.slice(1), h]), t);
+  else value = alignedStack([...hs.slice(1), h], units, true);
+  save([tf.stack(hs), tf.stack(rzs), tf.stack(ns), tf.stack(ghns), x2, wg, ubd]);
 
   const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
-    const [hPrev, sAll, nAll, ghnAll, xsS, w2S] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor4D, tf.Tensor3D, tf.Tensor3D];
-    // Factors of the step gradients, all steps at once: M [T, 2, B, 5, H] = [Cr | Bz | A | A r | z].
-    const r = tf.slice(sAll, [0, 0, 0, 0], [t, 2, b, units]);
-    const z = tf.slice(sAll, [0, 0, 0, units], [t, 2, b, units]);
+    const [hPrev, rzAll, nAll, ghnAll, x2S, wgS, ubdS] = saved as tf.Tensor3D[];
+    const r = tf.slice(rzAll, [0, 0, 0], [t, b, h2]);
+    const z = tf.slice(rzAll, [0, 0, h2], [t, b, h2]);
     const a = tf.mul(tf.sub(1, z), tf.sub(1, tf.square(nAll)));
     const ar = tf.mul(a, r);
     const cr = tf.mul(tf.mul(ar, ghnAll), tf.sub(1, r));
     const bz = tf.mul(tf.mul(tf.sub(hPrev, nAll), z), tf.sub(1, z));
-    const m = tf.unstack(tf.stack([cr, bz, a, ar, z], 3), 0); // T x [2, B, 5, H]
-    // Uaug [2, 5H, H] = [U_r^T; U_z^T; 0; U_n^T; I].
-    const ut = tf.transpose(recKernel, [0, 2, 1]);
-    const eye = tf.broadcastTo(tf.reshape(tf.eye(units), [1, units, units]), [2, units, units]);
-    const uAug = tf.concat(
-      [tf.slice(ut, [0, 0, 0], [2, 2 * units, units]), tf.zeros([2, units, units]), tf.slice(ut, [0, 2 * units, 0], [2, units, units]), eye],
-      1
-    ) as tf.Tensor3D;
+    const m = stepTensors(tf.reshape(tf.stack([cr, bz, a, ar, z], 2), [t, b, 5 * h2]), units, false, [b, 5, h2]);
+    const uAug = tf.transpose(
+      tf.concat([slice2(ubdS, 0, 2 * h2), tf.zeros([h2, h2]), slice2(ubdS, 2 * h2, h2), tf.eye(h2)], 1)
+    ) as tf.Tensor2D; // [10H, 2H]
 
-    // Gradient w.r.t. the states, per step (index i: the state after step i, i.e. h_{i+1}).
-    const perDir = (g: tf.Tensor): tf.Tensor3D => tf.transpose(tf.reshape(g, [b, 2, units]), [1, 0, 2]) as tf.Tensor3D;
     let dhStep: tf.Tensor[] | undefined;
     let dh: tf.Tensor;
     if (output === 'last') {
-      dh = perDir(dy);
+      dh = dy;
     } else if (output === 'mean') {
-      const g = tf.div(perDir(dy), t);
+      const g = tf.div(dy, t);
       dhStep = Array.from({ length: t }, () => g);
       dh = tf.zerosLike(g);
     } else {
-      const g = tf.transpose(tf.reshape(dy, [b, t, 2, units]), [1, 2, 0, 3]); // [T, 2, B, H], aligned time
-      const [gf, gb] = tf.split(g, 2, 1);
-      dhStep = tf.unstack(tf.concat([gf, tf.reverse(gb, 0)], 1), 0);
+      dhStep = stepTensors(tf.transpose(dy, [1, 0, 2]), units, true, [b, h2]);
       dh = tf.zerosLike(dhStep[0]);
     }
     const ps: tf.Tensor[] = new Array(t);
     for (let i = t - 1; i >= 0; i--) {
       if (dhStep) dh = tf.add(dh, dhStep[i]);
-      const p = tf.reshape(tf.mul(tf.reshape(dh, [2, b, 1, units]), m[i]), [2, b, 5 * units]);
+      const p = tf.reshape(tf.mul(tf.reshape(dh, [b, 1, h2]), m[i]), [b, 5 * h2]);
       ps[i] = p;
       if (i > 0) dh = tf.matMul(p, uAug);
     }
-    // Stacked step gradients [T, 2, B, 5H] -> per direction [2, T*B, 5H].
-    const pAll = tf.reshape(tf.transpose(tf.stack(ps), [1, 0, 2, 3]), [2, t * b, 5 * units]);
-    const hp = tf.reshape(tf.transpose(hPrev, [1, 0, 2, 3]), [2, t * b, units]);
-    const blocks = (y: tf.Tensor, lead: number[]): tf.Tensor => {
-      // [.., 5H] -> the recurrent-side blocks [dr | dz | dn*r] = blocks 0, 1, 3
-      const at = (start: number, width: number): tf.Tensor =>
-        tf.slice(y, [...lead.map(() => 0), start * units], [...lead, width * units]);
-      return tf.concat([at(0, 2), at(3, 1)], lead.length);
-    };
-    const dU = blocks(tf.matMul(hp, pAll, true, false), [2, units]);
-    const pSum = tf.sum(pAll, 1); // [2, 5H]
-    const dRecBias = blocks(pSum, [2]);
-    const dBias = tf.reshape(tf.slice(pSum, [0, 0], [2, h3]), [2 * h3]);
-    const dgx = tf.slice(pAll, [0, 0, 0], [2, t * b, h3]); // input-side blocks [dr | dz | dn]
-    const dW2 = tf.matMul(xsS, dgx, true, false); // [2, D, 3H]
-    const dKernel = tf.reshape(tf.transpose(dW2, [1, 0, 2]), [d, 2 * h3]);
-    const dxs = tf.reshape(tf.matMul(dgx, w2S, false, true), [2, t, b, d]);
-    const [dxf, dxb] = tf.unstack(dxs, 0);
-    const dx = tf.transpose(tf.add(dxf, tf.reverse(dxb, 0)), [1, 0, 2]);
+    const pAll = tf.reshape(tf.stack(ps), [t * b, 5 * h2]);
+    // dU from the block-diagonal's gradient [2H, 6H]: keep the diagonal blocks.
+    const dUbd = tf.matMul(tf.transpose(tf.reshape(hPrev, [t * b, h2])), pAll); // [2H, 10H]
+    const dUg = tf.reshape(tf.concat([slice2(dUbd, 0, 2 * h2), slice2(dUbd, 3 * h2, h2)], 1), [2, units, 3, h2]);
+    const dU = tf.reshape(
+      tf.concat([tf.slice(dUg, [0, 0, 0, 0], [1, units, 3, units]), tf.slice(dUg, [1, 0, 0, units], [1, units, 3, units])], 0),
+      [2, units, 3 * units]
+    );
+    const pSum = tf.sum(pAll, 0, true); // [1, 10H]
+    const dRecBias = tf.reshape(fromGateMajor(tf.concat([slice2(pSum, 0, 2 * h2), slice2(pSum, 3 * h2, h2)], 1), units), [2, 3 * units]);
+    const dBias = tf.reshape(fromGateMajor(slice2(pSum, 0, 3 * h2), units), [6 * units]);
+    // Input side [dr | dz | dn] of every step, back in time order.
+    const dgx = tf.reshape(alignedStack(ps.map((p) => slice2(p, 0, 3 * h2)), units, false), [t * b, 3 * h2]);
+    const dKernel = fromGateMajor(tf.matMul(tf.transpose(x2S), dgx), units);
+    const dx = tf.transpose(tf.reshape(tf.matMul(dgx, tf.transpose(wgS)), [t, b, d]), [1, 0, 2]);
     return [dx, dKernel, dBias, dU, dRecBias];
   };
   return { value, gradFunc };

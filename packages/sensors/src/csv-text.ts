@@ -83,6 +83,22 @@ export function parseNumberCell(file: string, line: number, cell: string, column
   );
 }
 
+/**
+ * Parses a sample value that is stored in a Float32Array (times `scale`): a finite double beyond the float32 range
+ * (about 3.4e38, e.g. 1e308) would silently become Infinity there, so it is rejected on its line like NaN.
+ */
+export function parseSampleCell(file: string, line: number, cell: string, column: string, scale = 1): number {
+  const v = parseNumberCell(file, line, cell, column) * scale;
+  if (!Number.isFinite(Math.fround(v))) {
+    throw new DataFormatError(
+      file,
+      line,
+      `${column} is ${cell.length > 40 ? cell.slice(0, 37) + '...' : cell}, beyond the range of a stored sample (about +-3.4e38); expected a sensor reading. Fix or delete that row.`
+    );
+  }
+  return v;
+}
+
 /** Median of a numeric array (copied, not modified); NaN when empty. */
 export function median(values: ArrayLike<number>): number {
   const a = Float64Array.from(values as ArrayLike<number>).sort();

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DataFormatError, DatasetError, EventSeries, Recording, Signal } from '@fusion/core';
-import { CsvRow, parseNumberCell, readCsvRows } from './csv-text';
+import { CsvRow, parseNumberCell, parseSampleCell, readCsvRows } from './csv-text';
 
 /** The regularly sampled E4 signals and their export file names. */
 export const E4_FILES: Readonly<Record<string, string>> = Object.freeze({
@@ -109,7 +109,7 @@ export function readE4Signal(file: string, sensor?: string): Signal {
     const r = rows[i + 2];
     checkColumns(file, r, columns, `sample row`);
     for (let c = 0; c < columns; c++) {
-      data[i * columns + c] = parseNumberCell(file, r.line, r.cells[c], axes ? `column ${c + 1} (${axes[c]})` : 'the value') * scale;
+      data[i * columns + c] = parseSampleCell(file, r.line, r.cells[c], axes ? `column ${c + 1} (${axes[c]})` : 'the value', scale);
     }
   }
   return { t0, fs: fs_, channels: columns, data, source: file };

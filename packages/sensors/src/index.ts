@@ -27,3 +27,21 @@ export {
   writeSyntheticFiles,
 } from './synthetic';
 export { e4Adapter, E4Config, kemoconAdapter, KEmoConConfig, sensorsModule, syntheticAdapter, SyntheticConfig } from './sensors-module';
+export {
+  normalizeSubjectId,
+  readStressPredict,
+  readStressPredictTags,
+  SETUP_TAG_SECONDS,
+  STRESS_PHASES,
+  StressPhase,
+  stressPredictAdapter,
+  StressPredictConfig,
+  stressPredictLabels,
+  StressPredictOptions,
+  stressPredictSubjects,
+  stressPredictTasks,
+  TagProtocol,
+  TASK_SECONDS,
+  TaskInterval,
+  TWELVE_HOURS_S,
+} from './stress-predict';

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DataFormatError, Dataset, DatasetError, EventSeries, LabelInterval, Recording, Signal } from '@fusion/core';
-import { CsvRow, median, parseNumberCell, readCsvRows } from './csv-text';
+import { CsvRow, median, parseNumberCell, parseSampleCell, readCsvRows } from './csv-text';
 import { ACC_COUNTS_PER_G, E4_SENSORS } from './e4-reader';
 
 export type Annotator = 'self' | 'partner' | 'external';
@@ -116,7 +116,7 @@ function readTimedRows(file: string, sensor: string, device: string | undefined,
   kept.forEach((r, i) => {
     checkWidth(file, r, width);
     times[i] = parseNumberCell(file, r.line, r.cells[tCol], 'timestamp');
-    for (let c = 0; c < C; c++) values[i * C + c] = parseNumberCell(file, r.line, r.cells[vCols[c]], valueCols[c]);
+    for (let c = 0; c < C; c++) values[i * C + c] = parseSampleCell(file, r.line, r.cells[vCols[c]], valueCols[c]);
   });
   // Streamed rows occasionally arrive out of order; a stable sort by time restores sample order.
   let sorted = true;

@@ -5,6 +5,7 @@ import { Dataset, DatasetAdapter, DatasetAdapterContribution, DatasetError, Load
 import { E4_SENSORS, readE4Folder } from './e4-reader';
 import { Annotator, ANNOTATORS, readKEmoCon } from './kemocon-reader';
 import { generateSynthetic, SYNTHETIC_DEFAULTS, syntheticCacheName } from './synthetic';
+import { stressPredictAdapter } from './stress-predict';
 
 export interface KEmoConConfig extends PluginConfig {
   type: 'kemocon';
@@ -123,4 +124,5 @@ export const sensorsModule = new ContainerModule((bind) => {
   bind(DatasetAdapterContribution).toConstantValue(kemoconAdapter);
   bind(DatasetAdapterContribution).toConstantValue(syntheticAdapter);
   bind(DatasetAdapterContribution).toConstantValue(e4Adapter);
+  bind(DatasetAdapterContribution).toConstantValue(stressPredictAdapter);
 });

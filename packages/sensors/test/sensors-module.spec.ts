@@ -20,7 +20,7 @@ describe('sensors container module', function () {
 
   it('registers the kemocon, synthetic and e4 adapters', () => {
     const reg = getRegistries(createContainer(sensorsModule));
-    expect(reg.datasets.types()).to.deep.equal(['e4', 'kemocon', 'synthetic']);
+    expect(reg.datasets.types()).to.deep.equal(['e4', 'kemocon', 'stress-predict', 'synthetic']);
     for (const a of reg.datasets.all()) {
       expect(a.sensors).to.deep.equal(['acc', 'bvp', 'eda', 'temp', 'hr']);
       expect(a.description).to.be.a('string').and.not.empty;

@@ -13,6 +13,7 @@ import {
   selectBackend,
 } from '@fusion/core';
 import { writeReport } from '@fusion/report';
+import { QueueExecutor, runIdOf } from '@fusion/queue';
 import { createDefaultContainer } from '../container';
 import type { Terminal } from '../terminal';
 
@@ -23,6 +24,8 @@ export interface RunCommandOptions {
   cacheDir?: string;
   workers?: string;
   resume?: string;
+  /** redis://host:port: run the jobs on a BullMQ queue, trained by `fusion-cli worker` processes. */
+  queue?: string;
 }
 
 /** Default worker count: one per core (the wasm backend is single-threaded). */
@@ -52,6 +55,7 @@ export async function runCommand(specFile: string | undefined, opts: RunCommandO
     outDir = resolveOutputDir(spec, opts.out);
   }
   onOutDir?.(path.relative(process.cwd(), outDir) || '.');
+  if (opts.queue && opts.workers !== undefined) throw new FusionError('give either --queue (jobs trained by fusion-cli worker processes) or --workers (local worker processes), not both.');
   const workers = parseWorkers(opts.workers);
   const backend = await selectBackend(opts.backend);
   const cacheDir = path.resolve(opts.cacheDir ?? '.fusion-cache');
@@ -64,8 +68,15 @@ export async function runCommand(specFile: string | undefined, opts: RunCommandO
     shouldStop,
     resume: Boolean(opts.resume),
     extraOutputs: [writeReport],
-    executor:
-      workers > 1
+    executor: opts.queue
+      ? (ctx, stagingDir) =>
+          new QueueExecutor({
+            url: opts.queue!,
+            runId: runIdOf(ctx.spec, baseDir, outDir),
+            data: { spec: ctx.spec, baseDir, cacheDir, backend: backend.name, runDir: stagingDir },
+            log: (line) => term.info(line),
+          })
+      : workers > 1
         ? (ctx, stagingDir) => new ProcessPoolExecutor(workers, path.join(__dirname, '..', 'worker-process.js'), { spec: ctx.spec, baseDir, cacheDir, backend: backend.name, runDir: stagingDir })
         : undefined,
   });

@@ -32,6 +32,34 @@ export function causalShiftStack(x: tf.Tensor4D, kernelSize: number, dilation: n
 }
 
 /**
+ * a [M, K] x b [K, N] and a [G, M, K] x b [G, K, N] (one product per group) whose forward and backward passes
+ * use only plain, untransposed 2-D matMuls (explicit transposes instead). On wasm, tfjs's matMul reaches
+ * XNNPACK only for a single untransposed 2-D product; a batched or transposed one (autograd's dA = dy b^T,
+ * dB = a^T dy) takes a generic loop 5-15x slower. Same values and gradients as tf.matMul.
+ */
+const matMul2d = tf.customGrad(((a: tf.Tensor2D, b: tf.Tensor2D, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a, b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.matMul(dy, tf.transpose(saved[1])), tf.matMul(tf.transpose(saved[0]), dy)],
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+
+const groupedMatMul = tf.customGrad(((a: tf.Tensor3D, b: tf.Tensor3D, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  const bs = tf.unstack(b);
+  return {
+    value: tf.stack(tf.unstack(a).map((ai, i) => tf.matMul(ai, bs[i]))),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const dys = tf.unstack(dy);
+      const at = tf.unstack(tf.transpose(saved[0], [0, 2, 1]));
+      const bt = tf.unstack(tf.transpose(saved[1], [0, 2, 1]));
+      return [tf.stack(dys.map((d, i) => tf.matMul(d, bt[i]))), tf.stack(at.map((x, i) => tf.matMul(x, dys[i])))];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
+
+/**
  * Causal dilated 1-D convolution over time, grouped over the first axis.
  *
  * - `x`: [groups, batch, time, cin] (groups are sensors in the TCN).
@@ -67,8 +95,8 @@ export function causalConv1d(
   return tf.tidy(() => {
     const taps = causalShiftStack(x, kernelSize, dilation);
     const y = grouped
-      ? tf.matMul(tf.reshape(taps, [g, b * t, rows]), kernel as tf.Tensor3D)
-      : tf.reshape(tf.matMul(tf.reshape(taps, [g * b * t, rows]), kernel as tf.Tensor2D), [g, b * t, cout]);
+      ? groupedMatMul(tf.reshape(taps, [g, b * t, rows]), kernel as tf.Tensor3D)
+      : tf.reshape(matMul2d(tf.reshape(taps, [g * b * t, rows]), kernel as tf.Tensor2D), [g, b * t, cout]);
     const yb = bias ? tf.add(y, bias.rank === 1 ? bias : tf.reshape(bias, [g, 1, cout])) : y;
     return tf.reshape(yb, [g, b, t, cout]) as tf.Tensor4D;
   });

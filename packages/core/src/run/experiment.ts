@@ -10,10 +10,11 @@ import { Rng } from '../random';
 import type { Registries } from '../registry';
 import type { GraphSpec } from '../spec';
 import { InProcessExecutor, JobExecutor } from './executor';
-import { OutputError } from '../errors';
+import { OutputError, SpecValidationError } from '../errors';
 import { StagedOutput } from './output-dir';
-import { indicesOf, JobResult, planJobs, prepareFold, prepareRun, RunContext } from './plan';
+import { indicesOf, JobResult, planJobs, prepareFold, prepareRun, RunContext, TrainJob } from './plan';
 import { Reporter, silentReporter } from './reporter';
+import { selectSweepPoints, SweepMetrics, sweepMetrics, SweepPointScores } from './sweep';
 
 export interface RunOptions {
   /** Folder the spec's relative dataset paths are resolved against (the spec file's folder). */
@@ -48,6 +49,8 @@ export interface FoldResult {
   model: Metrics;
   baselines: Record<BaselineName, Metrics>;
   members: (TrainResult & { member: number; seed: number })[];
+  /** Sweeps only: the 0-based grid point chosen for this fold on its validation subjects (its models are in models/). */
+  sweepPoint?: number;
 }
 
 export interface RunMetrics {
@@ -74,6 +77,8 @@ export interface RunMetrics {
   summary: { model: MetricSummary; baselines: Record<BaselineName, MetricSummary> };
   perSubject: Record<string, { fold: number; model: Metrics; baselines: Record<BaselineName, Metrics> }>;
   folds: FoldResult[];
+  /** Sweeps only: the grid, every point's validation and test scores, and the point chosen per fold. */
+  sweep?: SweepMetrics;
 }
 
 export interface RunResult {
@@ -110,10 +115,26 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
   const classCounts: Record<string, number> = Object.fromEntries(classes.map((c) => [c, 0]));
   windows.y.forEach((c) => classCounts[classes[c]]++);
   report({ type: 'dataset', name: ctx.dataset.name, subjects: ctx.subjects.length, windows: windows.y.length, classCounts, dropped: wr.dropped });
-  report({ type: 'folds', count: ctx.folds.length, members: spec.training.ensemble, epochs: spec.training.epochs });
-  const probe = buildModel(spec, reg, { sensors: spec.sensors, length: windows.length, classes: C }, spec.seed);
-  const parameters = parameterCounts(probe);
-  probe.dispose();
+  const points = ctx.points ?? [ctx];
+  const jobs = planJobs(ctx);
+  // With a sweep, "members" counts every model trained per fold (points x ensemble), so progress totals stay right.
+  report({ type: 'folds', count: ctx.folds.length, members: jobs.length / ctx.folds.length, epochs: Math.max(...points.map((pc) => pc.spec.training.epochs)) });
+  const parametersOf = (pc: RunContext): RunMetrics['parameters'] => {
+    const probe = buildModel(pc.spec, reg, { sensors: pc.spec.sensors, length: pc.windows.length, classes: C }, spec.seed);
+    const counts = parameterCounts(probe);
+    probe.dispose();
+    return counts;
+  };
+  const pointParameters = points.map(parametersOf);
+  const parameters = pointParameters[0];
+  if (ctx.points) {
+    for (const fold of ctx.folds) {
+      if (!prepareFold(ctx.points[0], fold.index).valW.y.length)
+        throw new SpecValidationError(undefined, [
+          { path: '/sweep', message: `fold ${fold.index + 1} has no validation windows, and a sweep chooses its point on the validation subjects of each fold. Raise training.validationFraction or use more subjects.` },
+        ]);
+    }
+  }
 
   const out = new StagedOutput(opts.outDir, { resumable: true, resume: opts.resume });
   const results = new Map<string, JobResult>();
@@ -127,13 +148,12 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     out.writeJson('run-state.json', { spec, baseDir: opts.baseDir, startedAt: new Date(started).toISOString() } satisfies RunState);
   }
   const resumedJobs = results.size;
-  const jobs = planJobs(ctx);
   const pending = jobs.filter((j) => !results.has(j.id));
   const executor = opts.executor ? opts.executor(ctx, out.staging) : new InProcessExecutor(ctx, out.staging);
   try {
     await executor.run(pending, {
       onStart: (job) => report({ type: 'member-start', fold: job.fold, member: job.member }),
-      onEpoch: (job, log) => report({ type: 'epoch', fold: job.fold, member: job.member, log, epochs: spec.training.epochs }),
+      onEpoch: (job, log) => report({ type: 'epoch', fold: job.fold, member: job.member, log, epochs: (job.point === undefined ? spec : points[job.point].spec).training.epochs }),
       onDone: (r) => {
         out.writeJson(path.join('jobs', `${r.id}.json`), r);
         results.set(r.id, r);
@@ -143,6 +163,32 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     });
   } finally {
     await executor.close();
+  }
+
+  // Sweeps: per fold, the point whose ensemble scores best on the fold's validation subjects (never its test subjects).
+  const membersOf = (job: (j: TrainJob) => boolean): JobResult[] => jobs.filter(job).map((j) => results.get(j.id)!);
+  let selected = ctx.folds.map(() => 0);
+  let sweep: SweepMetrics | undefined;
+  if (ctx.points && ctx.sweepPoints) {
+    const scores: SweepPointScores[] = ctx.points.map((pc, pi) => ({
+      index: pi,
+      folds: ctx.folds.map((fold) => {
+        const p = prepareFold(pc, fold.index);
+        const ms = membersOf((j) => j.fold === fold.index && j.point === pi);
+        return {
+          validation: computeMetricsOfEnsemble(p.valW.y, ms.map((m) => m.valProbs), C),
+          test: computeMetricsOfEnsemble(p.testW.y, ms.map((m) => m.probs), C),
+        };
+      }),
+    }));
+    selected = selectSweepPoints(scores);
+    sweep = sweepMetrics(ctx.sweepPoints, pointParameters, scores, selected);
+    // The chosen point's models become the fold's models (models/fold-K/member-M), as in a run without a sweep.
+    for (const fold of ctx.folds) {
+      for (const m of membersOf((j) => j.fold === fold.index && j.point === selected[fold.index])) {
+        fs.cpSync(out.path(m.modelDir), out.path('models', `fold-${fold.index + 1}`, `member-${m.member + 1}`), { recursive: true });
+      }
+    }
   }
 
   const foldResults: FoldResult[] = [];
@@ -158,9 +204,10 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     `fold,subject,window_end,true,pred,${classes.map((c) => `p_${c}`).join(',')},majority_pred,class_ratio_pred,features_pred,${classes.map((c) => `features_p_${c}`).join(',')}`,
   ];
   for (const fold of ctx.folds) {
-    const p = prepareFold(ctx, fold.index);
+    const point = selected[fold.index];
+    const p = prepareFold(points[point], fold.index);
     const { testW } = p;
-    const members = jobs.filter((j) => j.fold === fold.index).map((j) => results.get(j.id)!);
+    const members = membersOf((j) => j.fold === fold.index && (j.point ?? 0) === point);
     const sum = new Float32Array(testW.y.length * C);
     for (const m of members) for (let i = 0; i < sum.length; i++) sum[i] += m.probs[i] / members.length;
     const pred = argmaxRows(sum, C);
@@ -214,6 +261,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
       model: modelM,
       baselines,
       members: members.map((m) => ({ member: m.member + 1, seed: m.seed, history: m.history, bestEpoch: m.bestEpoch, epochsRun: m.epochsRun, stoppedEarly: m.stoppedEarly })),
+      ...(ctx.points ? { sweepPoint: point } : {}),
     });
     report({ type: 'fold-end', fold: fold.index, balancedAccuracy: modelM.balancedAccuracy, majorityBalancedAccuracy: baselines.majority.balancedAccuracy });
   }
@@ -252,6 +300,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     },
     perSubject,
     folds: foldResults,
+    ...(sweep ? { sweep } : {}),
   };
   out.writeJson('spec.json', spec);
   out.writeJson('metrics.json', metrics);
@@ -271,4 +320,11 @@ function classRatioRng(seed: number, fold: number): Rng {
 
 function csvCell(s: string): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Metrics of an ensemble (members' probabilities averaged) on windows with labels `y`. */
+function computeMetricsOfEnsemble(y: Int32Array, memberProbs: number[][], C: number): Metrics {
+  const sum = new Float32Array(y.length * C);
+  for (const probs of memberProbs) for (let i = 0; i < sum.length; i++) sum[i] += probs[i] / memberProbs.length;
+  return computeMetrics(y, argmaxRows(sum, C), C, sum);
 }

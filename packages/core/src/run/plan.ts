@@ -1,7 +1,7 @@
 import * as path from 'path';
 import type { Dataset, WindowSet } from '../data';
 import { selectWindows } from '../data';
-import { DatasetError, TrainingError } from '../errors';
+import { DatasetError, SpecIssue, SpecValidationError, TrainingError } from '../errors';
 import { Fold, makeFolds, splitValidation } from '../eval/folds';
 import { buildModel } from '../model/build-model';
 import { saveModel } from '../model/model-io';
@@ -10,7 +10,9 @@ import { applySensorStats, augmentWithNoise, sensorStats } from '../preprocess/a
 import { makeWindows, WindowingReport } from '../preprocess/windows';
 import { Rng } from '../random';
 import type { Registries } from '../registry';
+import { SpecValidator } from '../schema';
 import type { GraphSpec } from '../spec';
+import { pointSpecs, preprocessingKey, sweepOf, SweepPoint } from './sweep';
 
 /**
  * The unit of work of a run: one ensemble member of one fold. A job's result depends only on the spec and the job
@@ -24,6 +26,8 @@ export interface TrainJob {
   /** 0-based ensemble member. */
   member: number;
   seed: number;
+  /** 0-based sweep point (sweeps only; the id then starts with `point-P-`). */
+  point?: number;
 }
 
 export interface JobResult extends TrainResult {
@@ -33,6 +37,8 @@ export interface JobResult extends TrainResult {
   seed: number;
   /** Test-window class probabilities, flat [testWindows * classes], in the fold's test-window order. */
   probs: number[];
+  /** Validation-window class probabilities, flat, in the fold's validation-window order (empty without validation subjects). */
+  valProbs: number[];
   /** Where the trained model was written, relative to the run folder. */
   modelDir: string;
 }
@@ -48,6 +54,12 @@ export interface RunContext {
   folds: Fold[];
   warnings: string[];
   prepared: Map<number, PreparedFold>;
+  /**
+   * Sweeps only: one context per grid point (its own spec with the point's values; points with the same preprocessing
+   * share their data, windows and prepared folds). Every point has the same folds.
+   */
+  points?: RunContext[];
+  sweepPoints?: SweepPoint[];
 }
 
 export interface PreparedFold {
@@ -75,12 +87,37 @@ export function indicesOf(w: WindowSet, subjects: readonly string[]): number[] {
 export async function prepareRun(spec: GraphSpec, reg: Registries, opts: { baseDir: string; cacheDir: string; warn?: (m: string) => void }): Promise<RunContext> {
   const warnings: string[] = [];
   const warn = (m: string): void => {
+    if (warnings.includes(m)) return;
     warnings.push(m);
     opts.warn?.(m);
   };
   const adapter = reg.datasets.get(spec.dataset.type);
   const dataset = await adapter.load(spec.dataset, { baseDir: opts.baseDir, cacheDir: opts.cacheDir, sensors: spec.sensors, warn });
   dataset.warnings.forEach(warn);
+  if (!sweepOf(spec)) return windowRun(spec, reg, dataset, warn, warnings);
+  // A sweep: one context per point; points that window the data alike share it (and its prepared folds).
+  const validator = new SpecValidator(reg);
+  const points = pointSpecs(spec, (raw) => validator.check(raw));
+  const byKey = new Map<string, RunContext>();
+  const contexts = points.map(({ spec: ps }) => {
+    const key = preprocessingKey(ps);
+    const shared = byKey.get(key) ?? windowRun(ps, reg, dataset, warn, warnings);
+    byKey.set(key, shared);
+    return { ...shared, spec: ps };
+  });
+  const first = contexts[0];
+  const foldsOf = (c: RunContext): string => JSON.stringify(c.folds.map((f) => f.test));
+  const issues: SpecIssue[] = [];
+  contexts.forEach((c, i) => {
+    if (foldsOf(c) !== foldsOf(first))
+      issues.push({ path: '/sweep', message: `point ${i} (${JSON.stringify(points[i].point.values)}) keeps other subjects than point 0 (windowing drops different subjects), so its folds differ; sweep points must share their folds. Sweep other preprocessing values.` });
+  });
+  if (issues.length) throw new SpecValidationError(undefined, issues);
+  return { ...first, spec, points: contexts, sweepPoints: points.map((p) => p.point) };
+}
+
+/** Windows the loaded dataset as `spec` says and folds its subjects. */
+function windowRun(spec: GraphSpec, reg: Registries, dataset: Dataset, warn: (m: string) => void, warnings: string[]): RunContext {
   const { windows, report } = makeWindows(dataset.recordings, spec.sensors, spec.preprocessing);
   report.warnings.forEach(warn);
   if (windows.y.length === 0) {
@@ -124,6 +161,17 @@ export function prepareFold(ctx: RunContext, index: number): PreparedFold {
 
 export function planJobs(ctx: RunContext): TrainJob[] {
   const jobs: TrainJob[] = [];
+  if (ctx.points) {
+    ctx.points.forEach((pc, p) => {
+      for (const fold of pc.folds) {
+        for (let m = 0; m < pc.spec.training.ensemble; m++) {
+          // The same seed as the fold's member in any other point: points differ only in their values.
+          jobs.push({ id: `point-${p + 1}-fold-${fold.index + 1}-member-${m + 1}`, fold: fold.index, member: m, point: p, seed: new Rng(`${ctx.spec.seed}/fold${fold.index}/member${m}`).seed31() });
+        }
+      }
+    });
+    return jobs;
+  }
   for (const fold of ctx.folds) {
     for (let m = 0; m < ctx.spec.training.ensemble; m++) {
       jobs.push({ id: `fold-${fold.index + 1}-member-${m + 1}`, fold: fold.index, member: m, seed: new Rng(`${ctx.spec.seed}/fold${fold.index}/member${m}`).seed31() });
@@ -133,6 +181,7 @@ export function planJobs(ctx: RunContext): TrainJob[] {
 }
 
 export function jobModelDir(job: TrainJob): string {
+  if (job.point !== undefined) return path.join('sweep', `point-${job.point + 1}`, `fold-${job.fold + 1}`, `member-${job.member + 1}`);
   return path.join('models', `fold-${job.fold + 1}`, `member-${job.member + 1}`);
 }
 
@@ -142,7 +191,8 @@ export interface JobHooks {
 }
 
 /** Trains one job's model, predicts its fold's test windows and saves the model under `runDir`. */
-export async function runTrainJob(ctx: RunContext, job: TrainJob, runDir: string, hooks: JobHooks = {}): Promise<JobResult> {
+export async function runTrainJob(root: RunContext, job: TrainJob, runDir: string, hooks: JobHooks = {}): Promise<JobResult> {
+  const ctx = contextOf(root, job);
   const { spec, reg } = ctx;
   const p = prepareFold(ctx, job.fold);
   const shape = { sensors: spec.sensors, length: ctx.windows.length, classes: spec.preprocessing.label.classes.length };
@@ -156,10 +206,19 @@ export async function runTrainJob(ctx: RunContext, job: TrainJob, runDir: string
     });
     if (hooks.shouldStop?.()) throw new TrainingError('interrupted');
     const probs = await predictProbs(model, p.testW);
+    const valProbs = p.valW.y.length ? await predictProbs(model, p.valW) : new Float32Array(0);
     const modelDir = jobModelDir(job);
     await saveModel(model, path.join(runDir, modelDir));
-    return { ...job, ...res, probs: Array.from(probs), modelDir };
+    return { ...job, ...res, probs: Array.from(probs), valProbs: Array.from(valProbs), modelDir };
   } finally {
     model.dispose();
   }
+}
+
+/** The context a job runs in: its sweep point's, or the run's. */
+export function contextOf(root: RunContext, job: { point?: number }): RunContext {
+  if (job.point === undefined) return root;
+  const c = root.points?.[job.point];
+  if (!c) throw new TrainingError(`job for sweep point ${job.point} but the run has ${root.points?.length ?? 0} points (was the spec changed?).`);
+  return c;
 }

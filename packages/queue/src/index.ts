@@ -1,0 +1,21 @@
+export { QueueExecutor } from './queue-executor';
+export type { QueueExecutorOptions } from './queue-executor';
+export { QueueWorker } from './queue-worker';
+export { ChildProcessJobRunner, contextKey, InProcessJobRunner } from './job-runner';
+export type { JobRunner } from './job-runner';
+export type { QueueWorkerOptions } from './queue-worker';
+export {
+  canonicalJson,
+  connectionOf,
+  decodeError,
+  DEFAULT_QUEUE_NAME,
+  encodeError,
+  hashOf,
+  isPermanent,
+  PERMANENT_ERRORS,
+  queueJobId,
+  redactUrl,
+  runIdOf,
+  within,
+} from './protocol';
+export type { QueueJobData, QueueJobResult } from './protocol';
