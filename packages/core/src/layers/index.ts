@@ -6,3 +6,4 @@ export { SeededDropout } from './seeded-dropout';
 export { causalShiftStack, causalConv1d, groupedPointwise } from './causal-conv';
 export { orthogonalMatrix } from './initializers';
 export { gradCheck, GradCheckOptions, GradCheckResult, GradCheckEntry } from './grad-check';
+export { evalLoss, maxAbsDiff, roundTrip, testContext, trainStep, useBackend } from './testing';
