@@ -45,7 +45,7 @@ describe('fusion-cli run on Stress-Predict (end to end, real recordings)', funct
     expect(r.status, r.stderr).to.equal(0);
     const out = path.join(dir, 'runs', 'sp-tiny');
     const m = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
-    expect(m.dataset.subjects).to.have.length(4);
+    expect(m.dataset.subjects).to.equal(4);
     expect(m.dataset.classes).to.deep.equal(['non-stress', 'stress']);
     expect(m.dataset.windows).to.be.greaterThan(150);
     expect(m.dataset.warnings.join('\n')).to.match(/S17: tag #4 .*corrected by \+43200 s/).and.match(/S18: tag #1 .*corrected/).and.contain('S01: tag #1');

@@ -445,4 +445,8 @@ describe('fuzz: CSV readers give finite values or a DataFormatError with file an
       { numRuns: 150, seed: 18, interruptAfterTimeLimit: BUDGET_MS }
     );
   });
+
+  // KNOWN BUG, outside this change (examples/csv-folder-adapter/index.js, readSubject): a cell of 1e308 or 1e39 passes
+  // Number.isFinite and is stored in a Float32Array as Infinity; the property above leaves those values out.
+  it('the example plugin reader rejects values beyond float32 on their line (known bug in examples/csv-folder-adapter/index.js)');
 });

@@ -52,7 +52,7 @@ export function parseLine(text: string, maxId = 200, maxBatch = 100000): SampleC
   if (r.t !== undefined) {
     if (typeof r.t !== 'number' || !Number.isFinite(r.t)) return '"t" must be a finite number (Unix seconds)';
     const vals = r.values as unknown[];
-    if (!vals.every(isSampleValue)) return '"values" must hold finite numbers (within +-3.4e38), one per channel';
+    if (!vals.every(isSampleValue)) return '"values" must hold finite numbers, one per channel';
     return { stream: r.stream, sensor, times: Float64Array.of(r.t), values: Float32Array.from(vals as number[]), channels: vals.length };
   }
   if (typeof r.t0 !== 'number' || !Number.isFinite(r.t0)) return 'expected "t" (one sample) or "t0" and "fs" (a batch)';
@@ -66,7 +66,7 @@ export function parseLine(text: string, maxId = 200, maxBatch = 100000): SampleC
     const row = rows[i];
     if (channels === 1 && isSampleValue(row)) values[i] = row;
     else if (Array.isArray(row) && row.length === channels && row.every(isSampleValue)) values.set(row as number[], i * channels);
-    else return `"values" row ${i} must be ${channels === 1 ? 'a number or ' : ''}an array of ${channels} finite number(s) (within +-3.4e38)`;
+    else return `"values" row ${i} must be ${channels === 1 ? 'a number or ' : ''}an array of ${channels} finite number(s)`;
   }
   const times = new Float64Array(rows.length);
   for (let i = 0; i < rows.length; i++) times[i] = r.t0 + i / r.fs;

@@ -183,4 +183,10 @@ describe('fuzz: NDJSON stream input never crashes the parser or the pipeline', f
       { numRuns: 100, seed: 24, interruptAfterTimeLimit: 3000 }
     );
   });
+
+  // KNOWN BUG, outside this change (packages/stream/src/align-resample.ts, emitUpTo): after eda and hr at t = 1000, one
+  // eda sample at t = 1000 + 1e6 emits ~1e6 skipped windows (1 s), at 1000 + 1e8 it does not finish within a minute:
+  // "oldest" is the minimum over the sensors' rings, and the hr ring still holds t = 1000, so the gap is bridged frame
+  // by frame instead of jumping. Pending until that file is fixed.
+  it('streamPipeline: one sensor jumping far ahead does not bridge the gap frame by frame (known bug in align-resample.ts)');
 });
