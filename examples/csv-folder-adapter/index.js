@@ -31,8 +31,12 @@ function readSubject(file) {
     if (r.length !== 4) throw new DataFormatError(file, line, `expected 4 columns, found ${r.length}.`);
     const v = r.map(Number);
     v.forEach((x, c) => {
-      if (!Number.isFinite(x)) throw new DataFormatError(file, line, `column "${HEADER[c]}" is "${r[c]}", expected a finite number.`);
+      // Number('') is 0 and 1e308 overflows float32: both are bad cells, not values.
+      if (r[c] === '' || !Number.isFinite(x) || Math.abs(x) > 3.4e38) {
+        throw new DataFormatError(file, line, `column "${HEADER[c]}" is "${r[c]}", expected a finite number within float32 range.`);
+      }
     });
+    if (i > 0 && !(v[0] > t[i - 1])) throw new DataFormatError(file, line, `time ${v[0]} does not increase (previous row: ${t[i - 1]}); rows must be in time order without repeats.`);
     [t[i], hr[i], eda[i], stress[i]] = v;
   });
   const dt = (t[n - 1] - t[0]) / (n - 1);

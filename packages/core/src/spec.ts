@@ -107,7 +107,7 @@ export const trainingSchema = {
     epochs: { type: 'integer', minimum: 1, maximum: 100000, default: 30 },
     batchSize: { type: 'integer', minimum: 1, maximum: 65536, default: 32 },
     learningRate: { type: 'number', exclusiveMinimum: 0, maximum: 10, default: 0.001 },
-    weightDecay: { type: 'number', minimum: 0, default: 0 },
+    weightDecay: { type: 'number', minimum: 0, maximum: 1, default: 0 },
     patience: { type: 'integer', minimum: 0, default: 10 },
     ensemble: { type: 'integer', minimum: 1, maximum: 100, default: 1 },
     validationFraction: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.2 },

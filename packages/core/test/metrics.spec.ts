@@ -20,7 +20,8 @@ describe('metrics', () => {
     expect(auc([0.5, 0.5, 0.5], [true, false, true])).to.be.closeTo(0.5, 1e-12);
     expect(auc([0.1, 0.2], [true, true])).to.equal(undefined);
     const m = computeMetrics([1, 1, 1], [1, 0, 1], 2, [0.2, 0.8, 0.6, 0.4, 0.3, 0.7]);
-    expect(m.auroc).to.equal(undefined);
+    expect(m.auroc).to.equal(null);
+    expect(JSON.parse(JSON.stringify(m))).to.have.property('auroc', null);
   });
 
   it('majority baseline has balanced accuracy 0.5 and AUROC 0.5 on two classes', () => {

@@ -6,6 +6,7 @@ export type { JobRunner } from './job-runner';
 export type { QueueWorkerOptions } from './queue-worker';
 export {
   canonicalJson,
+  closeWithin,
   connectionOf,
   decodeError,
   DEFAULT_QUEUE_NAME,
@@ -13,6 +14,7 @@ export {
   hashOf,
   isPermanent,
   PERMANENT_ERRORS,
+  probeRedis,
   queueJobId,
   redactUrl,
   runIdOf,

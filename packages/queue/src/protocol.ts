@@ -1,4 +1,6 @@
 import { createHash } from 'crypto';
+import * as net from 'net';
+import * as tls from 'tls';
 import type { ConnectionOptions } from 'bullmq';
 import { FusionError, JobResult, reviveError, TrainJob } from '@fusion/core';
 
@@ -127,4 +129,41 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
   } finally {
     if (timer) clearTimeout(timer);
   }
+}
+
+/**
+ * Checks that a Redis server answers at `url` (a PING over TCP or TLS; an answer asking for authentication counts as
+ * reachable) within `ms`, so an unreachable queue is a named error instead of endless reconnection attempts.
+ */
+export function probeRedis(url: string, ms = 10000): Promise<void> {
+  const c = connectionOf(url) as { host: string; port: number; tls?: object };
+  const fail = (why: string): FusionError => new FusionError(`cannot reach Redis at ${redactUrl(url)} (${why}). Start redis-server there, open its port to this machine, or check --queue.`);
+  return new Promise<void>((resolve, reject) => {
+    let done = false;
+    const finish = (e?: Error): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      if (e) reject(e);
+      else resolve();
+    };
+    const sock: net.Socket = c.tls ? tls.connect({ host: c.host, port: c.port, servername: c.host }) : net.connect({ host: c.host, port: c.port });
+    const timer = setTimeout(() => finish(fail(`no answer within ${ms} ms`)), ms);
+    sock.once(c.tls ? 'secureConnect' : 'connect', () => sock.write('PING\r\n'));
+    sock.on('data', (d) => {
+      const line = d.toString('utf8');
+      if (line.startsWith('+PONG') || /^-(NOAUTH|WRONGPASS|ERR)/.test(line)) finish();
+      else finish(fail(`unexpected answer ${JSON.stringify(line.slice(0, 40))}: is this a Redis server?`));
+    });
+    sock.on('error', (e) => finish(fail(e.message)));
+  });
+}
+
+/** Closes a BullMQ queue, worker or event stream; gives up waiting after `ms` and drops the connection. */
+export async function closeWithin(x: { close(): Promise<void>; disconnect(): Promise<void> }, ms = 5000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const ok = await Promise.race([x.close().then(() => true, () => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
+  if (timer) clearTimeout(timer);
+  if (!ok) await Promise.race([x.disconnect().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
 }

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import { EpochLog, ExecutorHandlers, JobExecutor, JobResult, OutputError, TrainingError, TrainJob } from '@fusion/core';
-import { connectionOf, decodeError, DEFAULT_QUEUE_NAME, QueueJobData, QueueJobResult, queueJobId, redactUrl, within } from './protocol';
+import { closeWithin, connectionOf, decodeError, DEFAULT_QUEUE_NAME, probeRedis, QueueJobData, QueueJobResult, queueJobId, redactUrl, within } from './protocol';
 
 export interface QueueExecutorOptions {
   /** redis://host:port[/db] */
@@ -50,6 +50,7 @@ export class QueueExecutor implements JobExecutor {
     const connection = connectionOf(o.url);
     const attempts = o.attempts ?? 3;
     const keep = o.keepSeconds ?? 7 * 24 * 3600;
+    await probeRedis(o.url, o.connectTimeoutMs ?? 10000);
     let redisError: Error | undefined;
     const queue = (this.queue = new Queue<QueueJobData, QueueJobResult>(this.name, { connection }));
     const events = (this.events = new QueueEvents(this.name, { connection }));
@@ -169,9 +170,9 @@ export class QueueExecutor implements JobExecutor {
   }
 
   async close(): Promise<void> {
-    const closing = [this.events?.close(), this.queue?.close()].filter(Boolean);
+    const all = [this.events, this.queue].filter((x): x is Queue | QueueEvents => Boolean(x));
     this.events = undefined;
     this.queue = undefined;
-    await Promise.allSettled(closing);
+    await Promise.all(all.map((x) => closeWithin(x)));
   }
 }

@@ -1,6 +1,6 @@
 import { Job, UnrecoverableError, Worker } from 'bullmq';
 import type { JobRunner } from './job-runner';
-import { connectionOf, DEFAULT_QUEUE_NAME, encodeError, isPermanent, QueueJobData, QueueJobResult, redactUrl, within } from './protocol';
+import { connectionOf, DEFAULT_QUEUE_NAME, encodeError, isPermanent, probeRedis, QueueJobData, QueueJobResult, redactUrl, within } from './protocol';
 
 export interface QueueWorkerOptions {
   url: string;
@@ -60,6 +60,7 @@ export class QueueWorker {
   /** Connects and starts taking jobs; resolves once connected. */
   async start(connectTimeoutMs = 10000): Promise<void> {
     const o = this.opts;
+    await probeRedis(o.url, connectTimeoutMs);
     const worker = (this.worker = new Worker<QueueJobData, QueueJobResult>(o.queueName ?? DEFAULT_QUEUE_NAME, (job) => this.process(job), {
       connection: connectionOf(o.url),
       concurrency: o.concurrency ?? 1,

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { DataFormatError, EventSeries, LabelInterval, Signal } from '@fusion/core';
 import { E4_NOMINAL_RATES, readE4Export, readE4Ibi, readE4Signal, readKEmoConAnnotations, readKEmoConIbi, readKEmoConSignal, readKEmoConSubjects } from '../src';
@@ -446,7 +447,29 @@ describe('fuzz: CSV readers give finite values or a DataFormatError with file an
     );
   });
 
-  // KNOWN BUG, outside this change (examples/csv-folder-adapter/index.js, readSubject): a cell of 1e308 or 1e39 passes
-  // Number.isFinite and is stored in a Float32Array as Infinity; the property above leaves those values out.
-  it('the example plugin reader rejects values beyond float32 on their line (known bug in examples/csv-folder-adapter/index.js)');
+  it('the example plugin reader rejects values beyond float32, empty cells and repeated times on their line', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const plugin = require(path.resolve(__dirname, '..', '..', '..', '..', 'examples', 'csv-folder-adapter', 'index.js')) as {
+      csvFolderAdapter: { load(c: unknown, ctx: unknown): Promise<unknown> };
+    };
+    const cases: [string, RegExp][] = [
+      ['time,hr,eda,stress\n0,70,1,0\n1,1e308,1,0\n2,70,1,0\n', /S1\.csv:3: column "hr" is "1e308"/],
+      ['time,hr,eda,stress\n0,70,1,0\n1,70,,0\n2,70,1,0\n', /S1\.csv:3: column "eda" is ""/],
+      ['time,hr,eda,stress\n0,70,1,0\n0,70,1,0\n2,70,1,0\n', /S1\.csv:3: time 0 does not increase/],
+    ];
+    for (const [text, pattern] of cases) {
+      const d = fs.mkdtempSync(path.join(os.tmpdir(), 'fusion-plugin-'));
+      fs.mkdirSync(path.join(d, 'data'));
+      fs.writeFileSync(path.join(d, 'data', 'S1.csv'), text);
+      let err: Error | undefined;
+      try {
+        await plugin.csvFolderAdapter.load({ type: 'csv-folder', path: 'data' }, { baseDir: d, cacheDir: d, sensors: ['hr', 'eda'], warn: () => undefined });
+      } catch (e) {
+        err = e as Error;
+      }
+      fs.rmSync(d, { recursive: true, force: true });
+      expect(err, text).to.be.instanceOf(DataFormatError);
+      expect(err!.message).to.match(pattern);
+    }
+  });
 });

@@ -92,12 +92,10 @@ export function alignResample(options: AlignOptions): OperatorFunction<Sample, F
         return { t0: r.anchor + lo / r.fs, fs: r.fs, channels: r.channels, data };
       };
 
-      const emitUpTo = (kLast: number): void => {
-        if (kNext === undefined || origin === undefined || kLast < kNext) return;
-        // a gap longer than the buffers is not bridged: its samples are gone, jump to what the buffers still cover
-        const oldest = Math.min(...rings.map((r) => (r ? r.anchor + r.base / r.fs : Infinity)));
-        if (Number.isFinite(oldest)) kNext = Math.max(kNext, Math.floor((oldest - origin) * F) - 1);
-        const n = kLast - kNext + 1;
+      /** Emits grid frames kNext..kEnd (inclusive). */
+      const emitRange = (kEnd: number): void => {
+        if (kNext === undefined || origin === undefined) return;
+        const n = kEnd - kNext + 1;
         if (n <= 0) return;
         const start = origin + kNext / F;
         const cols = sensors.map((_, si) => {
@@ -114,6 +112,37 @@ export function alignResample(options: AlignOptions): OperatorFunction<Sample, F
           subscriber.next({ k: kNext + j, t: origin + (kNext + j) / F, values });
         }
         kNext += n;
+      };
+
+      /**
+       * Emits frames up to kLast, but only over the spans some sensor still holds data for (each ring holds
+       * [oldest, newest]): a gap longer than the buffers is jumped, not bridged frame by frame, since its samples
+       * are gone. At most one jump per sensor.
+       */
+      const emitUpTo = (kLast: number): void => {
+        if (kNext === undefined || origin === undefined) return;
+        const spans = rings
+          .filter((r): r is SensorRing => r !== undefined && r.top > r.base)
+          .map((r) => ({ from: r.anchor + r.base / r.fs, to: r.anchor + r.top / r.fs }))
+          .sort((x, y) => x.from - y.from);
+        // merge overlapping spans
+        const merged: { from: number; to: number }[] = [];
+        for (const sp of spans) {
+          const last = merged[merged.length - 1];
+          if (last && sp.from <= last.to + 2 / F) last.to = Math.max(last.to, sp.to);
+          else merged.push({ ...sp });
+        }
+        for (const sp of merged) {
+          if (kNext > kLast) return;
+          const kFrom = Math.floor((sp.from - origin) * F) - 1;
+          const kTo = Math.min(kLast, Math.ceil((sp.to - origin) * F) + 1);
+          if (kTo < kNext) continue;
+          kNext = Math.max(kNext, kFrom);
+          emitRange(kTo);
+        }
+        // past every span nothing is held: what remains up to kLast has no data at all
+        if (kNext <= kLast && merged.length === 0) emitRange(kLast);
+        else if (kNext <= kLast) kNext = kLast + 1;
       };
 
       const sub = source.subscribe({

@@ -5,8 +5,8 @@ export interface Metrics {
   accuracy: number;
   balancedAccuracy: number;
   macroF1: number;
-  /** Binary: ROC AUC of the positive class; multi-class: macro one-vs-rest. Undefined where only one class is present. */
-  auroc: number | undefined;
+  /** Binary: ROC AUC of the positive class; multi-class: macro one-vs-rest. Null where only one class is present (kept in JSON). */
+  auroc: number | null;
   /** confusion[true][predicted] */
   confusion: number[][];
 }
@@ -63,7 +63,7 @@ export function computeMetrics(yTrue: ArrayLike<number>, yPred: ArrayLike<number
       f1s.push(tp === 0 ? 0 : (2 * tp) / (support + predicted));
     }
   }
-  let auroc: number | undefined;
+  let auroc: number | null = null;
   if (probs) {
     const aucs: number[] = [];
     const targets = classes === 2 ? [1] : Array.from({ length: classes }, (_, c) => c);
@@ -77,7 +77,7 @@ export function computeMetrics(yTrue: ArrayLike<number>, yPred: ArrayLike<number
       const a = auc(s, pos);
       if (a !== undefined) aucs.push(a);
     }
-    auroc = aucs.length && (classes === 2 || aucs.length === targets.length) ? mean(aucs) : undefined;
+    auroc = aucs.length && (classes === 2 || aucs.length === targets.length) ? mean(aucs) : null;
   }
   return {
     n,
@@ -119,7 +119,7 @@ export interface MetricSummary {
 /** Mean and sd over folds (each fold weighs the same), plus pooled metrics over every test window. */
 export function summarize(perFold: Metrics[], pooled: Metrics): MetricSummary {
   const agg = (k: MetricKey): { m: number | null; s: number | null; n: number } => {
-    const xs = perFold.map((f) => f[k]).filter((v): v is number => v !== undefined && Number.isFinite(v));
+    const xs = perFold.map((f) => f[k]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
     return xs.length ? { m: mean(xs), s: sd(xs), n: xs.length } : { m: null, s: null, n: 0 };
   };
   const a = agg('accuracy');

@@ -109,7 +109,8 @@ export async function trainModel(model: tf.LayersModel, train: WindowSet, val: W
             () => {
               const p = model.apply(xb, { training: true }) as tf.Tensor;
               // Weighted cross-entropy: targets carry the class weights; normalise by their sum.
-              const ce = tf.neg(tf.sum(tf.mul(yb, tf.log(tf.clipByValue(p, 1e-7, 1))))).div(tf.sum(yb)) as tf.Scalar;
+              // log(p + eps), not log(clip(p)): clipping maps NaN to eps on wasm and would hide a diverged model.
+              const ce = tf.neg(tf.sum(tf.mul(yb, tf.log(tf.add(p, 1e-7))))).div(tf.sum(yb)) as tf.Scalar;
               if (cfg.weightDecay <= 0 || decayVars.length === 0) return ce;
               const l2 = tf.addN(decayVars.map((v) => tf.sum(tf.square(v))));
               return tf.add(ce, tf.mul(cfg.weightDecay / 2, l2)) as tf.Scalar;
@@ -136,6 +137,9 @@ export async function trainModel(model: tf.LayersModel, train: WindowSet, val: W
       let monitor = loss;
       if (val && val.y.length > 0) {
         const probs = await predictProbs(model, val);
+        if (!probs.every(Number.isFinite)) {
+          throw new TrainingError(`${opts.label ?? 'training'}, epoch ${epoch}: the model's outputs on the validation subjects are not finite. Lower training.learningRate (now ${lr}) or check the inputs for extreme values.`);
+        }
         log.valLoss = crossEntropy(probs, val.y, classes, new Array(classes).fill(1));
         log.valBalancedAccuracy = computeMetrics(val.y, argmaxRows(probs, classes), classes).balancedAccuracy;
         monitor = log.valLoss;
