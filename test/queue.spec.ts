@@ -191,6 +191,22 @@ describe('job queue: fusion-cli run --queue with fusion-cli worker processes (re
     expect(fs.existsSync(path.join(dir, 'failing'))).to.equal(false);
   });
 
+  it('a sweep runs on the queue exactly as locally (jobs carry their grid point)', async () => {
+    const swept = writeSpec(dir, 'swept', { ...over, name: 'swept', training: { ...over.training, epochs: 2, ensemble: 1 }, sweep: { 'head.units': [4, 8] } });
+    const local = cli(['run', swept, '--out', 'swept-local', '--workers', '1', '--json'], dir);
+    expect(local.status, local.stderr).to.equal(0);
+    await worker();
+    await worker();
+    const coord = start(['run', swept, '--queue', url, '--out', 'swept-queue', '--json']);
+    const { code } = await coord.exit;
+    expect(code, coord.err).to.equal(0);
+    const a = JSON.parse(fs.readFileSync(path.join(dir, 'swept-local', 'metrics.json'), 'utf8'));
+    const b = JSON.parse(fs.readFileSync(path.join(dir, 'swept-queue', 'metrics.json'), 'utf8'));
+    expect(b.sweep.points).to.have.length(2);
+    expect(b.sweep).to.deep.equal(a.sweep);
+    expect(b.summary).to.deep.equal(a.summary);
+  });
+
   it('an unreachable Redis is a named error, not a hang', async () => {
     const port = await freePort();
     const r = cli(['run', spec, '--queue', `redis://127.0.0.1:${port}`, '--out', 'nowhere'], dir, 60000);

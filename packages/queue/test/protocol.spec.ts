@@ -1,0 +1,59 @@
+import { expect } from 'chai';
+import * as net from 'net';
+import { FusionError, SpecValidationError, TrainingError } from '@fusion/core';
+import { canonicalJson, connectionOf, decodeError, encodeError, isPermanent, probeRedis, queueJobId, redactUrl, runIdOf } from '../src';
+
+describe('queue protocol', () => {
+  it('canonical JSON ignores key order; run ids are stable per spec, base folder and output folder', () => {
+    expect(canonicalJson({ b: 1, a: [{ y: 2, x: 1 }] })).to.equal(canonicalJson({ a: [{ x: 1, y: 2 }], b: 1 }));
+    const spec = { name: 'tiny', seed: 5, training: { epochs: 2, learningRate: 0.01 } };
+    const same = { training: { learningRate: 0.01, epochs: 2 }, seed: 5, name: 'tiny' };
+    expect(runIdOf(spec, '/data', '/runs/a')).to.equal(runIdOf(same, '/data', '/runs/a'));
+    expect(runIdOf(spec, '/data', '/runs/a')).to.match(/^tiny-[0-9a-f]{16}$/);
+    expect(runIdOf(spec, '/data', '/runs/b')).to.not.equal(runIdOf(spec, '/data', '/runs/a'));
+    const other = { ...spec, seed: 6 };
+    expect(runIdOf(other, '/data', '/runs/a')).to.not.equal(runIdOf(spec, '/data', '/runs/a'));
+    expect(queueJobId(runIdOf(spec, '/d', '/o'), 'point-1-fold-2-member-1')).to.not.contain(':');
+  });
+
+  it('errors travel as "[Name] message": data, spec and training errors are permanent, others are retried', () => {
+    const t = new TrainingError('fold 1: the training loss is NaN');
+    expect(isPermanent(t)).to.equal(true);
+    expect(isPermanent(new SpecValidationError('x.json', [{ path: '/a', message: 'bad' }]))).to.equal(true);
+    expect(isPermanent(new Error('ECONNRESET'))).to.equal(false);
+    expect(isPermanent(new FusionError('a worker process exited'))).to.equal(false);
+    const back = decodeError(encodeError(t), 'fold-1-member-1', 1);
+    expect(back.name).to.equal('TrainingError');
+    expect(back).to.be.instanceOf(FusionError);
+    expect(back.message).to.equal(t.message);
+    const other = decodeError(encodeError(new Error('boom')), 'fold-1-member-1', 3);
+    expect(other.message).to.contain('after 3 attempts').and.contain('boom');
+    expect(decodeError('job stalled more than allowable limit', 'j', 3).message).to.contain('stalled more than allowable limit');
+  });
+
+  it('parses Redis URLs and hides passwords', () => {
+    expect(connectionOf('redis://10.0.0.5:6380/2')).to.include({ host: '10.0.0.5', port: 6380, db: 2 });
+    expect(connectionOf('redis://:s3cret@h')).to.include({ host: 'h', port: 6379, password: 's3cret' });
+    expect(connectionOf('rediss://h:1')).to.have.property('tls');
+    expect(() => connectionOf('http://h:1')).to.throw(FusionError, /redis:\/\//);
+    expect(() => connectionOf('not a url')).to.throw(FusionError, /Redis URL/);
+    expect(redactUrl('redis://u:s3cret@h:1')).to.not.contain('s3cret');
+  });
+
+  it('an unreachable Redis is a named error at once', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    let err: unknown;
+    try {
+      await probeRedis(`redis://127.0.0.1:${port}`, 3000);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(FusionError);
+    expect((err as Error).message).to.contain('cannot reach Redis');
+  });
+});
