@@ -61,5 +61,12 @@ export class DatasetError extends FusionError {}
 /** Training went wrong numerically or could not start (no windows, NaN loss, ...). */
 export class TrainingError extends FusionError {}
 
+/** The run was asked to stop (Ctrl-C, SIGTERM); finished jobs are kept for `--resume`. */
+export class InterruptedError extends TrainingError {
+  constructor() {
+    super('interrupted');
+  }
+}
+
 /** The output folder cannot be written as asked. */
 export class OutputError extends FusionError {}

@@ -63,6 +63,8 @@ export interface GraphSpec {
   training: TrainingSpec;
   evaluation: EvaluationSpec;
   output: { dir: string };
+  /** Options to sweep: dotted spec paths mapped to lists of values (see run/sweep.ts). */
+  sweep?: Record<string, unknown[]>;
 }
 
 /** The JSON Schema of the parts core owns; plugin parts are filled in by `assembleSpecSchema`. */

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Job, Queue, QueueEvents } from 'bullmq';
-import { EpochLog, ExecutorHandlers, JobExecutor, JobResult, OutputError, TrainingError, TrainJob } from '@fusion/core';
+import { EpochLog, ExecutorHandlers, JobExecutor, JobResult, OutputError, TrainingError, TrainJob, InterruptedError } from '@fusion/core';
 import { closeWithin, connectionOf, decodeError, DEFAULT_QUEUE_NAME, probeRedis, QueueJobData, QueueJobResult, queueJobId, redactUrl, within } from './protocol';
 
 export interface QueueExecutorOptions {
@@ -132,7 +132,7 @@ export class QueueExecutor implements JobExecutor {
     let lastFull = 0;
     try {
       while (outstanding.size) {
-        if (h.shouldStop?.()) throw new TrainingError('interrupted');
+        if (h.shouldStop?.()) throw new InterruptedError();
         if (redisError && !queue.closing) log(`queue: Redis connection problem: ${redisError.message} (retrying)`);
         redisError = undefined;
         const full = Date.now() - lastFull >= (o.pollMs ?? 2000);
@@ -148,7 +148,7 @@ export class QueueExecutor implements JobExecutor {
         wake = undefined;
       }
     } catch (e) {
-      if (!(e instanceof TrainingError && e.message === 'interrupted')) await this.withdraw(outstanding);
+      if (!(e instanceof InterruptedError)) await this.withdraw(outstanding);
       throw e;
     }
     // Every result is now in the staging folder: the queue need not keep them.

@@ -1,5 +1,15 @@
 import { ChildProcess, fork } from 'child_process';
-import { FusionError, TrainingError } from '../errors';
+import {
+  DataFormatError,
+  DatasetError,
+  FusionError,
+  InterruptedError,
+  OutputError,
+  ShapeMismatchError,
+  SpecValidationError,
+  TrainingError,
+  UnknownPluginError,
+} from '../errors';
 import type { EpochLog } from '../model/train';
 import { JobHooks, JobResult, RunContext, runTrainJob, TrainJob } from './plan';
 
@@ -24,7 +34,7 @@ export class InProcessExecutor implements JobExecutor {
 
   async run(jobs: TrainJob[], h: ExecutorHandlers): Promise<void> {
     for (const job of jobs) {
-      if (h.shouldStop?.()) throw new TrainingError('interrupted');
+      if (h.shouldStop?.()) throw new InterruptedError();
       h.onStart?.(job);
       const hooks: JobHooks = { onEpoch: (log) => h.onEpoch?.(job, log), shouldStop: h.shouldStop };
       await h.onDone(await runTrainJob(this.ctx, job, this.runDir, hooks));
@@ -52,9 +62,28 @@ export type FromWorker =
   | { type: 'done'; result: JobResult }
   | { type: 'error'; jobId?: string; name: string; message: string };
 
-/** Rebuilds a named error from a worker so the CLI classifies it as it would a local one. */
+/** Rebuilds a named error from a worker with its class, so the CLI and the run classify it as a local one. */
 export function reviveError(name: string, message: string): Error {
-  const e = name === 'Error' || name === 'TypeError' || name === 'RangeError' ? new Error(message) : new FusionError(message);
+  const classes: Record<string, { prototype: Error }> = {
+    FusionError,
+    TrainingError,
+    InterruptedError,
+    DatasetError,
+    DataFormatError,
+    OutputError,
+    ShapeMismatchError,
+    SpecValidationError,
+    UnknownPluginError,
+  };
+  const cls = classes[name];
+  if (!cls) {
+    const e = new Error(message);
+    e.name = name;
+    return e;
+  }
+  // The named classes take different constructor arguments; the message already says everything.
+  const e = new FusionError(message);
+  Object.setPrototypeOf(e, cls.prototype);
   e.name = name;
   return e;
 }
@@ -107,7 +136,7 @@ export class ProcessPoolExecutor implements JobExecutor {
       const ready = await next();
       if (ready.type === 'error') throw reviveError(ready.name, ready.message);
       while (queue.length && !failure) {
-        if (h.shouldStop?.()) throw new TrainingError('interrupted');
+        if (h.shouldStop?.()) throw new InterruptedError();
         const job = queue.shift()!;
         h.onStart?.(job);
         child.send({ type: 'job', job } satisfies ToWorker);

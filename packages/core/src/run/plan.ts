@@ -1,7 +1,7 @@
 import * as path from 'path';
 import type { Dataset, WindowSet } from '../data';
 import { selectWindows } from '../data';
-import { DatasetError, SpecIssue, SpecValidationError, TrainingError } from '../errors';
+import { DatasetError, SpecIssue, SpecValidationError, TrainingError, InterruptedError } from '../errors';
 import { Fold, makeFolds, splitValidation } from '../eval/folds';
 import { buildModel } from '../model/build-model';
 import { saveModel } from '../model/model-io';
@@ -204,7 +204,7 @@ export async function runTrainJob(root: RunContext, job: TrainJob, runDir: strin
       onEpoch: hooks.onEpoch,
       shouldStop: hooks.shouldStop,
     });
-    if (hooks.shouldStop?.()) throw new TrainingError('interrupted');
+    if (hooks.shouldStop?.()) throw new InterruptedError();
     const probs = await predictProbs(model, p.testW);
     const valProbs = p.valW.y.length ? await predictProbs(model, p.valW) : new Float32Array(0);
     const modelDir = jobModelDir(job);

@@ -42,7 +42,7 @@ const FORBIDDEN: { prefix: string; why: string }[] = [
   { prefix: 'preprocessing.label', why: 'every point must predict the same labels' },
 ];
 
-/** The spec's sweep, if it has one (the validated `GraphSpec` type does not name it). */
+/** The spec's sweep, if it has a non-empty one. */
 export function sweepOf(spec: GraphSpec | Record<string, unknown>): SweepSpec | undefined {
   const s = (spec as { sweep?: SweepSpec }).sweep;
   return s && Object.keys(s).length ? s : undefined;
