@@ -4,7 +4,7 @@ import { tcnEncoder } from './tcn';
 import { tcnCasaEncoder } from './tcn-casa';
 import { resnet1dEncoder } from './resnet1d';
 
-export { tcnEncoder, tcnSchema, resolveTcnConfig, tcnOutputLength, TcnConfig, ResolvedTcnConfig } from './tcn';
+export { tcnEncoder, tcnSchema, resolveTcnConfig, tcnOutputLength, stackTemporalBlocks, TcnConfig, ResolvedTcnConfig } from './tcn';
 export { FusionTcnBlock, TcnBlockArgs, TcnBlockWeights, TcnBlockOptions, tcnBlockForward } from './tcn-block';
 export { FusionTimeStride, TimeStrideArgs } from './time-stride';
 export { shiftStack, shiftConv1d, shiftPadLeft } from './shift-conv';

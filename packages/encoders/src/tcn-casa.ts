@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { EncoderPlugin, ModelContext, PluginConfig, ShapeMismatchError } from '@fusion/core';
-import { resolveTcnConfig, ResolvedTcnConfig, tcnSchema } from './tcn';
+import { EncoderPlugin, ModelContext, PluginConfig } from '@fusion/core';
+import { resolveTcnConfig, ResolvedTcnConfig, stackTemporalBlocks, tcnSchema } from './tcn';
 import { FusionTcnCasaBlock } from './tcn-casa-block';
-import { FusionTimeStride } from './time-stride';
 
 /** Options of the `tcn-casa` encoder: those of `tcn` plus the attention's. */
 export interface TcnCasaConfig extends PluginConfig {
@@ -74,13 +73,9 @@ export const tcnCasaEncoder: EncoderPlugin<TcnCasaConfig> = {
   description: 'TCN with channel and spatial attention (CA-SA, CBAM) in every temporal block (EmoHEAL TCN+CA-SA)',
   schema: tcnCasaSchema,
   apply(input: tf.SymbolicTensor, config: TcnCasaConfig, ctx: ModelContext): tf.SymbolicTensor {
-    if (input.shape.length !== 4) {
-      throw new ShapeMismatchError('tcn-casa encoder input', input.shape, '[batch, time, sensors, channels]');
-    }
     const cfg = resolveTcnCasaConfig(config);
-    let x = input;
-    cfg.channels.forEach((filters, i) => {
-      const block = new FusionTcnCasaBlock({
+    return stackTemporalBlocks(input, 'tcn_casa', cfg.stride, ctx, cfg.channels.map((filters, i) => () =>
+      new FusionTcnCasaBlock({
         name: ctx.name('tcn_casa'),
         filters,
         kernelSize: cfg.kernelSize,
@@ -92,10 +87,7 @@ export const tcnCasaEncoder: EncoderPlugin<TcnCasaConfig> = {
         reduction: cfg.reduction,
         spatialKernel: cfg.spatialKernel,
         causalAttention: cfg.causalAttention,
-      });
-      x = block.apply(x) as tf.SymbolicTensor;
-    });
-    if (cfg.stride > 1) x = new FusionTimeStride({ name: ctx.name('tcn_casa_stride'), stride: cfg.stride }).apply(x) as tf.SymbolicTensor;
-    return x;
+      })
+    ));
   },
 };

@@ -95,13 +95,9 @@ export const tcnEncoder: EncoderPlugin<TcnConfig> = {
   description: 'causal dilated temporal convolutional network per sensor (EmoHEAL: channels 25-25-25, kernel 2, dilations 1-2-4)',
   schema: tcnSchema,
   apply(input: tf.SymbolicTensor, config: TcnConfig, ctx: ModelContext): tf.SymbolicTensor {
-    if (input.shape.length !== 4) {
-      throw new ShapeMismatchError('tcn encoder input', input.shape, '[batch, time, sensors, channels]');
-    }
     const cfg = resolveTcnConfig(config);
-    let x = input;
-    cfg.channels.forEach((filters, i) => {
-      const block = new FusionTcnBlock({
+    return stackTemporalBlocks(input, 'tcn', cfg.stride, ctx, cfg.channels.map((filters, i) => () =>
+      new FusionTcnBlock({
         name: ctx.name('tcn'),
         filters,
         kernelSize: cfg.kernelSize,
@@ -110,10 +106,21 @@ export const tcnEncoder: EncoderPlugin<TcnConfig> = {
         residual: cfg.residual,
         shared: cfg.shared,
         seed: ctx.nextSeed(),
-      });
-      x = block.apply(x) as tf.SymbolicTensor;
-    });
-    if (cfg.stride > 1) x = new FusionTimeStride({ name: ctx.name('tcn_stride'), stride: cfg.stride }).apply(x) as tf.SymbolicTensor;
-    return x;
+      })
+    ));
   },
 };
+
+/**
+ * Applies temporal blocks one after the other (each made when its turn comes, so layer names and seeds are drawn in
+ * block order), then the optional time stride: the shared skeleton of the TCN-style encoders.
+ */
+export function stackTemporalBlocks(input: tf.SymbolicTensor, prefix: string, stride: number, ctx: ModelContext, blocks: (() => tf.layers.Layer)[]): tf.SymbolicTensor {
+  if (input.shape.length !== 4) {
+    throw new ShapeMismatchError(`${prefix.replace(/_/g, '-')} encoder input`, input.shape, '[batch, time, sensors, channels]');
+  }
+  let x = input;
+  for (const make of blocks) x = make().apply(x) as tf.SymbolicTensor;
+  if (stride > 1) x = new FusionTimeStride({ name: ctx.name(`${prefix}_stride`), stride }).apply(x) as tf.SymbolicTensor;
+  return x;
+}
