@@ -45,6 +45,18 @@ describe('runExperiment (core with fake plugins)', function () {
     expect(events.filter((e) => e.type === 'epoch').length).to.be.greaterThan(0);
   });
 
+  it('builds one encoder per sensor from an "encoders" map', async () => {
+    const raw = fakeSpec({ encoders: { hr: { type: 'flat', units: 3 }, eda: { type: 'flat', units: 3 } }, training: { epochs: 1, batchSize: 16 } });
+    delete raw.encoder;
+    const reg = getRegistries(createContainer(fakeModule));
+    const spec = new SpecValidator(reg).check(raw);
+    const { metrics } = await runExperiment(spec, reg, { baseDir: '.', cacheDir: os.tmpdir(), outDir: path.join(tmp, 'per-sensor'), backend: 'cpu' });
+    expect(metrics.folds).to.have.length(4);
+    const model = await loadModel(path.join(tmp, 'per-sensor', 'models', 'fold-1', 'member-1'));
+    expect(model.layers.map((l) => l.name)).to.include.members(['encoder_select_hr', 'encoder_select_eda', 'encoder_stack']);
+    model.dispose();
+  });
+
   it('gives the same metrics for the same seed', async () => {
     const a = await run({}, path.join(tmp, 'b1'));
     const b = await run({}, path.join(tmp, 'b2'));
