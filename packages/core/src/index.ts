@@ -32,3 +32,4 @@ export * from './bench/bench';
 export * from './eval/feature-baseline';
 export * from './run/plan';
 export * from './run/executor';
+export * from './model/infer';

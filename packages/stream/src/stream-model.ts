@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { DatasetError, GraphSpec, loadModel } from '@fusion/core';
+import { DatasetError, GraphSpec, loadModel, inferProbs } from '@fusion/core';
 
 /** What the streaming pipeline needs from a model: its input layout and a batch predictor. */
 export interface Predictor {
@@ -84,7 +84,7 @@ export class StreamModel implements Predictor {
       const input = tf.tensor3d(x, [n, L, S]);
       let sum: tf.Tensor | undefined;
       for (const m of this.members) {
-        const p = m.predict(input) as tf.Tensor;
+        const p = inferProbs(m, input);
         sum = sum ? tf.add(sum, p) : p;
       }
       return tf.div(sum as tf.Tensor, this.members.length);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildModel } from '../model/build-model';
+import { inferProbs } from '../model/infer';
 import { Rng } from '../random';
 import type { Registries } from '../registry';
 import type { GraphSpec } from '../spec';
@@ -83,14 +84,14 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
 
     const one = tf.slice(x, [0, 0, 0], [1, length, S]);
     for (let i = 0; i < 5; i++) {
-      const o = model.predict(one) as tf.Tensor;
+      const o = inferProbs(model, one);
       await o.data();
       o.dispose();
     }
     const lat: number[] = [];
     for (let i = 0; i < calls; i++) {
       const t = performance.now();
-      const o = model.predict(one) as tf.Tensor;
+      const o = inferProbs(model, one);
       await o.data();
       o.dispose();
       lat.push(performance.now() - t);
@@ -98,7 +99,7 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
     sample();
     const inferStart = tf.memory().numTensors;
     for (let i = 0; i < leakCalls; i++) {
-      const o = tf.tidy(() => model.predict(one) as tf.Tensor);
+      const o = inferProbs(model, one);
       await o.data();
       o.dispose();
     }
@@ -106,7 +107,7 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
     const reps = 10;
     const tb = performance.now();
     for (let i = 0; i < reps; i++) {
-      const o = model.predict(x) as tf.Tensor;
+      const o = inferProbs(model, x);
       await o.data();
       o.dispose();
     }

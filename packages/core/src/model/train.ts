@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { WindowSet } from '../data';
 import { TrainingError } from '../errors';
 import { argmaxRows, computeMetrics } from '../eval/metrics';
+import { inferProbs } from './infer';
 import { Rng } from '../random';
 import type { TrainingSpec } from '../spec';
 
@@ -51,7 +52,7 @@ export async function predictProbs(model: tf.LayersModel, w: WindowSet, batchSiz
   const per = w.length * w.sensors.length;
   for (let i = 0; i < n; i += batchSize) {
     const m = Math.min(batchSize, n - i);
-    const p = tf.tidy(() => model.predict(tf.tensor3d(w.x.subarray(i * per, (i + m) * per), [m, w.length, w.sensors.length])) as tf.Tensor);
+    const p = tf.tidy(() => inferProbs(model, tf.tensor3d(w.x.subarray(i * per, (i + m) * per), [m, w.length, w.sensors.length])));
     out.set(await p.data(), i * classes);
     p.dispose();
   }
