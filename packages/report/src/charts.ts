@@ -1,7 +1,7 @@
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { RunMetrics } from '@fusion/core';
-import { NamedRoc, PredictionRow, rocCurves } from './predictions';
+import { NamedRoc, PredictionRow, rocCurves, rocCurve } from './predictions';
 
 /** A vega-lite spec as plain data (typed loosely here; vega-lite validates it when compiling). */
 export type VlSpec = Record<string, unknown>;
@@ -247,6 +247,17 @@ function rocEncoding(legend: boolean, curveNames: string[]): VlSpec {
 /** Pooled ROC over every test window (model probabilities), with the diagonal. */
 export function pooledRocSpec(rows: readonly PredictionRow[], classes: readonly string[]): VlSpec | undefined {
   const curves = rocCurves(rows, classes);
+  // Binary: the feature baseline's ROC beside the model's, when predictions.csv carries its probabilities.
+  if (classes.length === 2 && curves.length && rows.every((r) => r.featureProbs)) {
+    const fc = rocCurve(
+      rows.map((r) => r.featureProbs![1]),
+      rows.map((r) => r.trueClass === 1)
+    );
+    if (fc) {
+      curves[0] = { ...curves[0], name: `model: ${curves[0].name}` };
+      curves.push({ ...fc, name: 'feature baseline' });
+    }
+  }
   if (!curves.length) return undefined;
   const values = rocRows(curves, 0);
   const names = [...new Set(values.map((v) => v.curve))];

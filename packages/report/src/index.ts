@@ -1,5 +1,5 @@
 export { escapeHtml, renderReportHtml, writeReport } from './report';
 export { parsePredictionsCsv, rocCurve, rocCurves, splitCsvLine } from './predictions';
 export type { NamedRoc, PredictionRow, RocCurve } from './predictions';
-export { renderSvg } from './charts';
+export { pooledRocSpec, renderSvg } from './charts';
 export type { VlSpec } from './charts';

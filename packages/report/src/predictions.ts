@@ -8,6 +8,8 @@ export interface PredictionRow {
   pred: number;
   /** p_<class> for every class, in class order. */
   probs: number[];
+  /** features_p_<class> (the feature baseline's probabilities) when the file has them. */
+  featureProbs?: number[];
 }
 
 /** Splits one CSV line (RFC 4180 quoting: "a ""b""" is a "b"). */
@@ -52,6 +54,8 @@ export function parsePredictionsCsv(text: string, classes: readonly string[]): P
   const iTrue = col('true');
   const iPred = col('pred');
   const iProbs = classes.map((c) => col(`p_${c}`));
+  const iFeature = classes.map((c) => header.indexOf(`features_p_${c}`));
+  const hasFeatures = iFeature.every((i) => i >= 0);
   return lines.slice(1).map((line) => {
     const cells = splitCsvLine(line);
     return {
@@ -61,6 +65,7 @@ export function parsePredictionsCsv(text: string, classes: readonly string[]): P
       trueClass: Number(cells[iTrue]),
       pred: Number(cells[iPred]),
       probs: iProbs.map((i) => Number(cells[i])),
+      ...(hasFeatures ? { featureProbs: iFeature.map((i) => Number(cells[i])) } : {}),
     };
   });
 }

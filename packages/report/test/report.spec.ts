@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { auc, Rng, StagedOutput } from '@fusion/core';
-import { escapeHtml, parsePredictionsCsv, renderReportHtml, rocCurve, rocCurves, splitCsvLine, writeReport } from '../src';
+import { escapeHtml, parsePredictionsCsv, pooledRocSpec, renderReportHtml, rocCurve, rocCurves, splitCsvLine, writeReport } from '../src';
 import { makeFixture } from './fixture';
 
 const EVIL = '<script>alert("x")</script>&\'';
@@ -49,6 +49,16 @@ describe('report', function () {
       expect(rows).to.deep.equal([{ fold: 2, subject: 'S,1', windowEnd: 10, trueClass: 1, pred: 0, probs: [0.7, 0.3] }]);
       expect(() => parsePredictionsCsv('fold,subject\n1,a\n', ['low', 'high'])).to.throw(/window_end/);
       expect(parsePredictionsCsv('', ['a'])).to.deep.equal([]);
+      const withFeatures = parsePredictionsCsv('fold,subject,window_end,true,pred,p_low,p_high,features_pred,features_p_low,features_p_high\n1,a,5,1,1,0.4,0.6,0,0.8,0.2\n', ['low', 'high']);
+      expect(withFeatures[0].featureProbs).to.deep.equal([0.8, 0.2]);
+    });
+
+    it('draws the feature baseline\'s ROC beside the model\'s when predictions.csv has its probabilities', () => {
+      const rows = [0, 1, 0, 1].map((y, i) => ({ fold: 1, subject: 's', windowEnd: i, trueClass: y, pred: y, probs: [1 - 0.2 * i, 0.2 * i], featureProbs: [0.5, i % 2 ? 0.6 : 0.4] }));
+      const spec = pooledRocSpec(rows, ['low', 'high']) as { data: { values: { curve: string }[] } };
+      const names = new Set(spec.data.values.map((v) => v.curve));
+      expect([...names].some((n) => n.startsWith('feature baseline'))).to.equal(true);
+      expect([...names].some((n) => n.startsWith('model: high'))).to.equal(true);
     });
 
     it('computes ROC curves whose area matches the rank statistic, from (0,0) to (1,1)', () => {
