@@ -6,6 +6,13 @@ import { runCommand } from './commands/run';
 import { summaryCommand } from './commands/summary';
 import { validateCommand } from './commands/validate';
 import { Terminal } from './terminal';
+import { UsageError } from './usage-error';
+
+/** The version of the installed @fusion/cli package. */
+function cliVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return (require('../../package.json') as { version: string }).version;
+}
 
 /** Exit codes: 0 ok, 1 a named error (bad data, training failure), 2 an invalid spec or usage, 3 a bug, 130 interrupted. */
 export const EXIT = { ok: 0, error: 1, usage: 2, bug: 3, interrupted: 130 } as const;
@@ -23,6 +30,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command()
     .name('fusion-cli')
     .description('Sensor-fusion emotion recognition from wrist-worn wearables: train and evaluate by subject, stream live.')
+    .version(cliVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
   program
@@ -129,7 +137,7 @@ export async function main(argv: string[]): Promise<number> {
     } else if (interrupted) {
       term.error(`run interrupted; finished folds and members are saved. Continue with: fusion-cli run --resume ${resumeHint}. Earlier results are untouched.`);
       code = EXIT.interrupted;
-    } else if (e instanceof SpecValidationError) {
+    } else if (e instanceof SpecValidationError || e instanceof UsageError) {
       term.error(e.message);
       code = EXIT.usage;
     } else if (e instanceof FusionError) {

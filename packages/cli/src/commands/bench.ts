@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
-import { benchmarkSpec, FusionError, getRegistries, loadSpecFile, selectBackend } from '@fusion/core';
+import { benchmarkSpec, getRegistries, loadSpecFile, selectBackend } from '@fusion/core';
 import { createDefaultContainer } from '../container';
+import { UsageError } from '../usage-error';
 import type { Terminal } from '../terminal';
 
 export interface BenchCommandOptions {
@@ -14,7 +15,7 @@ export interface BenchCommandOptions {
 function positiveInt(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new FusionError(`--${name} must be a whole number >= 1, received "${v}"`);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a whole number >= 1, received "${v}"`);
   return n;
 }
 

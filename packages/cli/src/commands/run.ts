@@ -1,7 +1,6 @@
 import * as os from 'os';
 import * as path from 'path';
 import {
-  FusionError,
   getRegistries,
   GraphSpec,
   loadSpecFile,
@@ -15,6 +14,7 @@ import {
 import { writeReport } from '@fusion/report';
 import { QueueExecutor, runIdOf } from '@fusion/queue';
 import { createDefaultContainer } from '../container';
+import { UsageError } from '../usage-error';
 import type { Terminal } from '../terminal';
 
 export interface RunCommandOptions {
@@ -36,7 +36,7 @@ export function defaultWorkers(): number {
 function parseWorkers(v: string | undefined): number {
   if (v === undefined) return defaultWorkers();
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 256) throw new FusionError(`--workers must be a whole number from 1 to 256, received "${v}".`);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--workers must be a whole number from 1 to 256, received "${v}".`);
   return n;
 }
 
@@ -50,12 +50,12 @@ export async function runCommand(specFile: string | undefined, opts: RunCommandO
     const state = readRunState(outDir);
     ({ spec, baseDir } = loadSpecObject(state.spec, container, state.baseDir, path.join(outDir, 'spec.json')));
   } else {
-    if (!specFile) throw new FusionError('give a spec file (fusion-cli run spec.json) or --resume <output folder>.');
+    if (!specFile) throw new UsageError('give a spec file (fusion-cli run spec.json) or --resume <output folder>.');
     ({ spec, baseDir } = loadSpecFile(specFile, container));
     outDir = resolveOutputDir(spec, opts.out);
   }
   onOutDir?.(path.relative(process.cwd(), outDir) || '.');
-  if (opts.queue && opts.workers !== undefined) throw new FusionError('give either --queue (jobs trained by fusion-cli worker processes) or --workers (local worker processes), not both.');
+  if (opts.queue && opts.workers !== undefined) throw new UsageError('give either --queue (jobs trained by fusion-cli worker processes) or --workers (local worker processes), not both.');
   const workers = parseWorkers(opts.workers);
   const backend = await selectBackend(opts.backend);
   const cacheDir = path.resolve(opts.cacheDir ?? '.fusion-cache');

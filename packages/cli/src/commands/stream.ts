@@ -1,5 +1,5 @@
 import { merge, Observable, Subject, takeUntil } from 'rxjs';
-import { FusionError, selectBackend } from '@fusion/core';
+import { selectBackend } from '@fusion/core';
 import { E4_NOMINAL_RATES } from '@fusion/sensors';
 import {
   Backpressure,
@@ -21,6 +21,7 @@ import {
   wsSource,
 } from '@fusion/stream';
 import { createDefaultContainer } from '../container';
+import { UsageError } from '../usage-error';
 import type { Terminal } from '../terminal';
 
 export interface StreamCommandOptions {
@@ -46,7 +47,7 @@ const MAX_REPORTED = 100;
 function num(v: string | undefined, name: string, check: (n: number) => boolean, what: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || !check(n)) throw new FusionError(`--${name} must be ${what}, received "${v}"`);
+  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`--${name} must be ${what}, received "${v}"`);
   return n;
 }
 
@@ -57,7 +58,7 @@ export function parseSource(s: string): ParsedSource {
   const net = /^(tcp|ws):(\d+)$/.exec(s);
   if (net) {
     const port = Number(net[2]);
-    if (port > 65535) throw new FusionError(`--source ${s}: port must be 0..65535.`);
+    if (port > 65535) throw new UsageError(`--source ${s}: port must be 0..65535.`);
     return { kind: net[1] as 'tcp' | 'ws', port };
   }
   if (s.startsWith('replay:')) {
@@ -67,12 +68,12 @@ export function parseSource(s: string): ParsedSource {
     if (m) {
       dir = dir.slice(0, m.index);
       speed = m[1] === 'max' ? 'max' : Number(m[1]);
-      if (speed === 0) throw new FusionError(`--source ${s}: the speed must be > 0 or "max".`);
+      if (speed === 0) throw new UsageError(`--source ${s}: the speed must be > 0 or "max".`);
     }
-    if (!dir) throw new FusionError(`--source ${s}: give a recording folder, e.g. replay:data/e4_data/1@10.`);
+    if (!dir) throw new UsageError(`--source ${s}: give a recording folder, e.g. replay:data/e4_data/1@10.`);
     return { kind: 'replay', dir, speed };
   }
-  throw new FusionError(`unknown --source "${s}"; expected replay:<folder>[@speed|@max], stdin, tcp:<port> or ws:<port>.`);
+  throw new UsageError(`unknown --source "${s}"; expected replay:<folder>[@speed|@max], stdin, tcp:<port> or ws:<port>.`);
 }
 
 /**
@@ -84,10 +85,10 @@ export function parseSource(s: string): ParsedSource {
 export async function streamCommand(opts: StreamCommandOptions, term: Terminal): Promise<void> {
   const log = (line: string): void => void process.stderr.write(`stream: ${line}\n`);
   const sources = opts.source.map(parseSource);
-  if (!sources.length) throw new FusionError('give at least one --source (replay:<folder>[@speed], stdin, tcp:<port>, ws:<port>).');
+  if (!sources.length) throw new UsageError('give at least one --source (replay:<folder>[@speed], stdin, tcp:<port>, ws:<port>).');
   const norm = opts.norm ?? 'running';
-  if (norm !== 'running' && norm !== 'recording') throw new FusionError(`--norm must be running or recording, received "${norm}"`);
-  if (norm === 'recording' && sources.some((s) => s.kind !== 'replay')) throw new FusionError('--norm recording needs every recording in advance: use it with replay sources only.');
+  if (norm !== 'running' && norm !== 'recording') throw new UsageError(`--norm must be running or recording, received "${norm}"`);
+  if (norm === 'recording' && sources.some((s) => s.kind !== 'replay')) throw new UsageError('--norm recording needs every recording in advance: use it with replay sources only.');
   const fold = num(opts.fold, 'fold', (n) => Number.isInteger(n) && n >= 1, 'a fold number >= 1');
   const hop = num(opts.hop, 'hop', (n) => n > 0, 'a number of seconds > 0');
   const smoothN = num(opts.smooth, 'smooth', (n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1') ?? 1;

@@ -1,5 +1,6 @@
+import { UsageError } from '../usage-error';
 import * as path from 'path';
-import { FusionError, selectBackend } from '@fusion/core';
+import { selectBackend } from '@fusion/core';
 import { ChildProcessJobRunner, QueueWorker } from '@fusion/queue';
 import type { Terminal } from '../terminal';
 
@@ -15,7 +16,7 @@ export interface WorkerCommandOptions {
 function int(name: string, v: string | undefined, min: number, max: number, dflt: number): number {
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new FusionError(`--${name} must be a whole number from ${min} to ${max}, received "${v}".`);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, received "${v}".`);
   return n;
 }
 
