@@ -61,4 +61,24 @@ describe('fusion-cli stream: no train/serve skew (end to end, real process)', fu
     expect(lines.filter((e) => e.probs).length).to.be.greaterThan(10);
     expect(lines[lines.length - 1].summary.skippedBy.warmup).to.be.greaterThan(0);
   });
+
+  it('a run normalised with training-fold statistics streams with those statistics (no skew either)', () => {
+    const r = cli(['run', writeSpec(dir, 'tiny-train-norm', { name: 'tiny-train-norm', preprocessing: { sampleRate: 4, window: 5, hop: 5, normalize: 'train' } }), '--json', '--out', 'run-train-norm'], dir);
+    expect(r.status, r.stderr).to.equal(0);
+    const out = path.join(dir, 'run-train-norm');
+    const m = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
+    const fold = m.perSubject['1'].fold;
+    const stats = JSON.parse(fs.readFileSync(path.join(out, 'models', `fold-${fold}`, 'normalization.json'), 'utf8'));
+    expect(stats.stats).to.have.length(3);
+    const s = cli(['stream', '--model', out, '--source', `replay:${path.join(participants, '1')}@max`, '--fold', String(fold), '--warmup', '0', '--json'], dir, 60000);
+    expect(s.status, s.stderr).to.equal(0);
+    const events = s.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.probs);
+    const mine = fs.readFileSync(path.join(out, 'predictions.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')).filter((row) => row[1] === '1');
+    expect(mine.length).to.be.greaterThan(10);
+    for (const row of mine) {
+      const e = events.find((x) => Math.abs(x.windowEnd - Number(row[2])) < 1e-3);
+      expect(e, `a streamed window ending at ${row[2]}`).to.not.equal(undefined);
+      expect(e.probs.high, `p_high at ${row[2]}`).to.be.closeTo(Number(row[6]), 1e-4);
+    }
+  });
 });

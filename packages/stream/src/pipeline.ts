@@ -68,7 +68,7 @@ export function streamPipeline(o: PipelineOptions): OperatorFunction<SampleChunk
     const known = o.known?.(id);
     let norm: WindowNormalization;
     const running = new RunningStats(S);
-    if (p.normalize === 'none') norm = { kind: 'none' };
+    if (p.normalize === 'none' || o.model.normalizesInput) norm = { kind: 'none' };
     else if (o.norm === 'recording') {
       if (!known?.stats) throw new RangeError(`--norm recording needs the whole recording of stream "${id}" in advance (replay only).`);
       norm = { kind: 'fixed', stats: known.stats };

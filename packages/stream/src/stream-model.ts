@@ -11,6 +11,11 @@ export interface Predictor {
   length: number;
   /** Class probabilities of `n` windows ([n, length, sensors] row-major), [n * classes]. */
   predict(x: Float32Array, n: number): Promise<Float32Array>;
+  /**
+   * True when the model normalises its raw input itself (runs with `normalize: "train"`: each fold's training
+   * statistics, stored with its models); the pipeline then leaves windows unnormalised.
+   */
+  readonly normalizesInput?: boolean;
 }
 
 export interface StreamModelOptions {
@@ -28,8 +33,14 @@ export class StreamModel implements Predictor {
     readonly runDir: string,
     readonly spec: GraphSpec,
     readonly members: tf.LayersModel[],
-    readonly memberDirs: string[]
+    readonly memberDirs: string[],
+    /** Per member, with `normalize: "train"`: its fold's training statistics per sensor. */
+    readonly memberStats?: { mean: number; sd: number }[][]
   ) {}
+
+  get normalizesInput(): boolean {
+    return this.memberStats !== undefined;
+  }
 
   get sensors(): readonly string[] {
     return this.spec.sensors;
@@ -70,7 +81,20 @@ export class StreamModel implements Predictor {
       members.forEach((m) => m.dispose());
       throw e;
     }
-    const m = new StreamModel(runDir, spec, members, dirs);
+    let memberStats: { mean: number; sd: number }[][] | undefined;
+    if (spec.preprocessing.normalize === 'train') {
+      memberStats = dirs.map((d) => {
+        const file = path.join(path.dirname(d), 'normalization.json');
+        if (!fs.existsSync(file)) {
+          members.forEach((mm) => mm.dispose());
+          throw new DatasetError(`${file} not found: the run normalised with training-fold statistics and its folder must keep them (written by fusion-cli run since this version; re-run it).`);
+        }
+        const st = (JSON.parse(fs.readFileSync(file, 'utf8')) as { stats: { mean: number; sd: number }[] }).stats;
+        if (st.length !== spec.sensors.length) throw new DatasetError(`${file}: ${st.length} sensor statistics, expected ${spec.sensors.length} (${spec.sensors.join(', ')}).`);
+        return st;
+      });
+    }
+    const m = new StreamModel(runDir, spec, members, dirs, memberStats);
     const shape = members[0].inputs[0].shape;
     if (shape[1] !== null && shape[1] !== m.length) throw new DatasetError(`${dirs[0]}: input length ${shape[1]} does not match the spec's window (${m.length} points).`);
     return m;
@@ -83,8 +107,11 @@ export class StreamModel implements Predictor {
     const out = tf.tidy(() => {
       const input = tf.tensor3d(x, [n, L, S]);
       let sum: tf.Tensor | undefined;
-      for (const m of this.members) {
-        const p = inferProbs(m, input);
+      for (const [k, m] of this.members.entries()) {
+        const st = this.memberStats?.[k];
+        // As evaluation did: (x - training mean) / training sd, per sensor, with this member's fold statistics.
+        const xin = st ? tf.div(tf.sub(input, tf.tensor1d(st.map((v) => v.mean))), tf.tensor1d(st.map((v) => v.sd))) : input;
+        const p = inferProbs(m, xin);
         sum = sum ? tf.add(sum, p) : p;
       }
       return tf.div(sum as tf.Tensor, this.members.length);

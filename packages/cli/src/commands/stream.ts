@@ -104,7 +104,7 @@ export async function streamCommand(opts: StreamCommandOptions, term: Terminal):
   const model = await StreamModel.load(opts.model, { fold });
   const p = model.spec.preprocessing;
   log(`backend ${backend.name}; model ${opts.model} (${model.members.length} member(s)${fold ? ` of fold ${fold}` : ', all folds'}); sensors ${model.sensors.join(', ')} at ${p.sampleRate} Hz, window ${p.window} s, hop ${hop ?? p.hop} s`);
-  if (p.normalize === 'train') log('warning: the run normalised with training-fold statistics, which the run folder does not keep; streaming z-scores each stream with its own statistics (--norm) instead.');
+  if (p.normalize === 'train') log('normalisation: each fold\'s training statistics, stored with its models (as in evaluation); --norm does not apply.');
 
   const counters = createCounters();
   const latency = new LatencyRecorder();

@@ -308,6 +308,13 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     ...(sweep ? { sweep } : {}),
   };
   out.writeJson('spec.json', spec);
+  // Training-fold statistics travel with the fold's models, so live inference normalises exactly as evaluation did.
+  if (spec.preprocessing.normalize === 'train' && !sweep) {
+    for (const fold of ctx.folds) {
+      const st = prepareFold(ctx, fold.index).normalization;
+      if (st) out.writeJson(path.join('models', `fold-${fold.index + 1}`, 'normalization.json'), { sensors: spec.sensors, stats: st });
+    }
+  }
   out.writeJson('metrics.json', metrics);
   out.writeText('predictions.csv', csv.join('\n') + '\n');
   for (const extra of opts.extraOutputs ?? []) await extra(metrics, out);

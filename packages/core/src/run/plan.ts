@@ -73,6 +73,8 @@ export interface PreparedFold {
   baseW: WindowSet;
   /** Labels of all training subjects. */
   trainLabels: Int32Array;
+  /** With `normalize: "train"`: the per-sensor statistics of the fold's training windows (kept with its models). */
+  normalization?: { mean: number; sd: number }[];
 }
 
 export function indicesOf(w: WindowSet, subjects: readonly string[]): number[] {
@@ -146,15 +148,17 @@ export function prepareFold(ctx: RunContext, index: number): PreparedFold {
   let testW = selectWindows(windows, indicesOf(windows, fold.test));
   let baseW = selectWindows(windows, indicesOf(windows, [...fit, ...validation]));
   if (trainW.y.length === 0) throw new TrainingError(`fold ${index + 1}: the training subjects (${fit.join(', ')}) have no windows.`);
+  let normalization: { mean: number; sd: number }[] | undefined;
   if (spec.preprocessing.normalize === 'train') {
     const st = sensorStats(trainW);
+    normalization = st;
     trainW = applySensorStats(trainW, st);
     valW = applySensorStats(valW, st);
     testW = applySensorStats(testW, st);
     baseW = applySensorStats(baseW, st);
   }
   const fitW = augmentWithNoise(trainW, spec.preprocessing.augment.noise, spec.preprocessing.augment.copies, rng.child('augment'));
-  const prepared = { fold, fit, validation, fitW, valW, testW, baseW, trainLabels: baseW.y };
+  const prepared = { fold, fit, validation, fitW, valW, testW, baseW, trainLabels: baseW.y, normalization };
   ctx.prepared.set(index, prepared);
   return prepared;
 }
