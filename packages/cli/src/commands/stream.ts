@@ -1,5 +1,7 @@
+import * as path from 'path';
+import * as fs from 'fs';
 import { merge, Observable, Subject, takeUntil } from 'rxjs';
-import { selectBackend } from '@fusion/core';
+import { loadPluginModules, selectBackend } from '@fusion/core';
 import { E4_NOMINAL_RATES } from '@fusion/sensors';
 import {
   Backpressure,
@@ -99,7 +101,9 @@ export async function streamCommand(opts: StreamCommandOptions, term: Terminal):
   const maxStreams = num(opts.maxStreams, 'max-streams', (n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1');
   const idle = num(opts.idle, 'idle', (n) => n > 0, 'a number of seconds > 0');
 
-  createDefaultContainer(); // registers the built-in layer classes the saved models are made of
+  // Registers the built-in layer classes the saved models are made of, and those of the run's plugin modules.
+  const container = createDefaultContainer();
+  loadRunPlugins(opts.model, container);
   const backend = await selectBackend(opts.backend);
   const model = await StreamModel.load(opts.model, { fold });
   const p = model.spec.preprocessing;
@@ -196,4 +200,15 @@ export async function streamCommand(opts: StreamCommandOptions, term: Terminal):
       `${summary.duplicates} duplicates, ${summary.late} late, latency p50 ${f(summary.latencyMs.p50)} ms / p95 ${f(summary.latencyMs.p95)} ms`
   );
   if (term.json) process.stdout.write(JSON.stringify({ summary }) + '\n');
+}
+
+/** Loads the plugin modules the run's spec named (their custom layers must be registered before its models load). */
+function loadRunPlugins(runDir: string, container: ReturnType<typeof createDefaultContainer>): void {
+  const specFile = path.join(runDir, 'spec.json');
+  const metricsFile = path.join(runDir, 'metrics.json');
+  if (!fs.existsSync(specFile) || !fs.existsSync(metricsFile)) return; // StreamModel.load names what is missing
+  const plugins = (JSON.parse(fs.readFileSync(specFile, 'utf8')) as { plugins?: string[] }).plugins ?? [];
+  if (!plugins.length) return;
+  const baseDir = (JSON.parse(fs.readFileSync(metricsFile, 'utf8')) as { specBaseDir?: string }).specBaseDir ?? runDir;
+  loadPluginModules(container, plugins, baseDir);
 }

@@ -74,6 +74,8 @@ export interface RunMetrics {
   };
   evaluation: GraphSpec['evaluation'];
   execution: { executor: string; jobs: number; resumedJobs: number };
+  /** The folder the spec's relative paths (dataset, plugins) were resolved against. */
+  specBaseDir?: string;
   summary: { model: MetricSummary; baselines: Record<BaselineName, MetricSummary> };
   perSubject: Record<string, { fold: number; model: Metrics; baselines: Record<BaselineName, Metrics> }>;
   folds: FoldResult[];
@@ -292,6 +294,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     },
     evaluation: spec.evaluation,
     execution: { executor: executor.description, jobs: jobs.length, resumedJobs },
+    specBaseDir: opts.baseDir,
     summary: {
       model: summarize(
         foldResults.map((f) => f.model),
