@@ -11,6 +11,7 @@ import {
   singleShape,
 } from '@fusion/core';
 import { biGruFused } from './gru-fused';
+import { biGruHost, useHostRecurrence } from './gru-host';
 
 /** What a FusionBiGru layer returns: the final states, their time mean, or the whole sequence. */
 export type BiGruOutput = 'last' | 'mean' | 'sequence';
@@ -100,7 +101,8 @@ export interface BiGruArgs extends LayerArgs {
 
 /**
  * Bidirectional GRU layer ([B, T, D] -> [B, 2H] or [B, T, 2H]), see `biGruForward`; computed by `biGruFused`
- * (same outputs and gradients, hand-written backward pass through time). Input kernels Glorot-uniform
+ * (same outputs and gradients, hand-written backward pass through time), or at inference on small batches on
+ * host-memory backends by `biGruHost` (same outputs, the recurrence in JavaScript). Input kernels Glorot-uniform
  * per direction, recurrent kernels orthogonal per direction, biases zero; all seeded.
  */
 export class FusionBiGru extends tf.layers.Layer {
@@ -163,7 +165,10 @@ export class FusionBiGru extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: LayerKwargs): tf.Tensor {
     return tf.tidy(() => {
-      const x = this.dropoutStream.apply(singleInput(inputs, this.name) as tf.Tensor3D, this.rate, isTraining(kwargs));
+      const training = isTraining(kwargs);
+      const x = this.dropoutStream.apply(singleInput(inputs, this.name) as tf.Tensor3D, this.rate, training);
+      // Inference on small batches: the recurrence on the host (no kernel launches per step), see gru-host.ts.
+      if (!training && useHostRecurrence(x.shape[0])) return biGruHost(x, this.weightsNow(), this.outputMode);
       return biGruFused(x, this.weightsNow(), this.outputMode);
     });
   }

@@ -8,6 +8,7 @@ import { transformerHead } from './transformer';
 export { bigruHead, bigruSchema, BiGruHeadConfig } from './bigru';
 export { FusionBiGru, BiGruArgs, BiGruOutput, BiGruWeights, biGruForward } from './bigru-layer';
 export { biGruFused } from './gru-fused';
+export { biGruHost, useHostRecurrence, HOST_RECURRENCE_MAX_BATCH } from './gru-host';
 export { xlstmHead, xlstmSchema, XLstmHeadConfig, XLstmBlockKind } from './xlstm';
 export { FusionSLstm, FusionMLstm, FusionXLstmLayerNorm, FusionXLstmReverse, FusionXLstmReadout, XLstmCellArgs, MLstmArgs, XLstmLayerNormArgs, XLstmReadoutArgs, XLstmReadoutMode } from './xlstm-layers';
 export { sLstmForward, mLstmForward, xLstmHeadNorm, SLstmWeights, MLstmWeights, MLstmMode, XLstmCellOptions, XLstmForgetGate } from './xlstm-cells';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import Ajv from 'ajv';
 import { expect } from 'chai';
 import { createContainer, getRegistries, gradCheck } from '@fusion/core';
-import { bigruHead, BiGruHeadConfig, bigruSchema, biGruForward, biGruFused, BiGruOutput, BiGruWeights, FusionBiGru, headsModule } from '../src';
+import { bigruHead, BiGruHeadConfig, bigruSchema, biGruForward, biGruFused, biGruHost, BiGruOutput, BiGruWeights, FusionBiGru, HOST_RECURRENCE_MAX_BATCH, headsModule, useHostRecurrence } from '../src';
 import { evalLoss, maxAbsDiff, roundTrip, testContext, trainStep, useBackend } from './helpers';
 
 type Mat = number[][];
@@ -33,6 +33,19 @@ const T = 5;
 function headModel(config: Partial<BiGruHeadConfig>, seed = 1, length: number | null = T): tf.LayersModel {
   const input = tf.input({ shape: [length, D] });
   return tf.model({ inputs: input, outputs: bigruHead.apply(input, { type: 'bigru', ...config }, testContext(1, T, seed)) });
+}
+
+const weightsOf = (ts: tf.Tensor[]): BiGruWeights => ({
+  kernel: ts[0] as tf.Tensor2D,
+  bias: ts[1] as tf.Tensor1D,
+  recurrentKernel: ts[2] as tf.Tensor3D,
+  recurrentBias: ts[3] as tf.Tensor2D,
+});
+
+/** Input [b, t, d] and BiGRU weights for h units, seeded. */
+function randomCase(b: number, t: number, d: number, h: number, seed: number): tf.Tensor[] {
+  const rnd = (shape: number[], s: number): tf.Tensor => tf.randomNormal(shape, 0, 0.6, 'float32', seed * 10 + s);
+  return [rnd([b, t, d], 1), rnd([d, 6 * h], 2), rnd([6 * h], 3), rnd([2, h, 3 * h], 4), rnd([2, 3 * h], 5)];
 }
 
 describe('bigru head', () => {
@@ -92,16 +105,6 @@ describe('bigru head', () => {
   });
 
   describe('fused (customGrad) implementation', () => {
-    const weightsOf = (ts: tf.Tensor[]): BiGruWeights => ({
-      kernel: ts[0] as tf.Tensor2D,
-      bias: ts[1] as tf.Tensor1D,
-      recurrentKernel: ts[2] as tf.Tensor3D,
-      recurrentBias: ts[3] as tf.Tensor2D,
-    });
-    const randomCase = (b: number, t: number, d: number, h: number, seed: number): tf.Tensor[] => {
-      const rnd = (shape: number[], s: number): tf.Tensor => tf.randomNormal(shape, 0, 0.6, 'float32', seed * 10 + s);
-      return [rnd([b, t, d], 1), rnd([d, 6 * h], 2), rnd([6 * h], 3), rnd([2, h, 3 * h], 4), rnd([2, 3 * h], 5)];
-    };
     const outputs: BiGruOutput[] = ['last', 'mean', 'sequence'];
 
     for (const backend of ['cpu', 'wasm'] as const) {
@@ -167,6 +170,84 @@ describe('bigru head', () => {
         tf.tidy(() => biGruFused(inputs[0] as tf.Tensor3D, weightsOf(inputs.slice(1)), output)).dispose();
         tf.dispose(tf.tidy(() => tf.grads((...xs: tf.Tensor[]) => tf.sum(biGruFused(xs[0] as tf.Tensor3D, weightsOf(xs.slice(1)), output)) as tf.Scalar)(inputs)));
       }
+      expect(tf.memory().numTensors).to.equal(before);
+    });
+  });
+
+  describe('host recurrence (small-batch inference)', () => {
+
+    for (const backend of ['cpu', 'wasm'] as const) {
+      it(`gives the outputs of the autograd version on ${backend} (every output mode, B = 1 and 3, T = 1 and longer, units not a multiple of 4)`, async () => {
+        await useBackend(backend);
+        try {
+          for (const [b, t, d, h] of [[1, 1, 3, 5], [1, 9, 4, 5], [3, 7, 4, 6], [2, 20, 6, 8], [1, 3, 2, 1]]) {
+            for (const output of ['last', 'mean', 'sequence'] as const) {
+              tf.tidy(() => {
+                const inputs = randomCase(b, t, d, h, b * 7 + t + h);
+                const w = weightsOf(inputs.slice(1));
+                const host = biGruHost(inputs[0] as tf.Tensor3D, w, output);
+                const ref = biGruForward(inputs[0] as tf.Tensor3D, w, output);
+                const label = `${backend} ${output} B${b} T${t} H${h}`;
+                expect(host.shape, label).to.deep.equal(ref.shape);
+                expect(maxAbsDiff(host, ref), label).to.be.below(1e-5);
+              });
+            }
+          }
+        } finally {
+          await useBackend('cpu');
+        }
+      });
+    }
+
+    it('rejects a kernel that does not fit the input, naming the shapes', () => {
+      const inputs = randomCase(1, 3, 4, 2, 1);
+      expect(() => biGruHost(tf.zeros([1, 3, 5]) as tf.Tensor3D, weightsOf(inputs.slice(1)), 'last')).to.throw(/biGruHost kernel/);
+    });
+
+    it('is chosen only for small batches, without a gradient tape, on host-memory backends', () => {
+      expect(useHostRecurrence(1)).to.equal(true);
+      expect(useHostRecurrence(HOST_RECURRENCE_MAX_BATCH)).to.equal(true);
+      expect(useHostRecurrence(HOST_RECURRENCE_MAX_BATCH + 1)).to.equal(false);
+      let underTape: boolean | undefined;
+      tf.grad((x: tf.Tensor) => {
+        underTape = useHostRecurrence(1);
+        return tf.sum(x);
+      })(tf.ones([2]));
+      expect(underTape).to.equal(false);
+    });
+
+    it('the layer predicts the same for one window as inside a large batch, and as training-mode fused code without dropout', () => {
+      const m = headModel({ units: 5, layers: 2, output: 'mean' }, 3);
+      const big = tf.randomNormal([HOST_RECURRENCE_MAX_BATCH + 4, T, D], 0, 1, 'float32', 12);
+      const all = m.predict(big) as tf.Tensor; // fused path (batch above the host limit)
+      for (const i of [0, 5, HOST_RECURRENCE_MAX_BATCH + 3]) {
+        const one = m.predict(tf.slice(big, [i, 0, 0], [1, T, D])) as tf.Tensor; // host path
+        expect(maxAbsDiff(one, tf.slice(all, [i, 0], [1, 10])), `window ${i}`).to.be.below(1e-5);
+      }
+      const three = m.predict(tf.slice(big, [2, 0, 0], [3, T, D])) as tf.Tensor;
+      expect(maxAbsDiff(three, tf.slice(all, [2, 0], [3, 10]))).to.be.below(1e-5);
+    });
+
+    it('still gives gradients when an inference pass is differentiated (saliency)', () => {
+      const m = headModel({ units: 3, output: 'last' }, 2);
+      const x = tf.randomNormal([1, T, D], 0, 1, 'float32', 4);
+      const g = tf.grad((xi: tf.Tensor) => tf.sum(m.apply(xi, { training: false }) as tf.Tensor))(x);
+      const w = (m.layers[1] as FusionBiGru).weightsNow();
+      const ref = tf.grad((xi: tf.Tensor) => tf.sum(biGruForward(xi as tf.Tensor3D, w, 'last')))(x);
+      expect(maxAbsDiff(g, ref)).to.be.below(1e-5);
+      expect(tf.max(tf.abs(g)).dataSync()[0]).to.be.above(0);
+    });
+
+    it('leaves no tensors behind', () => {
+      const inputs = randomCase(2, 4, 3, 2, 9);
+      const m = headModel({ units: 3, layers: 2 }, 5);
+      const x = tf.randomNormal([1, T, D], 0, 1, 'float32', 3);
+      tf.dispose(m.predict(x) as tf.Tensor);
+      const before = tf.memory().numTensors;
+      for (const output of ['last', 'mean', 'sequence'] as const) {
+        biGruHost(inputs[0] as tf.Tensor3D, weightsOf(inputs.slice(1)), output).dispose();
+      }
+      for (let i = 0; i < 20; i++) tf.dispose(m.predict(x) as tf.Tensor);
       expect(tf.memory().numTensors).to.equal(before);
     });
   });
