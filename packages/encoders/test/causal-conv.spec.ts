@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { causalConv1d, causalShiftStack, gradCheck, mixSeed, SeededDropout } from '@fusion/core';
+import { causalConv1d, causalShiftStack, gradCheck, GROUPED_BATCHED_MAX_ROWS, mixSeed, SeededDropout } from '@fusion/core';
 import { maxAbsDiff, useBackend } from './helpers';
 
 /** y[g,b,t,o] = bias + sum_j sum_c W[g, j*C + c, o] * x[g, b, t - (k-1-j)d, c]. */
@@ -41,6 +41,45 @@ describe('core layers: causal dilated convolution', () => {
       expect(y.shape).to.deep.equal([g, b, t, cout]);
       expect(maxAbsDiff(y, ref)).to.be.below(1e-5);
       tf.dispose([x, w, bias, y, ref]);
+    });
+  }
+
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`gives the naive loop's values at inference (one batched product) and under a gradient tape (per-group products) on ${backend}, below and above ${GROUPED_BATCHED_MAX_ROWS} rows`, async () => {
+      await useBackend(backend);
+      try {
+        for (const [b, t] of [[1, 5], [1, GROUPED_BATCHED_MAX_ROWS], [2, GROUPED_BATCHED_MAX_ROWS], [3, 40]]) {
+          tf.tidy(() => {
+            const [g, cin, cout, k, d] = [4, 3, 5, 2, 3];
+            const x = tf.randomNormal([g, b, t, cin], 0, 1, 'float32', b * 100 + t) as tf.Tensor4D;
+            const w = tf.randomNormal([g, k * cin, cout], 0, 1, 'float32', 2) as tf.Tensor3D;
+            const bias = tf.randomNormal([g, cout], 0, 1, 'float32', 3) as tf.Tensor2D;
+            const ref = tf.tensor(naiveConv(x.arraySync(), w.arraySync(), bias.arraySync(), k, d));
+            const label = `${backend} rows ${b * t}`;
+            expect(maxAbsDiff(causalConv1d(x, w, k, d, bias), ref), `${label}, inference`).to.be.below(1e-4);
+            let taped: tf.Tensor | undefined;
+            const grad = tf.grad((xi: tf.Tensor) => {
+              taped = tf.keep(causalConv1d(xi as tf.Tensor4D, w, k, d, bias));
+              return tf.sum(taped);
+            })(x);
+            expect(maxAbsDiff(taped!, ref), `${label}, under a tape`).to.be.below(1e-4);
+            expect(grad.shape, label).to.deep.equal(x.shape);
+            taped!.dispose();
+          });
+        }
+        // Which path ran: the per-group products unstack their operands, the batched product does not.
+        const unpacks = async (rows: number): Promise<number> => {
+          const x = tf.ones([4, 1, rows, 3]) as tf.Tensor4D;
+          const w = tf.ones([4, 6, 5]) as tf.Tensor3D;
+          const prof = await tf.profile(() => causalConv1d(x, w, 2, 1));
+          tf.dispose([x, w, prof.result as tf.Tensor]);
+          return prof.kernels.filter((kernel) => kernel.name === 'Unpack').length;
+        };
+        expect(await unpacks(GROUPED_BATCHED_MAX_ROWS), `${backend}: few rows, one batched product`).to.equal(0);
+        expect(await unpacks(GROUPED_BATCHED_MAX_ROWS + 1), `${backend}: many rows, per-group products`).to.be.above(0);
+      } finally {
+        await useBackend('cpu');
+      }
     });
   }
 

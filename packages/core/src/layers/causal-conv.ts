@@ -60,6 +60,20 @@ const groupedMatMul = tf.customGrad(((a: tf.Tensor3D, b: tf.Tensor3D, save: tf.G
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
 
 /**
+ * Rows up to which a grouped product with no gradient being recorded is one batched matMul rather than `groupedMatMul`'s
+ * per-group 2-D products. For few rows (a single window's time steps, the channel attention's pooled rows) the
+ * unstack + G products + stack cost more kernel launches than the generic batched loop costs in arithmetic; from
+ * about 64 rows on XNNPACK's 2-D products win (measured on wasm, [5, M, 50] x [5, 50, 25]: M = 20 batched 176 us vs
+ * split 314 us; M = 64 406 vs 320; M = 640 4,463 vs 3,720). Training always takes the split path.
+ */
+export const GROUPED_BATCHED_MAX_ROWS = 48;
+
+/** a [G, M, K] x b [G, K, N]: one batched matMul for few rows at inference, else `groupedMatMul`. Same values. */
+function groupedProduct(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  return a.shape[1] <= GROUPED_BATCHED_MAX_ROWS && !tf.engine().isTapeOn() ? tf.matMul(a, b) : groupedMatMul(a, b);
+}
+
+/**
  * Causal dilated 1-D convolution over time, grouped over the first axis.
  *
  * - `x`: [groups, batch, time, cin] (groups are sensors in the TCN).
@@ -95,7 +109,7 @@ export function causalConv1d(
   return tf.tidy(() => {
     const taps = causalShiftStack(x, kernelSize, dilation);
     const y = grouped
-      ? groupedMatMul(tf.reshape(taps, [g, b * t, rows]), kernel as tf.Tensor3D)
+      ? groupedProduct(tf.reshape(taps, [g, b * t, rows]), kernel as tf.Tensor3D)
       : tf.reshape(matMul2d(tf.reshape(taps, [g * b * t, rows]), kernel as tf.Tensor2D), [g, b * t, cout]);
     const yb = bias ? tf.add(y, bias.rank === 1 ? bias : tf.reshape(bias, [g, 1, cout])) : y;
     return tf.reshape(yb, [g, b, t, cout]) as tf.Tensor4D;
