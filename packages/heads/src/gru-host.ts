@@ -9,13 +9,14 @@ import type { BiGruOutput, BiGruWeights } from './bigru-layer';
 const HOST_BACKENDS = new Set(['wasm', 'cpu', 'tensorflow']);
 
 /**
- * Largest batch for which the host recurrence beats the kernel-per-op one. One recurrent step of a batch-1 GRU
- * is a dozen kernels of a few hundred elements, each costing tens of microseconds on wasm whatever its size;
- * the same step in JavaScript is 2 x H x 3H multiply-adds (24,576 for H = 64) with no launch cost. From about
- * batch 16 on, wasm's matMul (XNNPACK) over the whole batch wins (measured: BENCHMARKS.md, "Single-window
- * inference").
+ * Largest batch for which the host recurrence is not slower than the kernel-per-op one. One recurrent step of a
+ * batch-1 GRU is a dozen kernels of a few hundred elements, each costing tens of microseconds on wasm whatever its
+ * size; the same step in JavaScript is 2 x H x 3H multiply-adds (24,576 for H = 64) with no launch cost, but that
+ * cost grows with the batch while the kernels' barely does. Measured on wasm (H = 64, D = 125, median ms, host vs
+ * fused): T = 20: B 1 0.62 vs 2.56, B 2 1.70 vs 3.25, B 4 3.22 vs 3.41, B 8 6.83 vs 4.90; T = 160: B 1 6.4 vs 15.6,
+ * B 4 24.9 vs 23.0, B 8 60.9 vs 36.9. Break-even at about 4.
  */
-export const HOST_RECURRENCE_MAX_BATCH = 8;
+export const HOST_RECURRENCE_MAX_BATCH = 4;
 
 /**
  * Whether `FusionBiGru` answers a batch of this size with `biGruHost` (inference only): small batch, host-memory
@@ -47,7 +48,8 @@ export function biGruHost(x: tf.Tensor3D, w: BiGruWeights, output: BiGruOutput):
   const projT = tf.tidy(() => tf.add(tf.matMul(tf.reshape(x, [b * t, d]), w.kernel), w.bias));
   const proj = projT.dataSync() as Float32Array;
   projT.dispose();
-  const u = Float64Array.from(w.recurrentKernel.dataSync() as Float32Array); // [2, H, 3H]
+  // [2, H, 3H], widened once: the inner loop reads it H times per step, float64 reads skip a conversion each
+  const u = Float64Array.from(w.recurrentKernel.dataSync() as Float32Array);
   const c = w.recurrentBias.dataSync() as Float32Array; // [2, 3H]
 
   const h2 = 2 * units;

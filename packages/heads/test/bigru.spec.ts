@@ -175,7 +175,6 @@ describe('bigru head', () => {
   });
 
   describe('host recurrence (small-batch inference)', () => {
-
     for (const backend of ['cpu', 'wasm'] as const) {
       it(`gives the outputs of the autograd version on ${backend} (every output mode, B = 1 and 3, T = 1 and longer, units not a multiple of 4)`, async () => {
         await useBackend(backend);
@@ -216,7 +215,7 @@ describe('bigru head', () => {
       expect(underTape).to.equal(false);
     });
 
-    it('the layer predicts the same for one window as inside a large batch, and as training-mode fused code without dropout', () => {
+    it('the layer predicts the same for one window and for a few as inside a large batch (fused path)', () => {
       const m = headModel({ units: 5, layers: 2, output: 'mean' }, 3);
       const big = tf.randomNormal([HOST_RECURRENCE_MAX_BATCH + 4, T, D], 0, 1, 'float32', 12);
       const all = m.predict(big) as tf.Tensor; // fused path (batch above the host limit)
