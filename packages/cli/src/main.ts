@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { FusionError, SpecValidationError } from '@fusion/core';
+import { FusionError, OutputTargetError, SpecValidationError } from '@fusion/core';
 import { benchCommand, BenchCommandOptions } from './commands/bench';
 import { pluginsCommand } from './commands/plugins';
 import { runCommand } from './commands/run';
@@ -40,11 +40,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('-o, --out <dir>', 'output folder (default: the spec\'s output.dir)')
     .option('-w, --workers <n>', 'train folds and ensemble members in N worker processes (default: one per core; 1 = in this process)')
     .option('--resume <dir>', 'continue an interrupted run of this output folder; finished folds/members are not redone')
+    .option('--overwrite', 'replace a finished run in the output folder (only a folder fusion made) or discard an interrupted one; default: a new folder beside it')
     .option('-q, --queue <url>', 'put the jobs on a Redis job queue (redis://host:port) for `fusion-cli worker` processes on any machines that see the data path')
     .option('-b, --backend <name>', 'node-gpu, node, wasm or cpu (default: the best that loads)')
     .option('--cache-dir <dir>', 'where generated datasets are cached', '.fusion-cache')
     .option('--json', 'print only machine-readable JSON on stdout')
-    .action(async (spec: string | undefined, o: { out?: string; backend?: string; json?: boolean; cacheDir?: string; workers?: string; resume?: string; queue?: string }) => {
+    .action(async (spec: string | undefined, o: { out?: string; backend?: string; json?: boolean; cacheDir?: string; workers?: string; resume?: string; overwrite?: boolean; queue?: string }) => {
       term = new Terminal(Boolean(o.json));
       process.on('SIGINT', onSigint);
       process.on('SIGTERM', onSigint);
@@ -137,7 +138,7 @@ export async function main(argv: string[]): Promise<number> {
     } else if (interrupted) {
       term.error(`run interrupted; finished folds and members are saved. Continue with: fusion-cli run --resume ${resumeHint}. Earlier results are untouched.`);
       code = EXIT.interrupted;
-    } else if (e instanceof SpecValidationError || e instanceof UsageError) {
+    } else if (e instanceof SpecValidationError || e instanceof UsageError || e instanceof OutputTargetError) {
       term.error(e.message);
       code = EXIT.usage;
     } else if (e instanceof FusionError) {

@@ -70,3 +70,26 @@ export class InterruptedError extends TrainingError {
 
 /** The output folder cannot be written as asked. */
 export class OutputError extends FusionError {}
+
+/**
+ * The output folder asked for is one fusion must not write into or replace (a folder it did not make, a file, the
+ * working folder or a folder above it, the home folder), or an interrupted run waits there: exit code 2. `source`
+ * says where the folder was given (`--out`, `--resume` or the spec's JSON path `/output/dir`).
+ */
+export class OutputTargetError extends FusionError {
+  constructor(readonly target: string, readonly source: string, readonly detail: string) {
+    super(`${source}: ${detail}`);
+  }
+}
+
+/** Another run holds the output folder's lock (`.<name>.lock` beside it). */
+export class OutputLockedError extends OutputError {
+  constructor(readonly target: string, readonly lockFile: string, readonly holder: { pid?: number; host?: string; startedAt?: string } | undefined) {
+    super(
+      holder
+        ? `${target} is in use by another run: process ${holder.pid} on ${holder.host}, started ${holder.startedAt} (lock ${lockFile}). ` +
+            `Wait for it to finish, stop it, or choose another output folder. If no such run is going, delete the lock file.`
+        : `${target} is locked by ${lockFile}, which does not say which run holds it. If no run is going, delete the lock file.`
+    );
+  }
+}

@@ -25,6 +25,7 @@ export * from './model/model-io';
 export * from './model/train';
 export * from './run/reporter';
 export * from './run/output-dir';
+export * from './run/output-guard';
 export * from './run/experiment';
 export * from './spec-file';
 export * from './model/summary';

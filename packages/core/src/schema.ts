@@ -28,7 +28,7 @@ export function assembleSpecSchema(reg: Registries): Record<string, unknown> {
     required: ['name', 'dataset', 'sensors', 'fusion', 'head'],
     properties: {
       $schema: { type: 'string' },
-      name: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9._-]+$' },
+      name: { type: 'string', minLength: 1, pattern: '^(?!\\.\\.?$)[A-Za-z0-9._-]+$' },
       description: { type: 'string' },
       plugins: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] },
       seed: { type: 'integer', minimum: 0, maximum: 2147483647, default: 42 },

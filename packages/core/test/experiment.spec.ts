@@ -27,7 +27,7 @@ describe('runExperiment (core with fake plugins)', function () {
     const out = path.join(tmp, 'a');
     const { metrics } = await run({ training: { epochs: 4, batchSize: 16, learningRate: 0.02, ensemble: 2 } }, out, events);
     expect(tf.memory().numTensors).to.equal(before);
-    expect(fs.readdirSync(out).sort()).to.deep.equal(['metrics.json', 'models', 'predictions.csv', 'spec.json']);
+    expect(fs.readdirSync(out).sort()).to.deep.equal(['.fusion-run.json', 'metrics.json', 'models', 'predictions.csv', 'spec.json']);
     expect(metrics.folds).to.have.length(4);
     for (const f of metrics.folds) {
       expect(f.train).to.not.include(f.test[0]);

@@ -31,6 +31,8 @@ export interface RunOptions {
   extraOutputs?: ((metrics: RunMetrics, out: StagedOutput) => Promise<void> | void)[];
   /** Continue an interrupted run from `.<out>.partial` (finished jobs are not redone). */
   resume?: boolean;
+  /** Replace a finished fusion run at `outDir` (marker checked) and discard an interrupted run's partial folder. */
+  overwrite?: boolean;
   /** Where jobs run; default: one after another in this process. Given the run context and staging folder. */
   executor?: (ctx: RunContext, stagingDir: string) => JobExecutor;
 }
@@ -138,7 +140,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     }
   }
 
-  const out = new StagedOutput(opts.outDir, { resumable: true, resume: opts.resume });
+  const out = new StagedOutput(opts.outDir, { resumable: true, resume: opts.resume, overwrite: opts.overwrite });
   const results = new Map<string, JobResult>();
   if (opts.resume) {
     for (const f of fs.existsSync(out.path('jobs')) ? fs.readdirSync(out.path('jobs')) : []) {

@@ -1,19 +1,72 @@
+import { randomUUID } from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { OutputError } from '../errors';
 
+/** The file that marks a folder as made by fusion (a run folder or its staging/partial folder). */
+export const RUN_MARKER = '.fusion-run.json';
+
+export interface RunMarker {
+  fusionRun: string;
+  runId: string;
+  createdAt: string;
+  fusionVersion: string;
+  host: string;
+}
+
+function fusionVersion(): string {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return (require('../../../package.json') as { version: string }).version;
+}
+
+/** Writes the marker into a folder fusion has just made. */
+export function writeRunMarker(dir: string, runId: string = randomUUID()): RunMarker {
+  const marker: RunMarker = { fusionRun: 'a folder made by fusion-cli run', runId, createdAt: new Date().toISOString(), fusionVersion: fusionVersion(), host: os.hostname() };
+  fs.writeFileSync(path.join(dir, RUN_MARKER), JSON.stringify(marker, null, 2) + '\n');
+  return marker;
+}
+
+/** The marker of a folder fusion made, or undefined (no folder, no marker, or not a marker fusion wrote). */
+export function readRunMarker(dir: string): RunMarker | undefined {
+  try {
+    if (!fs.lstatSync(dir).isDirectory()) return undefined;
+    const m = JSON.parse(fs.readFileSync(path.join(dir, RUN_MARKER), 'utf8')) as Partial<RunMarker>;
+    return m && typeof m === 'object' && typeof m.runId === 'string' && typeof m.fusionRun === 'string' ? (m as RunMarker) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True for a folder fusion made (it carries the marker): the only kind fusion ever replaces or removes. */
+export function isFusionRunDir(dir: string): boolean {
+  return readRunMarker(dir) !== undefined;
+}
+
+/** True when something (a file, a folder, a link, even a broken one) is at `p`. */
+export function pathExists(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A run writes into a staging folder beside the target; only a finished run is moved into place, so a failed or
- * interrupted run never leaves a half-written folder nor touches an earlier result.
+ * interrupted run never leaves a half-written folder nor touches an earlier result. The staging folder carries the
+ * run marker, so the finished folder does too; only marked folders are ever removed or replaced.
  */
 export class StagedOutput {
   readonly staging: string;
 
   /**
    * `resumable`: the staging folder has a fixed name (`.<name>.partial` beside the target) so an interrupted run can
-   * be resumed from it; `resume` keeps what it holds instead of starting afresh.
+   * be resumed from it; `resume` keeps what it holds instead of starting afresh. `overwrite`: an earlier fusion run
+   * at the target (and an interrupted run's partial folder) may be replaced; never a folder without the marker.
    */
-  constructor(readonly target: string, opts: { resumable?: boolean; resume?: boolean } = {}) {
+  constructor(readonly target: string, private readonly opts: { resumable?: boolean; resume?: boolean; overwrite?: boolean } = {}) {
     const parent = path.dirname(target);
     try {
       fs.mkdirSync(parent, { recursive: true });
@@ -24,12 +77,24 @@ export class StagedOutput {
       this.staging = StagedOutput.partialDir(target);
       if (opts.resume) {
         if (!fs.existsSync(this.staging)) throw new OutputError(`nothing to resume: ${this.staging} does not exist (no interrupted run of ${target}).`);
+        // A partial folder of an older fusion has no marker yet; it is fusion's (it holds run-state.json).
+        if (!isFusionRunDir(this.staging)) writeRunMarker(this.staging);
       } else {
-        fs.rmSync(this.staging, { recursive: true, force: true });
+        if (pathExists(this.staging)) {
+          if (!opts.overwrite || !isFusionRunDir(this.staging)) {
+            throw new OutputError(
+              `${this.staging} exists (an interrupted run${isFusionRunDir(this.staging) ? '' : ', or a folder fusion did not make'}); it is not discarded. ` +
+                `Continue it with --resume, or give --overwrite to start afresh (only a folder fusion made is removed).`
+            );
+          }
+          fs.rmSync(this.staging, { recursive: true, force: true });
+        }
         fs.mkdirSync(this.staging);
+        writeRunMarker(this.staging);
       }
     } else {
       this.staging = fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.staging-`));
+      writeRunMarker(this.staging);
     }
   }
 
@@ -62,10 +127,19 @@ export class StagedOutput {
     return JSON.parse(fs.readFileSync(this.path(rel), 'utf8')) as T;
   }
 
-  /** Moves the staging folder into place, replacing an earlier result only now that the new one is complete. */
+  /**
+   * Moves the staging folder into place, replacing an earlier result only now that the new one is complete, and only
+   * with `overwrite` and when that result is a fusion run folder (marker checked).
+   */
   commit(): void {
     let backup: string | undefined;
-    if (fs.existsSync(this.target)) {
+    if (pathExists(this.target)) {
+      if (!this.opts.overwrite || !isFusionRunDir(this.target)) {
+        throw new OutputError(
+          `${this.target} ${isFusionRunDir(this.target) ? 'holds a finished run' : 'exists and fusion did not make it'}, so it is not replaced; ` +
+            `the finished run is kept in ${this.staging}: move it into place by hand.`
+        );
+      }
       backup = `${this.target}.replaced-${process.pid}-${Date.now()}`;
       fs.renameSync(this.target, backup);
     }
