@@ -160,8 +160,8 @@ describe('job queue: fusion-cli run --queue with fusion-cli worker processes (re
     const w = await worker();
     await w.waitFor((s) => (s.match(/: done/g) ?? []).length >= 4, 120000, 'the worker to finish the 4 jobs');
     await w.stop('SIGTERM');
-    // The same command again, with no worker at all: everything comes from the queue.
-    const again = start(['run', spec, '--queue', url, '--out', 'restarted']);
+    // Resumed, with no worker at all: everything comes from the queue (the killed coordinator's stale lock is taken over).
+    const again = start(['run', '--resume', 'restarted', '--queue', url]);
     const { code } = await again.exit;
     expect(code, again.err).to.equal(0);
     expect(again.err).to.match(/0 jobs enqueued.*4 already there/);

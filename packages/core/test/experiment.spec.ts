@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { createContainer, getRegistries, loadModel, RunEvent, runExperiment, SpecValidator, StagedOutput, TrainingError } from '../src';
+import { createContainer, getRegistries, isFusionRunDir, loadModel, OutputError, RunEvent, runExperiment, SpecValidator, StagedOutput, TrainingError } from '../src';
 import { fakeModule, fakeSpec } from './fakes';
 
 async function run(over: Record<string, unknown>, outDir: string, events: RunEvent[] = []) {
@@ -89,5 +89,30 @@ describe('runExperiment (core with fake plugins)', function () {
     expect(fs.existsSync(target)).to.equal(false);
     s.commit();
     expect(JSON.parse(fs.readFileSync(path.join(target, 'x.json'), 'utf8'))).to.deep.equal({ a: 1 });
+  });
+
+  it('staged output carries the run marker and never replaces or discards a folder fusion did not make', () => {
+    const target = path.join(tmp, 'guarded');
+    const first = new StagedOutput(target, { resumable: true });
+    expect(isFusionRunDir(first.staging)).to.equal(true);
+    first.commit();
+    expect(isFusionRunDir(target)).to.equal(true);
+    // A finished run is replaced only with overwrite.
+    const again = new StagedOutput(target, { resumable: true });
+    expect(() => again.commit()).to.throw(OutputError, /holds a finished run, so it is not replaced/);
+    expect(isFusionRunDir(target)).to.equal(true);
+    // An interrupted run's partial folder is not discarded by a fresh run, nor by overwrite without the marker.
+    expect(() => new StagedOutput(target, { resumable: true })).to.throw(OutputError, /it is not discarded/);
+    fs.rmSync(path.join(again.staging, '.fusion-run.json'));
+    expect(() => new StagedOutput(target, { resumable: true, overwrite: true })).to.throw(OutputError, /fusion did not make/);
+    again.discard();
+    // A folder without the marker at the target is never replaced, even with overwrite.
+    const mine = path.join(tmp, 'mine');
+    fs.mkdirSync(mine);
+    fs.writeFileSync(path.join(mine, 'notes.txt'), 'keep');
+    const over = new StagedOutput(mine, { resumable: true, overwrite: true });
+    expect(() => over.commit()).to.throw(OutputError, /fusion did not make it/);
+    expect(fs.readdirSync(mine)).to.deep.equal(['notes.txt']);
+    over.discard();
   });
 });
