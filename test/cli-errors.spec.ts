@@ -76,9 +76,11 @@ describe('fusion-cli on bad input (real process)', function () {
     expect(cli(['run', ok, '--json'], dir).status).to.equal(0);
     const before = fs.readFileSync(path.join(dir, 'runs', 'keep', 'metrics.json'), 'utf8');
     const bad = writeSpec(dir, 'keep-bad', { name: 'keep', sensors: ['hr'], preprocessing: { label: { target: 'nonexistent' } } });
-    const r = cli(['run', bad], dir);
+    // --overwrite: a run that finished would replace runs/keep; a failed one leaves it as it was.
+    const r = cli(['run', bad, '--overwrite'], dir);
     expect(r.status).to.equal(1);
     expect(r.stderr).to.contain('no labelled windows');
     expect(fs.readFileSync(path.join(dir, 'runs', 'keep', 'metrics.json'), 'utf8')).to.equal(before);
+    expect(fs.readdirSync(path.join(dir, 'runs')).filter((n) => n.startsWith('keep') || n.startsWith('.keep'))).to.deep.equal(['keep']);
   });
 });
