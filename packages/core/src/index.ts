@@ -28,6 +28,7 @@ export * from './run/output-dir';
 export * from './run/experiment';
 export * from './spec-file';
 export * from './model/summary';
+export * from './model/memory';
 export * from './bench/bench';
 export * from './eval/feature-baseline';
 export * from './run/plan';
