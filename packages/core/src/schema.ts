@@ -126,9 +126,10 @@ function describe(e: ErrorObject, spec: unknown, reg: Registries): SpecIssue {
       break;
     case 'uniqueItems': {
       const items = found as unknown[];
+      const [first, again] = [Math.min(p.i as number, p.j as number), Math.max(p.i as number, p.j as number)];
       return {
-        path: `${e.instancePath}/${p.i}`,
-        message: `${show(items[p.i as number])} appears twice (also at ${e.instancePath}/${p.j}); each entry must be unique. Remove or rename the duplicate.`,
+        path: `${e.instancePath}/${again}`,
+        message: `${show(items[again])} appears twice (first at ${e.instancePath}/${first}); each entry must be unique. Remove or rename the duplicate.`,
       };
     }
     case 'required':

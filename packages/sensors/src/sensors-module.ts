@@ -73,6 +73,12 @@ export const kemoconAdapter: DatasetAdapter<KEmoConConfig> = {
   },
 };
 
+/**
+ * Most participants x minutes a synthetic dataset may have: about 250 KB of CSV and 0.1 s to write per
+ * participant-minute, so the bound keeps it near 500 MB and a few minutes (the schema alone would allow 500 x 600).
+ */
+export const MAX_SYNTHETIC_PARTICIPANT_MINUTES = 2000;
+
 export const syntheticAdapter: DatasetAdapter<SyntheticConfig> = {
   type: 'synthetic',
   description: 'a deterministic synthetic dataset written in the K-EmoCon layout (cached) and read back by the K-EmoCon reader',
@@ -89,6 +95,19 @@ export const syntheticAdapter: DatasetAdapter<SyntheticConfig> = {
       seed: { type: 'integer', minimum: 0, maximum: 2147483647, default: SYNTHETIC_DEFAULTS.seed },
       dir: { type: 'string', minLength: 1, description: 'where to write it (default: a folder named by the options under the cache dir)' },
     },
+  },
+  check(config: SyntheticConfig) {
+    const participants = config.participants ?? SYNTHETIC_DEFAULTS.participants;
+    const minutes = config.minutes ?? SYNTHETIC_DEFAULTS.minutes;
+    if (participants * minutes <= MAX_SYNTHETIC_PARTICIPANT_MINUTES) return [];
+    return [
+      {
+        path: '/minutes',
+        message:
+          `participants x minutes = ${participants} x ${minutes} = ${participants * minutes} participant-minutes (about ${Math.round((participants * minutes) / 4)} MB of CSV); ` +
+          `expected at most ${MAX_SYNTHETIC_PARTICIPANT_MINUTES}. Use fewer participants or minutes.`,
+      },
+    ];
   },
   async load(config: SyntheticConfig, ctx: LoadContext): Promise<Dataset> {
     const options = { participants: config.participants, minutes: config.minutes, effect: config.effect, seed: config.seed };
