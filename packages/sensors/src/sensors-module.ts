@@ -62,7 +62,7 @@ export const kemoconAdapter: DatasetAdapter<KEmoConConfig> = {
         type: 'array',
         minItems: 1,
         uniqueItems: true,
-        items: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', minLength: 1 }] },
+        items: { anyOf: [{ type: 'integer', minimum: 0, maximum: 999999 }, { type: 'string', minLength: 1 }] },
         description: 'participant ids to read (default all)',
       },
     },
