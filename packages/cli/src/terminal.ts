@@ -1,6 +1,6 @@
 import * as cliProgress from 'cli-progress';
 import Table from 'cli-table3';
-import { DataFormatError, InterruptedError, ModelTooLargeError, SpecValidationError, UnknownPluginError } from '@fusion/core';
+import { DataFormatError, DatasetError, InterruptedError, ModelTooLargeError, OutputError, SpecValidationError, UnknownPluginError } from '@fusion/core';
 import type { MetricSummary, RunEvent, RunMetrics, SpecIssue } from '@fusion/core';
 
 /** What a failed command reports: as text on stderr, and as `{"error": ...}` on stdout with `--json`. */
@@ -38,6 +38,10 @@ export function errorReport(e: unknown, exitCode: number, code?: string, message
     r.file = e.file;
     if (e.line !== undefined) r.line = e.line;
     r.hint = 'fix the file at the line given, or leave it out of the dataset.';
+  } else if (e instanceof DatasetError) {
+    r.hint = 'fix the dataset path in the spec (relative to the spec file) or the dataset folder it names.';
+  } else if (e instanceof OutputError) {
+    r.hint = 'choose another output folder (--out) or make this one writable.';
   } else if (e instanceof UnknownPluginError) {
     r.hint = 'fix the "type", or load the plugin that provides it with "plugins".';
   } else if (e instanceof InterruptedError || code === 'InterruptedError') {
