@@ -81,7 +81,7 @@ describe('built-in plugin checks (window of 20 samples)', () => {
 describe('validate accepts only specs that build; the estimate counts their parameters exactly', function () {
   this.timeout(120000);
   before(async () => {
-    await selectBackend('cpu');
+    await selectBackend(process.env.FUSION_TEST_BACKEND);
   });
 
   it('every shipped spec: estimated parameters = built parameters', () => {

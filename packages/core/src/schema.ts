@@ -2,7 +2,7 @@ import Ajv, { ErrorObject } from 'ajv';
 import { SpecIssue, SpecValidationError, UnknownPluginError } from './errors';
 import type { CheckContext, PluginBase } from './plugins';
 import { checkMemory } from './model/memory';
-import type { Registries } from './registry';
+import type { PluginRegistry, Registries } from './registry';
 import { evaluationSchema, GraphSpec, PluginConfig, preprocessingSchema, trainingSchema } from './spec';
 import { sweepIssues } from './run/sweep';
 
@@ -234,18 +234,20 @@ export class SpecValidator {
     const p = s.preprocessing;
     const ctx: CheckContext = { sensors: s.sensors, length: Math.round(p.window * p.sampleRate), classes: p.label.classes.length, sampleRate: p.sampleRate };
     const issues: SpecIssue[] = [];
-    const run = (plugin: PluginBase, cfg: PluginConfig, pointer: string, c: CheckContext = ctx): void => {
-      for (const i of plugin.check?.(cfg, c) ?? []) issues.push({ path: pointer + i.path, message: i.message });
+    // A kind with no plugin registered accepts any "type" (see pluginUnion): nothing to check then.
+    const run = (registry: PluginRegistry<PluginBase>, cfg: PluginConfig, pointer: string, c: CheckContext = ctx): void => {
+      if (!registry.has(cfg.type)) return;
+      for (const i of registry.get(cfg.type).check?.(cfg, c) ?? []) issues.push({ path: pointer + i.path, message: i.message });
     };
     const reg = this.registries;
-    run(reg.datasets.get(s.dataset.type), s.dataset, '/dataset');
-    if (s.encoder) run(reg.encoders.get(s.encoder.type), s.encoder, '/encoder');
+    run(reg.datasets, s.dataset, '/dataset');
+    if (s.encoder) run(reg.encoders, s.encoder, '/encoder');
     else {
-      for (const name of s.sensors) run(reg.encoders.get(s.encoders![name].type), s.encoders![name], `/encoders/${name}`, { ...ctx, sensors: [name] });
+      for (const name of s.sensors) run(reg.encoders, s.encoders![name], `/encoders/${name}`, { ...ctx, sensors: [name] });
       if (!issues.length) issues.push(...encoderAgreement(s, reg, ctx.length));
     }
-    run(reg.fusions.get(s.fusion.type), s.fusion, '/fusion');
-    run(reg.heads.get(s.head.type), s.head, '/head');
+    run(reg.fusions, s.fusion, '/fusion');
+    run(reg.heads, s.head, '/head');
     return issues;
   }
 }
@@ -254,7 +256,7 @@ export class SpecValidator {
 function encoderAgreement(s: GraphSpec, reg: Registries, length: number): SpecIssue[] {
   const out = s.sensors.map((name) => {
     const cfg = s.encoders![name];
-    const e = reg.encoders.get(cfg.type).estimate?.({ length, sensors: 1, features: 1 }, cfg);
+    const e = reg.encoders.has(cfg.type) ? reg.encoders.get(cfg.type).estimate?.({ length, sensors: 1, features: 1 }, cfg) : undefined;
     return { name, e };
   });
   const ref = out.find((o) => o.e);

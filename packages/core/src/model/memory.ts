@@ -1,6 +1,6 @@
 import { ModelTooLargeError } from '../errors';
-import type { EstimateInput, ShapeEstimate } from '../plugins';
-import type { Registries } from '../registry';
+import type { EstimateInput, PluginBase, ShapeEstimate } from '../plugins';
+import type { PluginRegistry, Registries } from '../registry';
 import type { GraphSpec, PluginConfig } from '../spec';
 
 /**
@@ -49,13 +49,14 @@ export function estimateMemory(spec: GraphSpec, reg: Registries): MemoryEstimate
     perBlock[block] = (perBlock[block] ?? 0) + blockBytes(e, batch);
   };
   const run = (
-    plugin: { estimate?(i: EstimateInput, c: PluginConfig): ShapeEstimate },
+    registry: PluginRegistry<PluginBase & { estimate?(i: EstimateInput, c: PluginConfig): ShapeEstimate }>,
     input: EstimateInput,
     cfg: PluginConfig,
     pointer: string,
     block: string
   ): EstimateInput => {
-    if (!plugin.estimate) {
+    const plugin = registry.has(cfg.type) ? registry.get(cfg.type) : undefined;
+    if (!plugin?.estimate) {
       unestimated.push(pointer);
       return input; // sizes unknown: assume the plugin keeps them
     }
@@ -65,14 +66,14 @@ export function estimateMemory(spec: GraphSpec, reg: Registries): MemoryEstimate
   };
   let enc: EstimateInput;
   if (spec.encoder) {
-    enc = run(reg.encoders.get(spec.encoder.type), { length, sensors: S, features: 1 }, spec.encoder, '/encoder', 'encoder');
+    enc = run(reg.encoders, { length, sensors: S, features: 1 }, spec.encoder, '/encoder', 'encoder');
   } else {
-    const outs = spec.sensors.map((s) => run(reg.encoders.get(spec.encoders![s].type), { length, sensors: 1, features: 1 }, spec.encoders![s], `/encoders/${s}`, 'encoder'));
+    const outs = spec.sensors.map((s) => run(reg.encoders, { length, sensors: 1, features: 1 }, spec.encoders![s], `/encoders/${s}`, 'encoder'));
     enc = { length: outs[0].length, sensors: S, features: outs[0].features };
     if (S > 1) activations += enc.length * S * enc.features; // the stacked sensors
   }
-  const fused = run(reg.fusions.get(spec.fusion.type), enc, spec.fusion, '/fusion', 'fusion');
-  const feat = run(reg.heads.get(spec.head.type), { length: fused.length, sensors: 1, features: fused.features }, spec.head, '/head', 'head');
+  const fused = run(reg.fusions, enc, spec.fusion, '/fusion', 'fusion');
+  const feat = run(reg.heads, { length: fused.length, sensors: 1, features: fused.features }, spec.head, '/head', 'head');
   const classes = p.label.classes.length;
   add('classifier', { length: 1, features: classes, parameters: feat.features * classes + classes, activations: classes });
   const weights = parameters * BYTES;
