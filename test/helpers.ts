@@ -8,9 +8,9 @@ export const CLI = path.join(ROOT, 'packages', 'cli', 'dist', 'src', 'bin.js');
 export const SHARED = path.resolve(ROOT, '..', 'shared');
 export const SHARED_DATA = path.join(SHARED, 'datasets');
 
-/** Runs fusion-cli as a real child process in `cwd`. */
-export function cli(args: string[], cwd: string, timeoutMs = 300000): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, FORCE_COLOR: '0' } });
+/** Runs fusion-cli as a real child process in `cwd` (with `env` added to the environment). */
+export function cli(args: string[], cwd: string, timeoutMs = 300000, env: Record<string, string> = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, FORCE_COLOR: '0', ...env } });
 }
 
 export function tmpDir(prefix = 'fusion-e2e-'): string {

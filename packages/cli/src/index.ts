@@ -1,3 +1,3 @@
 export { main, EXIT } from './main';
-export { Terminal } from './terminal';
+export { Terminal, errorReport, ErrorReport } from './terminal';
 export { createDefaultContainer } from './container';

@@ -1,11 +1,12 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { FusionError, OutputTargetError, SpecValidationError } from '@fusion/core';
 import { benchCommand, BenchCommandOptions } from './commands/bench';
 import { pluginsCommand } from './commands/plugins';
 import { runCommand } from './commands/run';
 import { summaryCommand } from './commands/summary';
 import { validateCommand } from './commands/validate';
-import { Terminal } from './terminal';
+import { backendOption, maxMemoryOption, parseQueueUrl } from './options';
+import { errorReport, Terminal } from './terminal';
 import { UsageError } from './usage-error';
 
 /** The version of the installed @fusion/cli package. */
@@ -41,11 +42,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('-w, --workers <n>', 'train folds and ensemble members in N worker processes (default: one per core; 1 = in this process)')
     .option('--resume <dir>', 'continue an interrupted run of this output folder; finished folds/members are not redone')
     .option('--overwrite', 'replace a finished run in the output folder (only a folder fusion made) or discard an interrupted one; default: a new folder beside it')
-    .option('-q, --queue <url>', 'put the jobs on a Redis job queue (redis://host:port) for `fusion-cli worker` processes on any machines that see the data path')
-    .option('-b, --backend <name>', 'node-gpu, node, wasm or cpu (default: the best that loads)')
+    .option('-q, --queue <url>', 'put the jobs on a Redis job queue (redis://host:port or rediss://) for `fusion-cli worker` processes on any machines that see the data path', parseQueueUrl)
+    .addOption(backendOption('node-gpu, node, wasm or cpu (default: the best that loads)'))
     .option('--cache-dir <dir>', 'where generated datasets are cached', '.fusion-cache')
-    .option('--json', 'print only machine-readable JSON on stdout')
-    .action(async (spec: string | undefined, o: { out?: string; backend?: string; json?: boolean; cacheDir?: string; workers?: string; resume?: string; overwrite?: boolean; queue?: string }) => {
+    .addOption(maxMemoryOption())
+    .option('--json', 'print only machine-readable JSON on stdout (a failure: one {"error": ...} line)')
+    .action(async (spec: string | undefined, o: { out?: string; backend?: string; json?: boolean; cacheDir?: string; workers?: string; resume?: string; overwrite?: boolean; queue?: string; maxMemory?: number }) => {
       term = new Terminal(Boolean(o.json));
       process.on('SIGINT', onSigint);
       process.on('SIGTERM', onSigint);
@@ -59,9 +61,9 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('worker')
     .description('train the jobs of `fusion-cli run --queue` runs from a Redis job queue until stopped (start any number, on any machines that see the data path)')
-    .requiredOption('-q, --queue <url>', 'the Redis URL the coordinator uses, e.g. redis://10.0.0.5:6379')
+    .addOption(new Option('-q, --queue <url>', 'the Redis URL the coordinator uses, e.g. redis://10.0.0.5:6379').makeOptionMandatory().argParser(parseQueueUrl))
     .option('-c, --concurrency <n>', 'jobs at once in this process (wasm is single-threaded: start more workers instead)', '1')
-    .option('-b, --backend <name>', 'node-gpu, node, wasm or cpu (default: the coordinator\'s)')
+    .addOption(backendOption('node-gpu, node, wasm or cpu (default: the coordinator\'s)'))
     .option('--cache-dir <dir>', 'where generated datasets are cached (default: the coordinator\'s path)')
     .option('--lock-duration <ms>', 'a job of a worker that died is given to another worker after this long', '30000')
     .option('--stalled-interval <ms>', 'how often to look for jobs of dead workers (default: min(15000, lock duration))')
@@ -88,15 +90,17 @@ export async function main(argv: string[]): Promise<number> {
     .command('validate')
     .description('check a spec against the schema assembled from all registered plugins')
     .argument('<spec>')
+    .addOption(maxMemoryOption())
     .option('--json', 'machine-readable output')
-    .action((spec: string, o: { json?: boolean }) => validateCommand(spec, o, new Terminal(Boolean(o.json))));
+    .action((spec: string, o: { json?: boolean; maxMemory?: number }) => validateCommand(spec, o, new Terminal(Boolean(o.json))));
   program
     .command('summary')
     .description('parameters per block, multiply-accumulates per window and weight sizes of a spec\'s model')
     .argument('<spec>')
-    .option('-b, --backend <name>', 'node-gpu, node, wasm or cpu')
+    .addOption(backendOption('node-gpu, node, wasm or cpu'))
+    .addOption(maxMemoryOption())
     .option('--json', 'machine-readable output')
-    .action(async (spec: string, o: { json?: boolean; backend?: string }) => summaryCommand(spec, o, new Terminal(Boolean(o.json))));
+    .action(async (spec: string, o: { json?: boolean; backend?: string; maxMemory?: number }) => summaryCommand(spec, o, new Terminal(Boolean(o.json))));
   program
     .command('bench')
     .description('training and inference speed, memory and tensor leaks of a spec\'s model on synthetic inputs')
@@ -104,7 +108,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--length <n>', 'window length in samples (default: the spec\'s)')
     .option('--batch <n>', 'batch size (default: the spec\'s)')
     .option('--steps <n>', 'timed training steps', '20')
-    .option('-b, --backend <name>', 'node-gpu, node, wasm or cpu')
+    .addOption(backendOption('node-gpu, node, wasm or cpu'))
+    .addOption(maxMemoryOption())
     .option('--json', 'machine-readable output')
     .action(async (spec: string, o: BenchCommandOptions) => benchCommand(spec, o, new Terminal(Boolean(o.json))));
   program
@@ -122,7 +127,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--batch <n>', 'most windows per inference call', '64')
     .option('--max-streams <n>', 'most concurrent streams', '1000')
     .option('--idle <s>', 'close a stream silent for this long (wall seconds; default never)')
-    .option('-b, --backend <name>', 'node-gpu, node, wasm or cpu')
+    .addOption(backendOption('node-gpu, node, wasm or cpu'))
     .option('--json', 'also print the summary as a last NDJSON line {"summary":...}')
     .action(async (o: import('./commands/stream').StreamCommandOptions) => (await import('./commands/stream')).streamCommand(o, new Terminal(Boolean(o.json))));
   program
@@ -133,20 +138,24 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
+    // Every failure is reported by term.fail: text on stderr, and one {"error": ...} line on stdout with --json.
+    if (argv.includes('--json') && !term.json) term = new Terminal(true);
     if (e instanceof CommanderError) {
       code = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      // commander has printed the text already
+      if (code !== EXIT.ok) term.fail(errorReport(e, code, 'UsageError', e.message.replace(/^error: /, '')), true);
     } else if (interrupted) {
-      term.error(`run interrupted; finished folds and members are saved. Continue with: fusion-cli run --resume ${resumeHint}. Earlier results are untouched.`);
       code = EXIT.interrupted;
+      term.fail(errorReport(e, code, 'InterruptedError', `run interrupted; finished folds and members are saved. Continue with: fusion-cli run --resume ${resumeHint}. Earlier results are untouched.`));
     } else if (e instanceof SpecValidationError || e instanceof UsageError || e instanceof OutputTargetError) {
-      term.error(e.message);
       code = EXIT.usage;
+      term.fail(errorReport(e, code));
     } else if (e instanceof FusionError) {
-      term.error(e.message);
       code = EXIT.error;
+      term.fail(errorReport(e, code));
     } else {
-      term.error(`unexpected failure (a bug; please report it with the spec): ${(e as Error).stack ?? String(e)}`);
       code = EXIT.bug;
+      term.fail(errorReport(e, code, 'Bug', `unexpected failure (a bug; please report it with the spec): ${(e as Error).stack ?? String(e)}`));
     }
   }
   return code;

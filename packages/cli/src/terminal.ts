@@ -1,6 +1,58 @@
 import * as cliProgress from 'cli-progress';
 import Table from 'cli-table3';
-import type { MetricSummary, RunEvent, RunMetrics } from '@fusion/core';
+import { DataFormatError, DatasetError, InterruptedError, ModelTooLargeError, OutputError, SpecValidationError, UnknownPluginError } from '@fusion/core';
+import type { MetricSummary, RunEvent, RunMetrics, SpecIssue } from '@fusion/core';
+
+/** What a failed command reports: as text on stderr, and as `{"error": ...}` on stdout with `--json`. */
+export interface ErrorReport {
+  /** The error's class name (SpecValidationError, DataFormatError, UsageError, ...), or Bug. */
+  code: string;
+  exitCode: number;
+  /** JSON pointer into the spec of the first issue (spec errors). */
+  path?: string;
+  /** Every issue of a spec error, with its path. */
+  issues?: SpecIssue[];
+  /** The file the error is about, and the 1-based line where known. */
+  file?: string;
+  line?: number;
+  message: string;
+  /** What to do about it. */
+  hint: string;
+}
+
+/** The report of an error `e` that ends the command with `exitCode` (`code` overrides the class name). */
+export function errorReport(e: unknown, exitCode: number, code?: string, message?: string): ErrorReport {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const r: ErrorReport = { code: code ?? err.name, exitCode, message: message ?? err.message, hint: 'see the message.' };
+  if (e instanceof SpecValidationError) {
+    r.path = e.issues[0]?.path ?? '';
+    r.issues = e.issues;
+    if (e.file !== undefined) r.file = e.file;
+    const line = /\(line (\d+), column \d+\)|\(line (\d+);/.exec(e.issues[0]?.message ?? '');
+    if (line) r.line = Number(line[1] ?? line[2]);
+    r.hint =
+      e instanceof ModelTooLargeError
+        ? 'make the model or the batch smaller, or raise the limit (training.maxMemoryMB, --max-memory, FUSION_MAX_MEMORY_MB).'
+        : 'fix the spec at the JSON path(s) given; `fusion-cli validate <spec>` checks a spec without running it.';
+  } else if (e instanceof DataFormatError) {
+    r.file = e.file;
+    if (e.line !== undefined) r.line = e.line;
+    r.hint = 'fix the file at the line given, or leave it out of the dataset.';
+  } else if (e instanceof DatasetError) {
+    r.hint = 'fix the dataset path in the spec (relative to the spec file) or the dataset folder it names.';
+  } else if (e instanceof OutputError) {
+    r.hint = 'choose another output folder (--out) or make this one writable.';
+  } else if (e instanceof UnknownPluginError) {
+    r.hint = 'fix the "type", or load the plugin that provides it with "plugins".';
+  } else if (e instanceof InterruptedError || code === 'InterruptedError') {
+    r.hint = 'continue with fusion-cli run --resume <output folder>.';
+  } else if (code === 'UsageError' || err.name === 'UsageError') {
+    r.hint = 'see fusion-cli <command> --help.';
+  } else if (code === 'Bug') {
+    r.hint = 'this is a bug in fusion: please report it with the spec and this message.';
+  }
+  return r;
+}
 
 /**
  * The one place that writes to the terminal. Progress goes to stderr (a bar on a TTY, one line per fold otherwise),
@@ -26,6 +78,16 @@ export class Terminal {
   error(line: string): void {
     this.stopBar();
     this.err.write(`error: ${line}\n`);
+  }
+
+  /**
+   * The one place a failed command is reported: the message on stderr (unless already printed there, as commander
+   * does for usage errors) and, in json mode, one line `{"error": {...}}` on stdout.
+   */
+  fail(report: ErrorReport, printed = false): void {
+    if (!printed) this.error(report.message);
+    else this.stopBar();
+    if (this.json) this.out.write(JSON.stringify({ error: report }) + '\n');
   }
 
   /** Writes a result to stdout (JSON when in json mode). */

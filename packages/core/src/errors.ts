@@ -24,6 +24,24 @@ export class SpecValidationError extends FusionError {
   }
 }
 
+/**
+ * The model a spec describes would not fit: its training memory, estimated from the spec before anything is built,
+ * is over the limit. A spec problem (exit 2), with the estimate and the ways out.
+ */
+export class ModelTooLargeError extends SpecValidationError {
+  constructor(file: string | undefined, readonly pointer: string, readonly estimateMB: number, readonly limitMB: number, detail: string) {
+    super(file, [
+      {
+        path: pointer,
+        message:
+          `the model needs an estimated ${detail} to train, over the limit of ${limitMB} MB. ` +
+          `Make it smaller (training.batchSize, preprocessing.window or sampleRate, the channels/units/dModel of the largest block), ` +
+          `or raise the limit with training.maxMemoryMB, fusion-cli --max-memory <MB> or FUSION_MAX_MEMORY_MB if the machine has the memory.`,
+      },
+    ]);
+  }
+}
+
 export class UnknownPluginError extends FusionError {
   constructor(readonly kind: string, readonly requested: string, readonly known: readonly string[]) {
     super(

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Dataset } from './data';
+import type { SpecIssue } from './errors';
 import type { PluginConfig } from './spec';
 
 /** A JSON Schema object for a plugin's options (including its `type: { const: ... }`). */
@@ -11,6 +12,43 @@ export interface PluginBase {
   readonly description: string;
   /** Schema of the whole config object, `type` included; `additionalProperties: false` recommended. */
   readonly schema: JsonSchema;
+  /**
+   * Optional checks the schema cannot express (one option against another, or against the window), run after the
+   * schema by `validate` and `run` before any data is read or any layer is built. Issue paths are JSON pointers
+   * relative to this plugin's config (`/dilations`, "" for the config itself); core prefixes the config's own path.
+   * A config that passes the schema and `check` must build.
+   */
+  check?(config: PluginConfig, ctx: CheckContext): SpecIssue[];
+}
+
+/** What a plugin's `check` knows about the spec around its config. */
+export interface CheckContext {
+  /** Sensors the spec asks for (for a per-sensor encoder: that one sensor). */
+  sensors: readonly string[];
+  /** Samples per window (window x sampleRate). */
+  length: number;
+  classes: number;
+  /** The preprocessing common rate in Hz. */
+  sampleRate: number;
+}
+
+/** Sizes of a plugin's output and what it holds, for the memory estimate made before a model is built. */
+export interface ShapeEstimate {
+  /** Time steps of the output (encoders and fusions). */
+  length: number;
+  /** Features per step (per sensor for an encoder's output). */
+  features: number;
+  /** Trainable and non-trainable weights. */
+  parameters: number;
+  /** Floats of intermediate results per window (each layer's output counted once, attention maps included). */
+  activations: number;
+}
+
+/** Input sizes handed to `estimate`: time steps, sensors, features per sensor (encoders, fusions) or per step (heads). */
+export interface EstimateInput {
+  length: number;
+  sensors: number;
+  features: number;
 }
 
 export interface LoadContext {
@@ -45,16 +83,22 @@ export interface ModelContext {
 /** Per-sensor encoder: [batch, time, sensors, channels] -> [batch, time', sensors, features]. */
 export interface EncoderPlugin<C extends PluginConfig = PluginConfig> extends PluginBase {
   apply(input: tf.SymbolicTensor, config: C, ctx: ModelContext): tf.SymbolicTensor;
+  /** Shape-level sizes from the config alone (nothing built); plugins without it are left out of the estimate. */
+  estimate?(input: EstimateInput, config: C): ShapeEstimate;
 }
 
 /** Fusion: [batch, time, sensors, features] -> [batch, time, fused features]. */
 export interface FusionPlugin<C extends PluginConfig = PluginConfig> extends PluginBase {
   apply(input: tf.SymbolicTensor, config: C, ctx: ModelContext): tf.SymbolicTensor;
+  /** Shape-level sizes from the config alone (nothing built); plugins without it are left out of the estimate. */
+  estimate?(input: EstimateInput, config: C): ShapeEstimate;
 }
 
 /** Temporal head: [batch, time, features] -> [batch, features'] (the classifier is added by core). */
 export interface HeadPlugin<C extends PluginConfig = PluginConfig> extends PluginBase {
   apply(input: tf.SymbolicTensor, config: C, ctx: ModelContext): tf.SymbolicTensor;
+  /** Shape-level sizes from the config alone (nothing built); plugins without it are left out of the estimate. */
+  estimate?(input: EstimateInput, config: C): ShapeEstimate;
 }
 
 /** Contribution tokens: a package binds its plugins to these; core collects them into registries. */

@@ -1,8 +1,9 @@
 import Ajv, { ErrorObject } from 'ajv';
 import { SpecIssue, SpecValidationError, UnknownPluginError } from './errors';
-import type { PluginBase } from './plugins';
-import type { Registries } from './registry';
-import { evaluationSchema, GraphSpec, preprocessingSchema, trainingSchema } from './spec';
+import type { CheckContext, PluginBase } from './plugins';
+import { checkMemory } from './model/memory';
+import type { PluginRegistry, Registries } from './registry';
+import { evaluationSchema, GraphSpec, PluginConfig, preprocessingSchema, trainingSchema } from './spec';
 import { sweepIssues } from './run/sweep';
 
 function pluginUnion(kind: string, plugins: PluginBase[]): Record<string, unknown> {
@@ -118,10 +119,19 @@ function describe(e: ErrorObject, spec: unknown, reg: Registries): SpecIssue {
   let message: string;
   switch (e.keyword) {
     case 'additionalProperties':
+      // `parentSchema` is filled because the validator is compiled with `verbose`.
       message = `unknown option "${p.additionalProperty}"; allowed options here: ${Object.keys(
         ((e.parentSchema as Record<string, unknown>)?.properties as object) ?? {}
       ).join(', ')}. Remove or rename it.`;
       break;
+    case 'uniqueItems': {
+      const items = found as unknown[];
+      const [first, again] = [Math.min(p.i as number, p.j as number), Math.max(p.i as number, p.j as number)];
+      return {
+        path: `${e.instancePath}/${again}`,
+        message: `${show(items[again])} appears twice (first at ${e.instancePath}/${first}); each entry must be unique. Remove or rename the duplicate.`,
+      };
+    }
     case 'required':
       message = `missing required option "${p.missingProperty}". Add it.`;
       break;
@@ -158,7 +168,7 @@ export class SpecValidator {
 
   constructor(private readonly registries: Registries) {
     this.schema = assembleSpecSchema(registries);
-    const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, discriminator: true, allowUnionTypes: true });
+    const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, discriminator: true, allowUnionTypes: true, verbose: true });
     this.validate = ajv.compile(this.schema);
   }
 
@@ -204,21 +214,70 @@ export class SpecValidator {
       const len = p.window * p.sampleRate;
       if (Math.abs(len - Math.round(len)) > 1e-6 || len < 2)
         issues.push({ path: '/preprocessing/window', message: `window x sampleRate = ${len} samples; expected a whole number >= 2. Adjust window or sampleRate.` });
+      else if (len > MAX_WINDOW_SAMPLES)
+        issues.push({ path: '/preprocessing/window', message: `window x sampleRate = ${len} samples; expected at most ${MAX_WINDOW_SAMPLES}. Shorten the window or lower sampleRate.` });
+      if (p.hop * p.sampleRate < 1 - 1e-9)
+        issues.push({ path: '/preprocessing/hop', message: `hop x sampleRate = ${p.hop * p.sampleRate} samples; expected at least 1 sample between windows. Make hop >= ${1 / p.sampleRate} s or raise sampleRate.` });
       if (p.label.mapping === 'threshold' && p.label.classes.length !== 2)
         issues.push({ path: '/preprocessing/label/classes', message: `threshold mapping gives 2 classes, found ${p.label.classes.length} names.` });
+      if (!issues.length) issues.push(...this.pluginIssues(s));
     }
     if (ok && !issues.length) issues.push(...sweepIssues(s, (raw) => this.check(raw, file)));
+    // Only a spec that is otherwise valid has sizes worth estimating; throws ModelTooLargeError.
+    if (ok && !issues.length) checkMemory(s, this.registries, file);
     if (issues.length) throw new SpecValidationError(file, issues);
     return s;
   }
+
+  /** The plugins' own `check`s (paths prefixed with their config's), and the per-sensor encoders' agreement. */
+  private pluginIssues(s: GraphSpec): SpecIssue[] {
+    const p = s.preprocessing;
+    const ctx: CheckContext = { sensors: s.sensors, length: Math.round(p.window * p.sampleRate), classes: p.label.classes.length, sampleRate: p.sampleRate };
+    const issues: SpecIssue[] = [];
+    // A kind with no plugin registered accepts any "type" (see pluginUnion): nothing to check then.
+    const run = (registry: PluginRegistry<PluginBase>, cfg: PluginConfig, pointer: string, c: CheckContext = ctx): void => {
+      if (!registry.has(cfg.type)) return;
+      for (const i of registry.get(cfg.type).check?.(cfg, c) ?? []) issues.push({ path: pointer + i.path, message: i.message });
+    };
+    const reg = this.registries;
+    run(reg.datasets, s.dataset, '/dataset');
+    if (s.encoder) run(reg.encoders, s.encoder, '/encoder');
+    else {
+      for (const name of s.sensors) run(reg.encoders, s.encoders![name], `/encoders/${name}`, { ...ctx, sensors: [name] });
+      if (!issues.length) issues.push(...encoderAgreement(s, reg, ctx.length));
+    }
+    run(reg.fusions, s.fusion, '/fusion');
+    run(reg.heads, s.head, '/head');
+    return issues;
+  }
+}
+
+/** Per-sensor encoders are stacked: they must give the same time steps and features (checked where they can say). */
+function encoderAgreement(s: GraphSpec, reg: Registries, length: number): SpecIssue[] {
+  const out = s.sensors.map((name) => {
+    const cfg = s.encoders![name];
+    const e = reg.encoders.has(cfg.type) ? reg.encoders.get(cfg.type).estimate?.({ length, sensors: 1, features: 1 }, cfg) : undefined;
+    return { name, e };
+  });
+  const ref = out.find((o) => o.e);
+  if (!ref) return [];
+  return out
+    .filter((o) => o.e && (o.e.length !== ref.e!.length || o.e.features !== ref.e!.features))
+    .map((o) => ({
+      path: `/encoders/${o.name}`,
+      message:
+        `gives ${o.e!.length} time steps x ${o.e!.features} features, but encoders.${ref.name} gives ${ref.e!.length} x ${ref.e!.features}; ` +
+        `per-sensor encoders are stacked and must agree. Match their last channel count and stride.`,
+    }));
 }
 
 /** Parses JSON text, turning syntax errors into a `SpecValidationError` with line and column. */
 export function parseSpecText(text: string, file: string): unknown {
   // A UTF-8 byte-order mark (written by some editors) is not part of the JSON.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     const msg = (e as Error).message;
     const m = /position (\d+)/.exec(msg);
@@ -231,6 +290,74 @@ export function parseSpecText(text: string, file: string): unknown {
     }
     throw new SpecValidationError(file, [{ path: '', message: `not valid JSON${where}: ${msg}. Fix the JSON syntax.` }]);
   }
+  // JSON.parse keeps the last of two equal keys without a word; a spec with both is ambiguous.
+  const dups = duplicateKeys(text);
+  if (dups.length) {
+    throw new SpecValidationError(
+      file,
+      dups.map((d) => ({ path: d.path, message: `duplicate key ${JSON.stringify(d.key)} (line ${d.line}; first at line ${d.firstLine}); JSON keeps only the last. Remove one.` }))
+    );
+  }
+  return value;
+}
+
+/** Most samples in one window: beyond this even a small model's activations do not fit a batch. */
+export const MAX_WINDOW_SAMPLES = 65536;
+
+export interface DuplicateKey {
+  /** JSON pointer of the repeated key. */
+  path: string;
+  key: string;
+  /** 1-based lines of the repeat and of the first occurrence. */
+  line: number;
+  firstLine: number;
+}
+
+/**
+ * Keys that appear twice in one object of valid JSON `text`, found on the token stream (iterative: deep nesting
+ * cannot overflow the stack). JSON.parse itself gives no way to see them.
+ */
+export function duplicateKeys(text: string): DuplicateKey[] {
+  type Frame = { kind: '{' | '['; pointer: string; keys: Map<string, number>; index: number; key?: string };
+  const out: DuplicateKey[] = [];
+  const stack: Frame[] = [];
+  const esc = (k: string): string => k.replace(/~/g, '~0').replace(/\//g, '~1');
+  let line = 1;
+  let expectKey = false;
+  const child = (): string => {
+    const top = stack[stack.length - 1];
+    if (!top) return '';
+    return top.kind === '[' ? `${top.pointer}/${top.index}` : `${top.pointer}/${esc(top.key ?? '')}`;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') line++;
+    else if (c === '{' || c === '[') {
+      stack.push({ kind: c, pointer: child(), keys: new Map(), index: 0 });
+      expectKey = c === '{';
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+      expectKey = false;
+    } else if (c === ',') {
+      const top = stack[stack.length - 1];
+      if (top.kind === '[') top.index++;
+      else expectKey = true;
+    } else if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        const top = stack[stack.length - 1];
+        const first = top.keys.get(key);
+        top.key = key;
+        if (first !== undefined) out.push({ path: child(), key, line, firstLine: first });
+        else top.keys.set(key, line);
+        expectKey = false;
+      }
+      i = j;
+    }
+  }
+  return out;
 }
 
 /**

@@ -38,6 +38,8 @@ export interface TrainingSpec {
   restoreBest: boolean;
   classWeight: 'none' | 'balanced';
   reduceLrOnPlateau: { factor: number; patience: number } | false;
+  /** Largest estimated training memory (weights, optimiser state, one batch's activations; float32) in MB. */
+  maxMemoryMB: number;
 }
 
 export type EvaluationSpec =
@@ -85,8 +87,8 @@ export const preprocessingSchema = {
       properties: {
         target: { type: 'string', minLength: 1, default: 'arousal' },
         mapping: { enum: ['threshold', 'identity'], default: 'threshold' },
-        threshold: { type: 'number', default: 3 },
-        classes: { type: 'array', items: { type: 'string' }, minItems: 2, default: ['low', 'high'] },
+        threshold: { type: 'number', minimum: -1e9, maximum: 1e9, default: 3 },
+        classes: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 2, maxItems: 1000, uniqueItems: true, default: ['low', 'high'] },
       },
     },
     augment: {
@@ -94,7 +96,7 @@ export const preprocessingSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        noise: { type: 'number', minimum: 0, default: 0, description: 'Gaussian noise sigma (EmoHEAL: 0.01)' },
+        noise: { type: 'number', minimum: 0, maximum: 100, default: 0, description: 'Gaussian noise sigma (EmoHEAL: 0.01)' },
         copies: { type: 'integer', minimum: 0, maximum: 16, default: 1, description: 'noisy copies per window' },
       },
     },
@@ -106,12 +108,12 @@ export const trainingSchema = {
   additionalProperties: false,
   default: {},
   properties: {
-    epochs: { type: 'integer', minimum: 1, maximum: 100000, default: 30 },
-    batchSize: { type: 'integer', minimum: 1, maximum: 65536, default: 32 },
+    epochs: { type: 'integer', minimum: 1, maximum: 10000, default: 30 },
+    batchSize: { type: 'integer', minimum: 1, maximum: 8192, default: 32 },
     learningRate: { type: 'number', exclusiveMinimum: 0, maximum: 10, default: 0.001 },
     weightDecay: { type: 'number', minimum: 0, maximum: 1, default: 0 },
-    patience: { type: 'integer', minimum: 0, default: 10 },
-    ensemble: { type: 'integer', minimum: 1, maximum: 100, default: 1 },
+    patience: { type: 'integer', minimum: 0, maximum: 10000, default: 10 },
+    ensemble: { type: 'integer', minimum: 1, maximum: 64, default: 1 },
     validationFraction: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.2 },
     restoreBest: { type: 'boolean', default: true },
     classWeight: { enum: ['none', 'balanced'], default: 'none' },
@@ -125,10 +127,17 @@ export const trainingSchema = {
           required: ['factor', 'patience'],
           properties: {
             factor: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
-            patience: { type: 'integer', minimum: 0 },
+            patience: { type: 'integer', minimum: 0, maximum: 10000 },
           },
         },
       ],
+    },
+    maxMemoryMB: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: 1048576,
+      default: 4096,
+      description: 'largest estimated training memory in MB (weights, Adam state, one batch of activations, float32); FUSION_MAX_MEMORY_MB or --max-memory override it',
     },
   },
 } as const;
@@ -145,7 +154,7 @@ export const evaluationSchema = {
       type: 'object',
       additionalProperties: false,
       required: ['type', 'k'],
-      properties: { type: { const: 'group-kfold' }, k: { type: 'integer', minimum: 2 } },
+      properties: { type: { const: 'group-kfold' }, k: { type: 'integer', minimum: 2, maximum: 1000 } },
     },
     {
       type: 'object',

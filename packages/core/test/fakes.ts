@@ -10,6 +10,9 @@ import {
   HeadContribution,
   HeadPlugin,
   Recording,
+  SpecIssue,
+  SpecValidationError,
+  SpecValidator,
 } from '../src';
 
 /** Minimal plugins for testing core in isolation (no other package needed). */
@@ -100,4 +103,15 @@ export function fakeSpec(over: Record<string, unknown> = {}): Record<string, unk
     evaluation: { type: 'loso' },
     ...over,
   };
+}
+
+/** The issues a validator finds in a spec it must reject (fails the test when it accepts it). */
+export function rejectedIssues(v: SpecValidator, spec: unknown): SpecIssue[] {
+  try {
+    v.check(spec, 'x.json');
+  } catch (e) {
+    if (!(e instanceof SpecValidationError)) throw e;
+    return e.issues;
+  }
+  throw new Error('expected the spec to be rejected');
 }

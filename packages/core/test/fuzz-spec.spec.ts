@@ -185,6 +185,79 @@ describe('fuzz: the spec validator never throws anything but SpecValidationError
     expect(valid, 'some mutations stay valid (e.g. a deleted optional key)').to.be.greaterThan(0);
   });
 
+  /** Every numeric option of the real schema: where it sits, its bounds, and how to put a value there. */
+  interface Knob {
+    where: string;
+    section: string;
+    /** The plugin type the section must have (plugin sections), undefined for core sections. */
+    type?: string;
+    prop: string;
+    item: boolean;
+    schema: { type: string; minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number };
+  }
+
+  function knobs(): Knob[] {
+    const props = (real!.schema as { properties: Record<string, { properties?: Record<string, unknown>; oneOf?: { properties: Record<string, unknown> }[] }> }).properties;
+    const out: Knob[] = [];
+    const collect = (section: string, type: string | undefined, properties: Record<string, unknown>): void => {
+      for (const [prop, raw] of Object.entries(properties)) {
+        const sch = raw as Knob['schema'] & { items?: Knob['schema'] & { anyOf?: Knob['schema'][] } };
+        const numeric = (x: Knob['schema'] | undefined): boolean => x?.type === 'integer' || x?.type === 'number';
+        const item = sch.items?.anyOf?.find(numeric) ?? sch.items;
+        if (numeric(sch)) out.push({ where: `/${section}/${prop}`, section, type, prop, item: false, schema: sch });
+        else if (sch.type === 'array' && numeric(item)) out.push({ where: `/${section}/${prop}/0`, section, type, prop, item: true, schema: item! });
+      }
+    };
+    for (const section of ['preprocessing', 'training']) collect(section, undefined, props[section].properties!);
+    for (const section of ['dataset', 'encoder', 'fusion', 'head']) {
+      for (const branch of props[section].oneOf!) collect(section, (branch.properties.type as { const: string }).const, branch.properties);
+    }
+    collect('', undefined, { seed: (props as Record<string, unknown>).seed });
+    return out;
+  }
+
+  it('every numeric option of core and of every built-in plugin has an upper bound', function () {
+    if (!real) this.skip();
+    const all = knobs();
+    expect(all.length).to.be.greaterThan(40);
+    const unbounded = all.filter((k) => k.schema.maximum === undefined && k.schema.exclusiveMaximum === undefined).map((k) => `${k.where} (${k.type ?? 'core'})`);
+    expect(unbounded).to.deep.equal([]);
+  });
+
+  it('numbers at each bound give a spec or a SpecValidationError; just past it, an issue at that path', function () {
+    if (!real) this.skip();
+    const all = knobs();
+    const arb = fc.record({ knob: fc.constantFrom(...all), side: fc.constantFrom('min' as const, 'max' as const), past: fc.boolean() });
+    fc.assert(
+      fc.property(arb, ({ knob, side, past }) => {
+        const sch = knob.schema;
+        const step = sch.type === 'integer' ? 1 : 1e-6 * Math.max(1, Math.abs(sch.maximum ?? sch.minimum ?? 1));
+        let value: number | undefined;
+        if (side === 'min') value = sch.minimum !== undefined ? (past ? sch.minimum - step : sch.minimum) : sch.exclusiveMinimum !== undefined ? (past ? sch.exclusiveMinimum : sch.exclusiveMinimum + step) : undefined;
+        else value = sch.maximum !== undefined ? (past ? sch.maximum + step : sch.maximum) : sch.exclusiveMaximum !== undefined ? (past ? sch.exclusiveMaximum : sch.exclusiveMaximum - step) : undefined;
+        if (value === undefined) return;
+        const s = clone(quick) as Record<string, Record<string, unknown>>;
+        if (knob.type !== undefined && s[knob.section].type !== knob.type) s[knob.section] = { type: knob.type, ...(knob.section === 'dataset' && knob.type !== 'synthetic' ? { path: 'data' } : {}) };
+        const target = knob.section ? s[knob.section] ?? (s[knob.section] = {}) : (s as Record<string, unknown>);
+        target[knob.prop] = knob.item ? [value] : value;
+        let issues: { path: string }[] = [];
+        const result = outcome(() => {
+          try {
+            real!.check(s, 'bounds.json');
+          } catch (e) {
+            if (e instanceof SpecValidationError) issues = e.issues;
+            throw e;
+          }
+        });
+        if (past) {
+          expect(result, `${knob.where} = ${value} (${knob.type ?? 'core'})`).to.equal('invalid');
+          expect(issues.map((i) => i.path), `${knob.where} = ${value}`).to.include(knob.where.replace(/^\/\//, '/'));
+        }
+      }),
+      { numRuns: 400, seed: 8, interruptAfterTimeLimit: BUDGET_MS }
+    );
+  });
+
   it('an unmutated emoheal-quick.json is valid (the mutation test starts from a valid spec)', function () {
     if (!real) this.skip();
     expect(outcome(() => real!.check(clone(quick), 'emoheal-quick.json'))).to.equal('ok');

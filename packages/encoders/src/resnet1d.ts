@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { EncoderPlugin, ModelContext, PluginConfig, ShapeMismatchError } from '@fusion/core';
 import { FusionResBlock1d } from './res-block';
+import { ENCODER_BOUNDS as B, resnet1dEstimate, temporalIssues } from './sizes';
 import { FusionTimeStride } from './time-stride';
 
 /** Options of the `resnet1d` encoder (after schema defaults). */
@@ -37,16 +38,17 @@ export const resnet1dSchema = {
     type: { const: 'resnet1d' },
     channels: {
       type: 'array',
-      items: { type: 'integer', minimum: 1 },
+      items: { type: 'integer', minimum: 1, maximum: B.channels },
       minItems: 1,
+      maxItems: B.blocks,
       default: [32, 64, 128],
       description: 'output channels of each stage',
     },
-    kernelSize: { type: 'integer', minimum: 1, default: 3, description: "taps per convolution ('same' padding, centred)" },
-    blocksPerStage: { type: 'integer', minimum: 1, default: 1, description: 'residual blocks per stage' },
+    kernelSize: { type: 'integer', minimum: 1, maximum: B.kernelSize, default: 3, description: "taps per convolution ('same' padding, centred)" },
+    blocksPerStage: { type: 'integer', minimum: 1, maximum: B.blocksPerStage, default: 1, description: 'residual blocks per stage' },
     dropout: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.2, description: "on each block's output, training only" },
     shared: { type: 'boolean', default: false, description: 'one set of weights and BN statistics for all sensors instead of one per sensor' },
-    stride: { type: 'integer', minimum: 1, default: 1, description: 'keep every stride-th time step at the end (the last step is always kept)' },
+    stride: { type: 'integer', minimum: 1, maximum: B.stride, default: 1, description: 'keep every stride-th time step at the end (the last step is always kept)' },
   },
 } as const;
 
@@ -70,6 +72,12 @@ export const resnet1dEncoder: EncoderPlugin<ResNet1dConfig> = {
   type: 'resnet1d',
   description: '1-D ResNet (conv-BN-ReLU-conv-BN + shortcut) per sensor (EmoHEAL ResNet+GRU baseline)',
   schema: resnet1dSchema,
+  check(config: ResNet1dConfig, ctx) {
+    return temporalIssues(resolveResNet1dConfig(config), ctx.length);
+  },
+  estimate(input, config) {
+    return resnet1dEstimate(input, resolveResNet1dConfig(config));
+  },
   apply(input: tf.SymbolicTensor, config: ResNet1dConfig, ctx: ModelContext): tf.SymbolicTensor {
     if (input.shape.length !== 4) {
       throw new ShapeMismatchError('resnet1d encoder input', input.shape, '[batch, time, sensors, channels]');

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { EncoderPlugin, ModelContext, PluginConfig } from '@fusion/core';
+import { dilationIssues, ENCODER_BOUNDS as B, tcnCasaEstimate, temporalIssues } from './sizes';
 import { resolveTcnConfig, ResolvedTcnConfig, stackTemporalBlocks, tcnSchema } from './tcn';
 import { FusionTcnCasaBlock } from './tcn-casa-block';
 
@@ -40,10 +41,11 @@ export const tcnCasaSchema = {
     reduction: {
       type: 'integer',
       minimum: 1,
+      maximum: B.reduction,
       default: 16,
       description: 'channel-attention reduction ratio; the MLP bottleneck has max(1, floor(channels / reduction)) units',
     },
-    spatialKernel: { type: 'integer', minimum: 1, default: 7, description: 'taps of the spatial-attention convolution over time' },
+    spatialKernel: { type: 'integer', minimum: 1, maximum: B.kernelSize, default: 7, description: 'taps of the spatial-attention convolution over time' },
     causalAttention: {
       type: 'boolean',
       default: false,
@@ -72,6 +74,17 @@ export const tcnCasaEncoder: EncoderPlugin<TcnCasaConfig> = {
   type: 'tcn-casa',
   description: 'TCN with channel and spatial attention (CA-SA, CBAM) in every temporal block (EmoHEAL TCN+CA-SA)',
   schema: tcnCasaSchema,
+  check(config: TcnCasaConfig, ctx) {
+    const c = { channels: config.channels ?? [25, 25, 25], dilations: config.dilations, kernelSize: config.kernelSize ?? 2, stride: config.stride ?? 1 };
+    return [
+      ...dilationIssues(c, ctx.length),
+      ...temporalIssues(c, ctx.length),
+      ...temporalIssues({ kernelSize: config.spatialKernel ?? 7, stride: 1 }, ctx.length, 'spatialKernel'),
+    ];
+  },
+  estimate(input, config) {
+    return tcnCasaEstimate(input, resolveTcnCasaConfig(config));
+  },
   apply(input: tf.SymbolicTensor, config: TcnCasaConfig, ctx: ModelContext): tf.SymbolicTensor {
     const cfg = resolveTcnCasaConfig(config);
     return stackTemporalBlocks(input, 'tcn_casa', cfg.stride, ctx, cfg.channels.map((filters, i) => () =>

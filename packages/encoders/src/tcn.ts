@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { EncoderPlugin, FusionError, ModelContext, PluginConfig, ShapeMismatchError } from '@fusion/core';
+import { dilationIssues, ENCODER_BOUNDS as B, tcnEstimate, temporalIssues } from './sizes';
 import { FusionTcnBlock } from './tcn-block';
 import { FusionTimeStride } from './time-stride';
 
@@ -41,22 +42,24 @@ export const tcnSchema = {
     type: { const: 'tcn' },
     channels: {
       type: 'array',
-      items: { type: 'integer', minimum: 1 },
+      items: { type: 'integer', minimum: 1, maximum: B.channels },
       minItems: 1,
+      maxItems: B.blocks,
       default: [25, 25, 25],
       description: 'output channels of each temporal block',
     },
-    kernelSize: { type: 'integer', minimum: 1, default: 2, description: 'taps per causal convolution' },
+    kernelSize: { type: 'integer', minimum: 1, maximum: B.kernelSize, default: 2, description: 'taps per causal convolution; at most the window length' },
     dilations: {
       type: 'array',
-      items: { type: 'integer', minimum: 1 },
+      items: { type: 'integer', minimum: 1, maximum: B.dilation },
       minItems: 1,
+      maxItems: B.blocks,
       description: 'dilation of each block, same length as channels; when omitted 2^i (1, 2, 4, ...)',
     },
     dropout: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.2 },
     residual: { type: 'boolean', default: true },
     shared: { type: 'boolean', default: false, description: 'one set of weights for all sensors instead of one per sensor' },
-    stride: { type: 'integer', minimum: 1, default: 1, description: 'keep every stride-th time step at the end (the last step is always kept)' },
+    stride: { type: 'integer', minimum: 1, maximum: B.stride, default: 1, description: 'keep every stride-th time step at the end (the last step is always kept)' },
   },
 } as const;
 
@@ -94,6 +97,13 @@ export const tcnEncoder: EncoderPlugin<TcnConfig> = {
   type: 'tcn',
   description: 'causal dilated temporal convolutional network per sensor (EmoHEAL: channels 25-25-25, kernel 2, dilations 1-2-4)',
   schema: tcnSchema,
+  check(config: TcnConfig, ctx) {
+    const c = { channels: config.channels ?? [25, 25, 25], dilations: config.dilations, kernelSize: config.kernelSize ?? 2, stride: config.stride ?? 1 };
+    return [...dilationIssues(c, ctx.length), ...temporalIssues(c, ctx.length)];
+  },
+  estimate(input, config) {
+    return tcnEstimate(input, resolveTcnConfig(config));
+  },
   apply(input: tf.SymbolicTensor, config: TcnConfig, ctx: ModelContext): tf.SymbolicTensor {
     const cfg = resolveTcnConfig(config);
     return stackTemporalBlocks(input, 'tcn', cfg.stride, ctx, cfg.channels.map((filters, i) => () =>

@@ -17,7 +17,7 @@ export const attentionFusionSchema = {
   required: ['type'],
   properties: {
     type: { const: 'attention' },
-    units: { type: 'integer', minimum: 1, default: 32, description: 'hidden units of the sensor-scoring MLP' },
+    units: { type: 'integer', minimum: 1, maximum: 4096, default: 32, description: 'hidden units of the sensor-scoring MLP' },
     output: {
       type: 'string',
       enum: ['sum', 'concat'],
@@ -35,6 +35,12 @@ export const attentionFusion: FusionPlugin<AttentionFusionConfig> = {
   type: 'attention',
   description: 'learned softmax weighting of the sensors at each time step (additive attention over sensors)',
   schema: attentionFusionSchema,
+  estimate(input, config) {
+    const u = config.units ?? 32;
+    const { length: L, sensors: S, features: F } = input;
+    const features = (config.output ?? 'sum') === 'sum' ? F : S * F;
+    return { length: L, features, parameters: F * u + 2 * u, activations: L * S * (2 * u + 2 + F) + L * features };
+  },
   apply(input: tf.SymbolicTensor, config: AttentionFusionConfig, ctx: ModelContext): tf.SymbolicTensor {
     if (input.shape.length !== 4) {
       throw new ShapeMismatchError('attention fusion input', input.shape, '[batch, time, sensors, features]');

@@ -19,6 +19,7 @@ export const concatFusion: FusionPlugin<ConcatFusionConfig> = {
   type: 'concat',
   description: 'concatenate the per-sensor features at each time step',
   schema: concatSchema,
+  estimate: (input) => ({ length: input.length, features: input.sensors * input.features, parameters: 0, activations: input.length * input.sensors * input.features }),
   apply(input: tf.SymbolicTensor, _config: ConcatFusionConfig, ctx: ModelContext): tf.SymbolicTensor {
     if (input.shape.length !== 4) {
       throw new ShapeMismatchError('concat fusion input', input.shape, '[batch, time, sensors, features]');

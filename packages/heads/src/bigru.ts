@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { HeadPlugin, ModelContext, PluginConfig, ShapeMismatchError } from '@fusion/core';
 import { FusionBiGru } from './bigru-layer';
+import { bigruEstimate, HEAD_BOUNDS as B } from './sizes';
 
 /** Options of the `bigru` head. */
 export interface BiGruHeadConfig extends PluginConfig {
@@ -21,7 +22,7 @@ export const bigruSchema = {
   required: ['type'],
   properties: {
     type: { const: 'bigru' },
-    units: { type: 'integer', minimum: 1, default: 64, description: 'hidden units per direction' },
+    units: { type: 'integer', minimum: 1, maximum: B.units, default: 64, description: 'hidden units per direction' },
     layers: { type: 'integer', minimum: 1, maximum: 8, default: 1, description: 'stacked bidirectional layers' },
     dropout: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0, description: "dropout on each layer's input sequence" },
     output: { enum: ['last', 'mean'], default: 'last', description: 'final states of both directions, or the time mean' },
@@ -33,6 +34,7 @@ export const bigruHead: HeadPlugin<BiGruHeadConfig> = {
   type: 'bigru',
   description: 'bidirectional GRU (lean, reset-after convention) over the fused sequence',
   schema: bigruSchema,
+  estimate: bigruEstimate,
   apply(input: tf.SymbolicTensor, config: BiGruHeadConfig, ctx: ModelContext): tf.SymbolicTensor {
     if (input.shape.length !== 3) throw new ShapeMismatchError('bigru head input', input.shape, '[batch, time, features]');
     const layers = config.layers ?? 1;

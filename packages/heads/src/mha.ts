@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { HeadPlugin, ModelContext, PluginConfig } from '@fusion/core';
+import { HEAD_BOUNDS as B, headsDivide, mhaEstimate } from './sizes';
 import { checkAttentionHead, embedSequence, normalize, PositionalOption, poolSequence, residual, selfAttention } from './transformer-blocks';
 
 /** Options of the `mha` head. */
@@ -25,8 +26,8 @@ export const mhaSchema = {
   required: ['type'],
   properties: {
     type: { const: 'mha' },
-    dModel: { type: 'integer', minimum: 1, default: 64, description: 'width of the projected sequence; divisible by heads' },
-    heads: { type: 'integer', minimum: 1, default: 4, description: 'attention heads' },
+    dModel: { type: 'integer', minimum: 1, maximum: B.units, default: 64, description: 'width of the projected sequence; divisible by heads' },
+    heads: { type: 'integer', minimum: 1, maximum: B.heads, default: 4, description: 'attention heads; must divide dModel' },
     dropout: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.1, description: 'dropout on embedding, attention weights and attention output' },
     positional: { enum: ['sinusoidal', 'learned', 'none'], default: 'sinusoidal', description: 'position code added after the input projection' },
     causal: { type: 'boolean', default: false, description: 'each step attends only to itself and earlier steps' },
@@ -42,6 +43,8 @@ export const mhaHead: HeadPlugin<MhaHeadConfig> = {
   type: 'mha',
   description: 'multi-head self-attention over time (projection, positional code, attention + residual + layer norm, pooling)',
   schema: mhaSchema,
+  check: (config: MhaHeadConfig) => headsDivide(config.dModel ?? 64, config.heads ?? 4, 'dModel'),
+  estimate: mhaEstimate,
   apply(input: tf.SymbolicTensor, config: MhaHeadConfig, ctx: ModelContext): tf.SymbolicTensor {
     const dModel = config.dModel ?? 64;
     const heads = config.heads ?? 4;

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { HeadPlugin, ModelContext, PluginConfig } from '@fusion/core';
 import { checkAttentionHead, embedSequence, normalize, PositionalOption, poolSequence, residual, selfAttention } from './transformer-blocks';
 import { FeedForwardActivation, FusionTransformerFeedForward } from './transformer-layers';
+import { HEAD_BOUNDS as B, headsDivide, transformerEstimate } from './sizes';
 
 /** Options of the `transformer` head. */
 export interface TransformerHeadConfig extends PluginConfig {
@@ -34,10 +35,10 @@ export const transformerSchema = {
   required: ['type'],
   properties: {
     type: { const: 'transformer' },
-    dModel: { type: 'integer', minimum: 1, default: 64, description: 'width of the projected sequence; divisible by heads' },
-    heads: { type: 'integer', minimum: 1, default: 4, description: 'attention heads per layer' },
+    dModel: { type: 'integer', minimum: 1, maximum: B.units, default: 64, description: 'width of the projected sequence; divisible by heads' },
+    heads: { type: 'integer', minimum: 1, maximum: B.heads, default: 4, description: 'attention heads per layer; must divide dModel' },
     layers: { type: 'integer', minimum: 1, maximum: 12, default: 2, description: 'encoder layers' },
-    ff: { type: 'integer', minimum: 1, default: 128, description: 'hidden units of each feed-forward block' },
+    ff: { type: 'integer', minimum: 1, maximum: B.ff, default: 128, description: 'hidden units of each feed-forward block' },
     activation: { enum: ['relu', 'gelu'], default: 'relu', description: 'activation of the feed-forward blocks (gelu: exact erf form)' },
     dropout: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.1, description: 'dropout on embedding, attention weights, residual branches and feed-forward hidden layer' },
     positional: { enum: ['sinusoidal', 'learned', 'none'], default: 'sinusoidal', description: 'position code added after the input projection' },
@@ -56,6 +57,8 @@ export const transformerHead: HeadPlugin<TransformerHeadConfig> = {
   type: 'transformer',
   description: 'Transformer encoder over time (projection, positional code, N attention + feed-forward layers, pooling)',
   schema: transformerSchema,
+  check: (config: TransformerHeadConfig) => headsDivide(config.dModel ?? 64, config.heads ?? 4, 'dModel'),
+  estimate: transformerEstimate,
   apply(input: tf.SymbolicTensor, config: TransformerHeadConfig, ctx: ModelContext): tf.SymbolicTensor {
     const dModel = config.dModel ?? 64;
     const heads = config.heads ?? 4;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { HeadPlugin, ModelContext, PluginConfig, ShapeMismatchError } from '@fusion/core';
 import { XLstmForgetGate } from './xlstm-cells';
+import { HEAD_BOUNDS as B, headsDivide, xlstmEstimate } from './sizes';
 import { FusionMLstm, FusionSLstm, FusionXLstmLayerNorm, FusionXLstmReadout, FusionXLstmReverse } from './xlstm-layers';
 
 /** A block of an xLSTM stack: 'm' (mLSTM, matrix memory) or 's' (sLSTM, scalar memory with recurrence). */
@@ -31,7 +32,7 @@ export const xlstmSchema = {
   required: ['type'],
   properties: {
     type: { const: 'xlstm' },
-    units: { type: 'integer', minimum: 1, default: 64, description: 'width of the residual stream and of every cell' },
+    units: { type: 'integer', minimum: 1, maximum: B.units, default: 64, description: 'width of the residual stream and of every cell' },
     blocks: {
       type: 'array',
       items: { enum: ['m', 's'] },
@@ -40,7 +41,7 @@ export const xlstmSchema = {
       default: ['m', 's'],
       description: "residual blocks in order: 'm' mLSTM, 's' sLSTM",
     },
-    heads: { type: 'integer', minimum: 1, default: 4, description: 'heads of every cell; must divide units' },
+    heads: { type: 'integer', minimum: 1, maximum: B.heads, default: 4, description: 'heads of every cell; must divide units' },
     bidirectional: { type: 'boolean', default: false, description: 'add a stack over the reversed sequence' },
     dropout: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0, description: "dropout on each cell's output" },
     output: { enum: ['last', 'mean'], default: 'last', description: 'last step of the stack, or its time mean' },
@@ -82,6 +83,8 @@ export const xlstmHead: HeadPlugin<XLstmHeadConfig> = {
   type: 'xlstm',
   description: 'xLSTM (mLSTM/sLSTM residual blocks, exponential gating) over the fused sequence',
   schema: xlstmSchema,
+  check: (config: XLstmHeadConfig) => headsDivide(config.units ?? 64, config.heads ?? 4, 'units'),
+  estimate: xlstmEstimate,
   apply(input: tf.SymbolicTensor, config: XLstmHeadConfig, ctx: ModelContext): tf.SymbolicTensor {
     if (input.shape.length !== 3) throw new ShapeMismatchError('xlstm head input', input.shape, '[batch, time, features]');
     const units = config.units ?? 64;

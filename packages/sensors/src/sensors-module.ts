@@ -62,7 +62,7 @@ export const kemoconAdapter: DatasetAdapter<KEmoConConfig> = {
         type: 'array',
         minItems: 1,
         uniqueItems: true,
-        items: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', minLength: 1 }] },
+        items: { anyOf: [{ type: 'integer', minimum: 0, maximum: 999999 }, { type: 'string', minLength: 1 }] },
         description: 'participant ids to read (default all)',
       },
     },
@@ -72,6 +72,12 @@ export const kemoconAdapter: DatasetAdapter<KEmoConConfig> = {
     return readKEmoCon(root, { annotator: config.annotator ?? 'external', participants: config.participants, sensors: wanted(ctx) });
   },
 };
+
+/**
+ * Most participants x minutes a synthetic dataset may have: about 250 KB of CSV and 0.1 s to write per
+ * participant-minute, so the bound keeps it near 500 MB and a few minutes (the schema alone would allow 500 x 600).
+ */
+export const MAX_SYNTHETIC_PARTICIPANT_MINUTES = 2000;
 
 export const syntheticAdapter: DatasetAdapter<SyntheticConfig> = {
   type: 'synthetic',
@@ -89,6 +95,19 @@ export const syntheticAdapter: DatasetAdapter<SyntheticConfig> = {
       seed: { type: 'integer', minimum: 0, maximum: 2147483647, default: SYNTHETIC_DEFAULTS.seed },
       dir: { type: 'string', minLength: 1, description: 'where to write it (default: a folder named by the options under the cache dir)' },
     },
+  },
+  check(config: SyntheticConfig) {
+    const participants = config.participants ?? SYNTHETIC_DEFAULTS.participants;
+    const minutes = config.minutes ?? SYNTHETIC_DEFAULTS.minutes;
+    if (participants * minutes <= MAX_SYNTHETIC_PARTICIPANT_MINUTES) return [];
+    return [
+      {
+        path: '/minutes',
+        message:
+          `participants x minutes = ${participants} x ${minutes} = ${participants * minutes} participant-minutes (about ${Math.round((participants * minutes) / 4)} MB of CSV); ` +
+          `expected at most ${MAX_SYNTHETIC_PARTICIPANT_MINUTES}. Use fewer participants or minutes.`,
+      },
+    ];
   },
   async load(config: SyntheticConfig, ctx: LoadContext): Promise<Dataset> {
     const options = { participants: config.participants, minutes: config.minutes, effect: config.effect, seed: config.seed };

@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import { benchmarkSpec, getRegistries, loadSpecFile, selectBackend } from '@fusion/core';
 import { createDefaultContainer } from '../container';
+import { memoryLimit } from '../options';
 import { UsageError } from '../usage-error';
 import type { Terminal } from '../terminal';
 
@@ -10,6 +11,7 @@ export interface BenchCommandOptions {
   steps?: string;
   backend?: string;
   json?: boolean;
+  maxMemory?: number;
 }
 
 function positiveInt(v: string | undefined, name: string): number | undefined {
@@ -21,7 +23,7 @@ function positiveInt(v: string | undefined, name: string): number | undefined {
 
 export async function benchCommand(specFile: string, opts: BenchCommandOptions, term: Terminal): Promise<void> {
   const container = createDefaultContainer();
-  const { spec } = loadSpecFile(specFile, container);
+  const { spec } = loadSpecFile(specFile, container, { maxMemoryMB: memoryLimit(opts.maxMemory) });
   const backend = await selectBackend(opts.backend);
   const r = await benchmarkSpec(spec, getRegistries(container), {
     backend: backend.name,

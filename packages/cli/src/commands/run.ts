@@ -15,6 +15,7 @@ import {
 import { writeReport } from '@fusion/report';
 import { QueueExecutor, runIdOf } from '@fusion/queue';
 import { createDefaultContainer } from '../container';
+import { memoryLimit } from '../options';
 import { UsageError } from '../usage-error';
 import type { Terminal } from '../terminal';
 
@@ -29,6 +30,8 @@ export interface RunCommandOptions {
   overwrite?: boolean;
   /** redis://host:port: run the jobs on a BullMQ queue, trained by `fusion-cli worker` processes. */
   queue?: string;
+  /** Overrides training.maxMemoryMB (MB). */
+  maxMemory?: number;
 }
 
 /** Default worker count: one per core (the wasm backend is single-threaded). */
@@ -45,6 +48,7 @@ function parseWorkers(v: string | undefined): number {
 
 export async function runCommand(specFile: string | undefined, opts: RunCommandOptions, term: Terminal, shouldStop: () => boolean, onOutDir?: (dir: string) => void): Promise<string> {
   const container = createDefaultContainer();
+  const load = { maxMemoryMB: memoryLimit(opts.maxMemory) };
   let spec: GraphSpec;
   let baseDir: string;
   let outDir: string;
@@ -53,10 +57,10 @@ export async function runCommand(specFile: string | undefined, opts: RunCommandO
     outDir = path.resolve(opts.resume);
     source = '--resume';
     const state = readRunState(outDir);
-    ({ spec, baseDir } = loadSpecObject(state.spec, container, state.baseDir, path.join(outDir, 'spec.json')));
+    ({ spec, baseDir } = loadSpecObject(state.spec, container, state.baseDir, path.join(outDir, 'spec.json'), load));
   } else {
     if (!specFile) throw new UsageError('give a spec file (fusion-cli run spec.json) or --resume <output folder>.');
-    ({ spec, baseDir } = loadSpecFile(specFile, container));
+    ({ spec, baseDir } = loadSpecFile(specFile, container, load));
     outDir = resolveOutputDir(spec, opts.out);
     source = opts.out !== undefined ? '--out' : `${specFile}: at /output/dir${spec.output.dir.includes('${name}') ? ` (with /name "${spec.name}")` : ''}`;
   }

@@ -1,11 +1,14 @@
 import Table from 'cli-table3';
-import { buildModel, getRegistries, loadSpecFile, selectBackend, summarizeModel } from '@fusion/core';
+import { buildModel, describeMemory, estimateMemory, getRegistries, loadSpecFile, selectBackend, summarizeModel } from '@fusion/core';
 import { createDefaultContainer } from '../container';
+import { memoryLimit } from '../options';
 import type { Terminal } from '../terminal';
 
-export async function summaryCommand(specFile: string, opts: { json?: boolean; backend?: string }, term: Terminal): Promise<void> {
+export async function summaryCommand(specFile: string, opts: { json?: boolean; backend?: string; maxMemory?: number }, term: Terminal): Promise<void> {
   const container = createDefaultContainer();
-  const { spec } = loadSpecFile(specFile, container);
+  // Validation includes the memory estimate: a model over the limit is refused before it is built.
+  const { spec } = loadSpecFile(specFile, container, { maxMemoryMB: memoryLimit(opts.maxMemory) });
+  const memory = estimateMemory(spec, getRegistries(container));
   const backend = await selectBackend(opts.backend);
   const p = spec.preprocessing;
   const shape = { sensors: spec.sensors, length: Math.round(p.window * p.sampleRate), classes: p.label.classes.length };
@@ -13,7 +16,7 @@ export async function summaryCommand(specFile: string, opts: { json?: boolean; b
   try {
     const s = await summarizeModel(model);
     if (opts.json) {
-      term.printJson({ name: spec.name, backend: backend.name, input: { length: shape.length, sensors: spec.sensors }, ...s });
+      term.printJson({ name: spec.name, backend: backend.name, input: { length: shape.length, sensors: spec.sensors }, ...s, trainingMemoryEstimate: { ...memory, limitMB: spec.training.maxMemoryMB } });
       return;
     }
     const t = new Table({ head: ['layer', 'class', 'output shape', 'parameters'], style: { head: [], border: [] } });
@@ -24,7 +27,8 @@ export async function summaryCommand(specFile: string, opts: { json?: boolean; b
       `${spec.name}: window ${shape.length} samples x ${spec.sensors.length} sensors (${spec.sensors.join(', ')})\n${t.toString()}\n` +
         `parameters: ${s.parameters.toLocaleString('en')} (${blocks})\n` +
         `multiply-accumulates per window: ${s.macsPerWindow.toLocaleString('en')}\n` +
-        `weights: ${kb(s.bytes.float32)} float32, ${kb(s.bytes.float16)} float16, ${kb(s.bytes.int8)} int8\n`
+        `weights: ${kb(s.bytes.float32)} float32, ${kb(s.bytes.float16)} float16, ${kb(s.bytes.int8)} int8\n` +
+        `training memory (estimate from the spec, float32): ${describeMemory(memory)}; limit ${spec.training.maxMemoryMB} MB\n`
     );
   } finally {
     model.dispose();

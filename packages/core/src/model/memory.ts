@@ -1,0 +1,117 @@
+import { ModelTooLargeError } from '../errors';
+import type { EstimateInput, PluginBase, ShapeEstimate } from '../plugins';
+import type { PluginRegistry, Registries } from '../registry';
+import type { GraphSpec, PluginConfig } from '../spec';
+
+/**
+ * Training memory of one model, estimated from the spec alone (nothing is built), float32 throughout.
+ *
+ * What it counts: the weights (from each plugin's `estimate`, plus the classifier); the gradients and Adam's two
+ * moments (3 more copies of the weights); one batch of activations: the input and every layer output the plugins
+ * report (attention maps included), each kept for backprop and given one gradient (x2). What it leaves out: tfjs's
+ * temporary buffers inside a kernel, the dataset's windows, the backend's own overhead, and plugins that have no
+ * `estimate` (listed in `unestimated`). Each worker process (`--workers`) holds one such model at a time.
+ */
+export interface MemoryEstimate {
+  parameters: number;
+  /** Floats of activations of one window's forward pass. */
+  activationsPerWindow: number;
+  batchSize: number;
+  bytes: { weights: number; gradientsAndOptimizer: number; activations: number; total: number };
+  /** Bytes per block (encoder, fusion, head, classifier, input): weights with their optimiser state plus activations. */
+  perBlock: Record<string, number>;
+  /** JSON pointers of the spec's plugins that have no `estimate` and are not counted. */
+  unestimated: string[];
+}
+
+export const MB = 1024 * 1024;
+
+const BYTES = 4;
+
+function blockBytes(e: ShapeEstimate, batch: number): number {
+  return 4 * e.parameters * BYTES + 2 * batch * e.activations * BYTES;
+}
+
+/** The estimate of a spec's model (see `MemoryEstimate` for what is counted). */
+export function estimateMemory(spec: GraphSpec, reg: Registries): MemoryEstimate {
+  const p = spec.preprocessing;
+  const length = Math.max(1, Math.round(p.window * p.sampleRate));
+  const S = spec.sensors.length;
+  const batch = spec.training.batchSize;
+  const unestimated: string[] = [];
+  const perBlock: Record<string, number> = {};
+  let parameters = 0;
+  let activations = length * S;
+  perBlock.input = 2 * batch * length * S * BYTES;
+  const add = (block: string, e: ShapeEstimate): void => {
+    parameters += e.parameters;
+    activations += e.activations;
+    perBlock[block] = (perBlock[block] ?? 0) + blockBytes(e, batch);
+  };
+  const run = (
+    registry: PluginRegistry<PluginBase & { estimate?(i: EstimateInput, c: PluginConfig): ShapeEstimate }>,
+    input: EstimateInput,
+    cfg: PluginConfig,
+    pointer: string,
+    block: string
+  ): EstimateInput => {
+    const plugin = registry.has(cfg.type) ? registry.get(cfg.type) : undefined;
+    if (!plugin?.estimate) {
+      unestimated.push(pointer);
+      return input; // sizes unknown: assume the plugin keeps them
+    }
+    const e = plugin.estimate(input, cfg);
+    add(block, e);
+    return { length: e.length, sensors: input.sensors, features: e.features };
+  };
+  let enc: EstimateInput;
+  if (spec.encoder) {
+    enc = run(reg.encoders, { length, sensors: S, features: 1 }, spec.encoder, '/encoder', 'encoder');
+  } else {
+    const outs = spec.sensors.map((s) => run(reg.encoders, { length, sensors: 1, features: 1 }, spec.encoders![s], `/encoders/${s}`, 'encoder'));
+    enc = { length: outs[0].length, sensors: S, features: outs[0].features };
+    if (S > 1) activations += enc.length * S * enc.features; // the stacked sensors
+  }
+  const fused = run(reg.fusions, enc, spec.fusion, '/fusion', 'fusion');
+  const feat = run(reg.heads, { length: fused.length, sensors: 1, features: fused.features }, spec.head, '/head', 'head');
+  const classes = p.label.classes.length;
+  add('classifier', { length: 1, features: classes, parameters: feat.features * classes + classes, activations: classes });
+  const weights = parameters * BYTES;
+  const gradientsAndOptimizer = 3 * weights;
+  const acts = 2 * batch * activations * BYTES;
+  return {
+    parameters,
+    activationsPerWindow: activations,
+    batchSize: batch,
+    bytes: { weights, gradientsAndOptimizer, activations: acts, total: weights + gradientsAndOptimizer + acts },
+    perBlock,
+    unestimated,
+  };
+}
+
+const mb = (b: number): string => `${(b / MB).toLocaleString('en', { maximumFractionDigits: b < 10 * MB ? 1 : 0 })} MB`;
+
+/** One line: the estimate and its parts. */
+export function describeMemory(e: MemoryEstimate): string {
+  const parts = Object.entries(e.perBlock)
+    .filter(([, v]) => v > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${mb(v)}`)
+    .join(', ');
+  return (
+    `${mb(e.bytes.total)} (weights ${mb(e.bytes.weights)}, gradients and Adam state ${mb(e.bytes.gradientsAndOptimizer)}, ` +
+    `activations of a batch of ${e.batchSize} ${mb(e.bytes.activations)}; by block: ${parts})` +
+    (e.unestimated.length ? `; not counted (no estimate): ${e.unestimated.join(', ')}` : '')
+  );
+}
+
+/** Throws `ModelTooLargeError` when the estimate is over `limitMB` (default: the spec's `training.maxMemoryMB`). */
+export function checkMemory(spec: GraphSpec, reg: Registries, file?: string, limitMB = spec.training.maxMemoryMB): MemoryEstimate {
+  const e = estimateMemory(spec, reg);
+  if (e.bytes.total > limitMB * MB) {
+    const pointers: Record<string, string> = { encoder: spec.encoder ? '/encoder' : '/encoders', fusion: '/fusion', head: '/head', classifier: '/preprocessing/label/classes', input: '/preprocessing/window' };
+    const [largest] = Object.entries(e.perBlock).sort((a, b) => b[1] - a[1]);
+    throw new ModelTooLargeError(file, pointers[largest[0]] ?? '', e.bytes.total / MB, limitMB, describeMemory(e));
+  }
+  return e;
+}
