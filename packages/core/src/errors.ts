@@ -70,3 +70,6 @@ export class InterruptedError extends TrainingError {
 
 /** The output folder cannot be written as asked. */
 export class OutputError extends FusionError {}
+
+/** A folder given as a run (`fusion-cli export <run>`) that is not a finished `fusion-cli run` output. */
+export class RunFolderError extends FusionError {}

@@ -8,3 +8,5 @@ export { orthogonalMatrix } from './layers/initializers';
 export { FusionError, ShapeMismatchError } from './errors';
 export { SelectSensor } from './model/select-sensor';
 export { inferProbs } from './model/infer';
+export type { BundleManifest, BundleEvaluation, BundleScores } from './export/manifest';
+export type { WeightPrecision } from './export/quantize';
