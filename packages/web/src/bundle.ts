@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BundleManifest } from '@fusion/core/layers';
-import { inferProbs } from '@fusion/core/layers';
+import { ensembleProbs } from '@fusion/core/layers';
 import './layers';
 
 export type { BundleManifest } from '@fusion/core/layers';
@@ -53,20 +53,8 @@ export class FusionBundle {
     if (!Number.isInteger(count) || flat.length !== count * L * S)
       throw new RangeError(`predict: received ${flat.length} values, expected n x ${L} x ${S} (n windows of ${L} points of ${S} sensors: ${this.sensors.join(', ')}).`);
     const norm = this.manifest.normalization;
-    const out = tf.tidy(() => {
-      const x = tf.tensor3d(flat, [count, L, S]);
-      let sum: tf.Tensor | undefined;
-      this.models.forEach((model, i) => {
-        let input = x;
-        if (norm.mode === 'train') {
-          const st = norm.folds[String(this.manifest.members[i].fold)];
-          input = tf.div(tf.sub(x, tf.tensor1d(st.map((v) => v.mean))), tf.tensor1d(st.map((v) => v.sd)));
-        }
-        const p = inferProbs(model, input);
-        sum = sum ? tf.add(sum, p) : p;
-      });
-      return tf.div(sum as tf.Tensor, this.models.length);
-    });
+    const stats = norm.mode === 'train' ? this.manifest.members.map((m) => norm.folds[String(m.fold)]) : undefined;
+    const out = tf.tidy(() => ensembleProbs(this.models, tf.tensor3d(flat, [count, L, S]), stats));
     try {
       return (await out.data()) as Float32Array;
     } finally {
