@@ -224,83 +224,103 @@ describe('export and run on the edge (end to end, real processes and sockets)', 
   });
 
   describe('@fusion/web in headless Chromium (tf.min.js + fusion-web.min.js)', () => {
-    before(function () {
+    type Ctx = Awaited<ReturnType<typeof chromium.launchPersistentContext>>;
+    type Page = Awaited<ReturnType<Ctx['newPage']>>;
+    let srv: { url: string; close: () => Promise<void> } | undefined;
+    let context: Ctx | undefined;
+    let tab: Page;
+    const foreign: string[] = [];
+    const problems: string[] = [];
+
+    before(async function () {
       if (!fs.existsSync(CHROMIUM)) {
         const notice = `Chromium not found at ${CHROMIUM} (install it with: bash scripts/ensure-test-deps.sh)`;
         if (process.env.CI) throw new Error(`${notice}; the browser test may not be skipped under CI.`);
         console.warn(`    SKIPPED: ${notice}`);
         this.skip();
       }
-    });
-
-    it('a stock tf.loadLayersModel and loadBundle + predict give the Node probabilities (float32 and uint8) on the cpu backend', async () => {
       const page = `<!doctype html><html><head><meta charset="utf-8"><title>fusion-web</title></head><body><h1>fusion-web</h1><pre id="out">loading</pre>
-<script src="/tfjs/tf.min.js"></script><script src="/web/fusion-web.min.js"></script></body></html>`;
+<script src="/tfjs/tf.min.js"></script><script src="/wasm/tf-backend-wasm.min.js"></script><script src="/web/fusion-web.min.js"></script></body></html>`;
       fs.writeFileSync(path.join(fx.dir, 'index.html'), page);
-      const srv = await serve(fx.dir, {
-        '/tfjs/': path.join(path.dirname(require.resolve('@tensorflow/tfjs/package.json')), 'dist'),
-        '/web/': path.join(path.dirname(require.resolve('@fusion/web/package.json')), 'dist'),
-      });
-      const context = await chromium.launchPersistentContext(path.join(fx.dir, 'profile'), {
+      const dist = (pkg: string): string => path.join(path.dirname(require.resolve(`${pkg}/package.json`)), 'dist');
+      srv = await serve(fx.dir, { '/tfjs/': dist('@tensorflow/tfjs'), '/wasm/': dist('@tensorflow/tfjs-backend-wasm'), '/web/': dist('@fusion/web') });
+      context = await chromium.launchPersistentContext(path.join(fx.dir, 'profile'), {
         executablePath: CHROMIUM,
         headless: true,
         args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
         viewport: { width: 900, height: 500 },
       });
-      try {
-        const foreign: string[] = [];
-        const problems: string[] = [];
-        await context.route('**/*', (route) => {
-          const url = route.request().url();
-          if (url.startsWith(srv.url)) return route.continue();
-          foreign.push(url);
-          return route.abort();
-        });
-        const tab = context.pages()[0] ?? (await context.newPage());
-        tab.on('console', (msg) => {
-          if (msg.type() === 'error') problems.push(msg.text());
-        });
-        tab.on('pageerror', (e) => problems.push(e.message));
-        await tab.goto(`${srv.url}/index.html`, { waitUntil: 'load' });
-        const result = await tab.evaluate(
-          async ({ windows, n }) => {
-            const g = globalThis as unknown as {
-              tf: typeof tf;
-              fusionWeb: typeof import('@fusion/web');
-              document: { getElementById(id: string): { textContent: string } };
-            };
-            await g.tf.setBackend('cpu');
-            const stock = await g.tf.loadLayersModel('/b8/fold-1/member-1/model.json');
-            const classes = stock.layers.map((l) => l.getClassName());
-            stock.dispose();
-            const probs: number[][] = [];
-            for (const b of ['/b32/', '/b8/']) {
-              const bundle = await g.fusionWeb.loadBundle(b);
-              probs.push(Array.from(await bundle.predict(Float32Array.from(windows), n)));
-              bundle.dispose();
-            }
-            const rows = probs[0].filter((_, i) => i % 2 === 1).slice(0, 12).map((p, i) => `window ${i + 1}: p(high) float32 ${p.toFixed(4)}  uint8 ${probs[1][2 * i + 1].toFixed(4)}`);
-            g.document.getElementById('out').textContent = [`backend ${g.tf.getBackend()}, ${n} test windows of fold 1`, ...rows].join('\n');
-            return { probs, classes, backend: g.tf.getBackend(), layers: g.fusionWeb.registeredLayers(), tensors: g.tf.memory().numTensors };
-          },
-          { windows: Array.from(fx.windows), n: fx.n }
-        );
-        expect(result.backend).to.equal('cpu');
-        expectClose(result.probs[0], fx.expected, 1e-4, 'browser float32 vs predictions.csv');
-        expectClose(result.probs[1], expected8, 1e-4, 'browser uint8 vs the quantised models in Node');
-        expect(result.classes).to.include.members(['FusionTcnBlock', 'FusionSensorConcat', 'FusionBiGru']);
-        // every layer class the plugin packages register in Node is registered by the browser bundle
-        const nodeLayers = Object.keys(tf.serialization.SerializationMap.getMap().classNameMap).filter((k) => k.startsWith('Fusion')).sort();
-        expect(result.layers).to.deep.equal(nodeLayers);
-        expect(result.tensors, 'tensors left after dispose').to.equal(0);
-        fs.mkdirSync(ARTIFACTS, { recursive: true });
-        await tab.screenshot({ path: path.join(ARTIFACTS, 'web-browser.png') });
-        expect(foreign, 'requests to other hosts').to.deep.equal([]);
-        expect(problems, 'page errors').to.deep.equal([]);
-      } finally {
-        await context.close();
-        await srv.close();
-      }
+      const base = srv.url;
+      await context.route('**/*', (route) => {
+        const url = route.request().url();
+        if (url.startsWith(base)) return route.continue();
+        foreign.push(url);
+        return route.abort();
+      });
+      tab = context.pages()[0] ?? (await context.newPage());
+      tab.on('console', (msg) => {
+        if (msg.type() === 'error') problems.push(msg.text());
+      });
+      tab.on('pageerror', (e) => problems.push(e.message));
+      await tab.goto(`${srv.url}/index.html`, { waitUntil: 'load' });
+    });
+
+    after(async () => {
+      await context?.close();
+      await srv?.close();
+    });
+
+    /** In the page: the backend, then loadBundle + predict of the float32 and uint8 bundles; the result is also shown. */
+    function predictInPage(backend: 'cpu' | 'wasm'): Promise<{ probs: number[][]; classes: string[]; backend: string; layers: string[]; tensors: number }> {
+      return tab.evaluate(
+        async ({ windows, n, backend }) => {
+          const g = globalThis as unknown as {
+            tf: typeof tf & { wasm: { setWasmPaths(prefix: string): void } };
+            fusionWeb: typeof import('@fusion/web');
+            document: { getElementById(id: string): { textContent: string } };
+          };
+          if (backend === 'wasm') g.tf.wasm.setWasmPaths('/wasm/');
+          await g.tf.setBackend(backend);
+          const stock = await g.tf.loadLayersModel('/b8/fold-1/member-1/model.json');
+          const classes = stock.layers.map((l) => l.getClassName());
+          stock.dispose();
+          const probs: number[][] = [];
+          for (const b of ['/b32/', '/b8/']) {
+            const bundle = await g.fusionWeb.loadBundle(b);
+            probs.push(Array.from(await bundle.predict(Float32Array.from(windows), n)));
+            bundle.dispose();
+          }
+          const rows = probs[0].filter((_, i) => i % 2 === 1).slice(0, 12).map((p, i) => `window ${i + 1}: p(high) float32 ${p.toFixed(4)}  uint8 ${probs[1][2 * i + 1].toFixed(4)}`);
+          g.document.getElementById('out').textContent = [`backend ${g.tf.getBackend()}, ${n} test windows of fold 1`, ...rows].join('\n');
+          return { probs, classes, backend: g.tf.getBackend(), layers: g.fusionWeb.registeredLayers(), tensors: g.tf.memory().numTensors };
+        },
+        { windows: Array.from(fx.windows), n: fx.n, backend }
+      );
+    }
+
+    it('a stock tf.loadLayersModel and loadBundle + predict give the Node probabilities (float32 and uint8) on the cpu backend', async () => {
+      const result = await predictInPage('cpu');
+      expect(result.backend).to.equal('cpu');
+      expectClose(result.probs[0], fx.expected, 1e-4, 'browser float32 vs predictions.csv');
+      expectClose(result.probs[1], expected8, 1e-4, 'browser uint8 vs the quantised models in Node');
+      expect(result.classes).to.include.members(['FusionTcnBlock', 'FusionSensorConcat', 'FusionBiGru']);
+      // every layer class the plugin packages register in Node is registered by the browser bundle
+      const nodeLayers = Object.keys(tf.serialization.SerializationMap.getMap().classNameMap).filter((k) => k.startsWith('Fusion')).sort();
+      expect(result.layers).to.deep.equal(nodeLayers);
+      expect(result.tensors, 'tensors left after dispose').to.equal(0);
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+      await tab.screenshot({ path: path.join(ARTIFACTS, 'web-browser.png') });
+      expect(foreign, 'requests to other hosts').to.deep.equal([]);
+      expect(problems, 'page errors').to.deep.equal([]);
+    });
+
+    it('the same probabilities on the wasm backend (its .wasm files served beside the page)', async () => {
+      const result = await predictInPage('wasm');
+      expect(result.backend).to.equal('wasm');
+      expectClose(result.probs[0], fx.expected, 1e-4, 'browser wasm float32 vs predictions.csv');
+      expectClose(result.probs[1], expected8, 1e-4, 'browser wasm uint8 vs the quantised models in Node');
+      expect(foreign, 'requests to other hosts').to.deep.equal([]);
+      expect(problems, 'page errors').to.deep.equal([]);
     });
   });
 });
