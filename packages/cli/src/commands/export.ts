@@ -14,6 +14,16 @@ export interface ExportCommandOptions {
   json?: boolean;
 }
 
+/** Versions of the packages whose code made the models (layer classes) and the bundle. */
+function packageVersions(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ['@fusion/cli', '@fusion/sensors', '@fusion/encoders', '@fusion/fusion', '@fusion/heads']) {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    out[name] = (require(`${name}/package.json`) as { version: string }).version;
+  }
+  return out;
+}
+
 /** `fusion-cli export <run> --out <dir>`: a self-describing bundle of a run's models for browsers and other tfjs runtimes. */
 export async function exportCommand(runDir: string, opts: ExportCommandOptions, term: Terminal): Promise<void> {
   let fold: number | undefined;
@@ -36,8 +46,7 @@ export async function exportCommand(runDir: string, opts: ExportCommandOptions, 
     precision,
     cacheDir: path.resolve(opts.cacheDir ?? '.fusion-cache'),
     baseDir: loaded.baseDir,
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    versions: { '@fusion/cli': (require('../../../package.json') as { version: string }).version },
+    versions: packageVersions(),
     warn: (m) => term.warn(m),
   });
   const { pooled } = manifest.evaluation;

@@ -130,6 +130,8 @@ export async function exportRun(run: RunFolder, spec: GraphSpec, reg: Registries
   const C = classes.length;
 
   const out = new StagedOutput(opts.outDir);
+  // The staging folder is private (mkdtemp); a bundle is meant to be served, so it is readable like any export.
+  fs.chmodSync(out.staging, 0o755);
   try {
     const members: BundleManifest['members'] = [];
     const evalFolds: BundleManifest['evaluation']['folds'] = [];
