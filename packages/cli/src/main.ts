@@ -131,6 +131,18 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'also print the summary as a last NDJSON line {"summary":...}')
     .action(async (o: import('./commands/stream').StreamCommandOptions) => (await import('./commands/stream')).streamCommand(o, new Terminal(Boolean(o.json))));
   program
+    .command('export')
+    .description('a self-describing bundle of a run\'s models for browsers and other tfjs runtimes (model.json + weights, fusion.json)')
+    .argument('<run>', 'a finished `fusion-cli run` output folder')
+    .requiredOption('-o, --out <dir>', 'bundle folder (new, empty, or an earlier export)')
+    .option('--fold <K>', 'export only fold K\'s ensemble members')
+    .option('--all-folds', 'export every fold\'s members (the default)')
+    .option('--quantize <precision>', 'weights as float16 or uint8 (tfjs manifest quantisation; default float32)')
+    .option('--cache-dir <dir>', 'where generated datasets are cached', '.fusion-cache')
+    .option('-b, --backend <name>', 'node-gpu, node, wasm or cpu')
+    .option('--json', 'machine-readable output')
+    .action(async (run: string, o: import('./commands/export').ExportCommandOptions) => (await import('./commands/export')).exportCommand(run, o, new Terminal(Boolean(o.json))));
+  program
     .command('plugins')
     .description('list the registered plugins of every kind')
     .option('--json', 'machine-readable output, with each plugin\'s JSON Schema')

@@ -111,3 +111,6 @@ export class OutputLockedError extends OutputError {
     );
   }
 }
+
+/** A folder given as a run (`fusion-cli export <run>`) that is not a finished `fusion-cli run` output. */
+export class RunFolderError extends FusionError {}

@@ -35,3 +35,4 @@ export * from './eval/feature-baseline';
 export * from './run/plan';
 export * from './run/executor';
 export * from './model/infer';
+export * from './export';

@@ -9,7 +9,7 @@ import {
   ShapeMismatchError,
   singleInput,
   singleShape,
-} from '@fusion/core';
+} from '@fusion/core/layers';
 import { shiftConv1d, shiftPadLeft } from './shift-conv';
 
 /** One batch normalisation: [S, C] tensors when grouped per sensor, [C] when shared by all sensors. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ShapeMismatchError } from '@fusion/core';
+import { ShapeMismatchError } from '@fusion/core/layers';
 
 /**
  * Left padding of a stride-1 convolution over time that keeps the length: `'same'` centres the kernel

@@ -10,7 +10,7 @@ import {
   ShapeMismatchError,
   singleInput,
   singleShape,
-} from '@fusion/core';
+} from '@fusion/core/layers';
 
 /** The tensors of one temporal block; grouped kernels carry a leading sensor axis, shared ones do not. */
 export interface TcnBlockWeights {

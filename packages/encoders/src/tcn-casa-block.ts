@@ -8,7 +8,7 @@ import {
   SeededDropout,
   singleInput,
   singleShape,
-} from '@fusion/core';
+} from '@fusion/core/layers';
 import { TcnBlockArgs, TcnBlockOptions, TcnBlockWeights, FusionTcnBlock } from './tcn-block';
 import { shiftConv1d, shiftPadLeft } from './shift-conv';
 

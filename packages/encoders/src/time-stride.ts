@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { LayerArgs, singleInput, singleShape } from '@fusion/core';
+import { LayerArgs, singleInput, singleShape } from '@fusion/core/layers';
 
 export interface TimeStrideArgs extends LayerArgs {
   stride: number;

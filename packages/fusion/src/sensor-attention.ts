@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { LayerArgs, mixSeed, ShapeMismatchError, singleInput, singleShape } from '@fusion/core';
+import { LayerArgs, mixSeed, ShapeMismatchError, singleInput, singleShape } from '@fusion/core/layers';
 
 /** How the attention-weighted sensors are combined. */
 export type SensorAttentionOutput = 'sum' | 'concat';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { LayerArgs, ShapeMismatchError, singleInput, singleShape } from '@fusion/core';
+import { LayerArgs, ShapeMismatchError, singleInput, singleShape } from '@fusion/core/layers';
 
 /**
  * Concatenates the sensors' features at each time step: [batch, time, sensors, features] ->

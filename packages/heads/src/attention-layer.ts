@@ -8,7 +8,7 @@ import {
   ShapeMismatchError,
   singleInput,
   singleShape,
-} from '@fusion/core';
+} from '@fusion/core/layers';
 
 /**
  * Weights of a multi-head self-attention with H heads of size K over D input features and E output features.

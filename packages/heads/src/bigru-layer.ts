@@ -9,7 +9,7 @@ import {
   ShapeMismatchError,
   singleInput,
   singleShape,
-} from '@fusion/core';
+} from '@fusion/core/layers';
 import { biGruFused } from './gru-fused';
 import { biGruHost, useHostRecurrence } from './gru-host';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ShapeMismatchError } from '@fusion/core';
+import { ShapeMismatchError } from '@fusion/core/layers';
 import type { BiGruOutput, BiGruWeights } from './bigru-layer';
 
 /**

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { LayerArgs, LayerKwargs, ShapeMismatchError, singleInput, singleShape } from '@fusion/core';
+import { LayerArgs, LayerKwargs, ShapeMismatchError, singleInput, singleShape } from '@fusion/core/layers';
 
 /**
  * Layer normalisation over the last axis: (x - mean) / sqrt(var + eps) * gamma + beta, biased variance

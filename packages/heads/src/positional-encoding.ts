@@ -8,7 +8,7 @@ import {
   ShapeMismatchError,
   singleInput,
   singleShape,
-} from '@fusion/core';
+} from '@fusion/core/layers';
 
 /** 'sinusoidal': fixed Vaswani et al. table; 'learned': a trained [maxLength, D] table. */
 export type PositionalMode = 'sinusoidal' | 'learned';

@@ -8,7 +8,7 @@ import {
   ShapeMismatchError,
   singleInput,
   singleShape,
-} from '@fusion/core';
+} from '@fusion/core/layers';
 
 /** Activation of the Transformer feed-forward block. 'gelu' is the exact erf form (PyTorch `nn.GELU()`). */
 export type FeedForwardActivation = 'relu' | 'gelu';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ShapeMismatchError } from '@fusion/core';
+import { ShapeMismatchError } from '@fusion/core/layers';
 
 /**
  * The two cells of xLSTM (Beck et al. 2024, "xLSTM: Extended Long Short-Term Memory", arXiv:2405.04517) as pure

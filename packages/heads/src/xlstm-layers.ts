@@ -9,7 +9,7 @@ import {
   ShapeMismatchError,
   singleInput,
   singleShape,
-} from '@fusion/core';
+} from '@fusion/core/layers';
 import { MLstmMode, mLstmForward, MLstmWeights, sLstmForward, SLstmWeights, XLstmForgetGate, xLstmHeadNorm } from './xlstm-cells';
 
 /** Constructor arguments of `FusionSLstm` and `FusionMLstm`. */

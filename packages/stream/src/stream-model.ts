@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { DatasetError, GraphSpec, loadModel, inferProbs } from '@fusion/core';
+import { DatasetError, ensembleProbs, GraphSpec, loadModel } from '@fusion/core';
 
 /** What the streaming pipeline needs from a model: its input layout and a batch predictor. */
 export interface Predictor {
@@ -104,18 +104,8 @@ export class StreamModel implements Predictor {
     const S = this.sensors.length;
     const L = this.length;
     if (x.length !== n * L * S) throw new RangeError(`StreamModel.predict: received ${x.length} values for ${n} windows, expected ${n * L * S} (${n} x ${L} x ${S}).`);
-    const out = tf.tidy(() => {
-      const input = tf.tensor3d(x, [n, L, S]);
-      let sum: tf.Tensor | undefined;
-      for (const [k, m] of this.members.entries()) {
-        const st = this.memberStats?.[k];
-        // As evaluation did: (x - training mean) / training sd, per sensor, with this member's fold statistics.
-        const xin = st ? tf.div(tf.sub(input, tf.tensor1d(st.map((v) => v.mean))), tf.tensor1d(st.map((v) => v.sd))) : input;
-        const p = inferProbs(m, xin);
-        sum = sum ? tf.add(sum, p) : p;
-      }
-      return tf.div(sum as tf.Tensor, this.members.length);
-    });
+    // As evaluation did: (x - training mean) / training sd, per sensor, with each member's fold statistics.
+    const out = tf.tidy(() => ensembleProbs(this.members, tf.tensor3d(x, [n, L, S]), this.memberStats));
     try {
       return (await out.data()) as Float32Array;
     } finally {

@@ -1,0 +1,52 @@
+import type { WeightPrecision } from './quantize';
+
+/** Balanced accuracy and AUROC of a set of models on windows with known labels. */
+export interface BundleScores {
+  balancedAccuracy: number;
+  /** Null where the test windows hold only one class. */
+  auroc: number | null;
+}
+
+/** The measured effect of the export's weight precision on one fold's test windows (or all of them pooled). */
+export interface BundleEvaluation {
+  windows: number;
+  /** The run's float32 models. */
+  before: BundleScores;
+  /** The exported (possibly quantised) models, loaded back as a stock loader would. */
+  after: BundleScores;
+  /** Largest absolute difference of an ensemble class probability, exported vs. run models. */
+  maxAbsProbDiff: number;
+}
+
+/**
+ * fusion.json: what an exported bundle expects and holds, so that a browser or any tfjs runtime can feed it without
+ * the run folder. Windows are [n, windowLength, sensors.length], sensors in this order, resampled to sampleRate.
+ */
+export interface BundleManifest {
+  format: 'fusion-bundle';
+  formatVersion: 1;
+  name: string;
+  createdAt: string;
+  /** sha256 (hex) of the run's spec.json, as written by the run. */
+  specSha256: string;
+  sensors: string[];
+  /** Hz: every sensor is resampled onto one grid at this rate. */
+  sampleRate: number;
+  /** Seconds per window and between window starts. */
+  window: number;
+  hop: number;
+  /** Grid points per window: round(window x sampleRate). */
+  windowLength: number;
+  classes: string[];
+  label: { target: string; mapping: 'threshold' | 'identity'; threshold: number };
+  normalization:
+    | { mode: 'none'; rule: string }
+    | { mode: 'subject'; rule: string }
+    /** Per fold (key: 1-based fold number) the training windows' statistics, one per sensor in `sensors` order. */
+    | { mode: 'train'; rule: string; folds: Record<string, { sensor: string; mean: number; sd: number }[]> };
+  precision: WeightPrecision;
+  /** Ensemble members, averaged by `predict`; paths relative to fusion.json. */
+  members: { fold: number; member: number; path: string; weightBytes: number }[];
+  versions: Record<string, string>;
+  evaluation: { folds: (BundleEvaluation & { fold: number; testSubjects: string[] })[]; pooled: BundleEvaluation };
+}

@@ -1,0 +1,12 @@
+// `@fusion/core/layers`: what the plugin packages' tfjs layer classes need at run time and nothing that touches
+// Node (no fs, path, child_process), so the layers load in a browser bundle and in any JavaScript runtime.
+export { LayerArgs, LayerKwargs, isTraining, singleInput, singleShape } from './layers/types';
+export { mixSeed } from './layers/seeds';
+export { SeededDropout } from './layers/seeded-dropout';
+export { causalShiftStack, causalConv1d, groupedPointwise, GROUPED_BATCHED_MAX_ROWS } from './layers/causal-conv';
+export { orthogonalMatrix } from './layers/initializers';
+export { FusionError, ShapeMismatchError } from './errors';
+export { SelectSensor } from './model/select-sensor';
+export { inferProbs, ensembleProbs } from './model/infer';
+export type { BundleManifest, BundleEvaluation, BundleScores } from './export/manifest';
+export type { WeightPrecision } from './export/quantize';

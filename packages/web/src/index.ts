@@ -1,0 +1,4 @@
+// @fusion/web: run an exported fusion bundle (`fusion-cli export`) in a browser or any tfjs runtime. Importing it
+// registers the fusion layers with the host's tfjs, so stock `tf.loadLayersModel` reads an exported model too.
+export { registeredLayers } from './layers';
+export { BundleError, BundleManifest, FusionBundle, loadBundle, LoadBundleOptions } from './bundle';
