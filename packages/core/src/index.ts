@@ -29,6 +29,7 @@ export * from './run/output-guard';
 export * from './run/experiment';
 export * from './spec-file';
 export * from './model/summary';
+export * from './model/macs';
 export * from './model/memory';
 export * from './bench/bench';
 export * from './eval/feature-baseline';

@@ -8,5 +8,5 @@ export { orthogonalMatrix } from './layers/initializers';
 export { FusionError, ShapeMismatchError } from './errors';
 export { SelectSensor } from './model/select-sensor';
 export { inferProbs, ensembleProbs } from './model/infer';
-export type { BundleManifest, BundleEvaluation, BundleScores } from './export/manifest';
+export type { BundleManifest, BundleEvaluation, BundleScores, BundleCost } from './export/manifest';
 export type { WeightPrecision } from './export/quantize';

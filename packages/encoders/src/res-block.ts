@@ -197,6 +197,14 @@ export class FusionResBlock1d extends tf.layers.Layer {
     this.built = true;
   }
 
+  /** Multiply-accumulates for one window: per sensor and step, two k-tap convolutions and the 1x1 shortcut. */
+  macs(inputShape: tf.Shape | tf.Shape[]): number {
+    const [, t, s, cin] = singleShape(inputShape, this.name) as number[];
+    const k = this.kernelSize;
+    const f = this.filters;
+    return (t ?? 1) * s * (k * cin * f + k * f * f + (cin !== f ? cin * f : 0));
+  }
+
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const shape = singleShape(inputShape, this.name);
     return [shape[0], shape[1], shape[2], this.filters];

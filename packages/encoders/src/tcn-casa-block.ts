@@ -208,6 +208,18 @@ export class FusionTcnCasaBlock extends FusionTcnBlock {
     this.built = true;
   }
 
+  /**
+   * The TCN block's count plus, per sensor, the channel-attention MLP on the average and the max pool (once per
+   * window, or per step when causal) and the 2-channel spatial convolution per step.
+   */
+  override macs(inputShape: tf.Shape | tf.Shape[]): number {
+    const [, t, s] = singleShape(inputShape, this.name) as number[];
+    const c = this.filters;
+    const mlp = 2 * 2 * c * casaHiddenUnits(c, this.reduction);
+    const steps = t ?? 1;
+    return super.macs(inputShape) + s * ((this.causalAttention ? steps : 1) * mlp + steps * 2 * this.spatialKernel);
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: LayerKwargs): tf.Tensor {
     return tf.tidy(() => {
       const x = singleInput(inputs, this.name) as tf.Tensor4D;

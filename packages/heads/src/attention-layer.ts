@@ -167,6 +167,15 @@ export class FusionMultiHeadAttention extends tf.layers.Layer {
     this.built = true;
   }
 
+  /** Multiply-accumulates for one sequence: q/k/v projections, T^2 x d for the scores and again for the weighted sum, output projection. */
+  macs(inputShape: tf.Shape | tf.Shape[]): number {
+    const [, tIn, d] = singleShape(inputShape, this.name) as number[];
+    const t = tIn ?? 1;
+    const hk = this.heads * (this.keyDim ?? d / this.heads);
+    const e = this.outputDim ?? d;
+    return t * d * 3 * hk + 2 * t * t * hk + t * hk * e;
+  }
+
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const shape = singleShape(inputShape, this.name);
     return [shape[0], shape[1], this.outputDim ?? shape[2]];

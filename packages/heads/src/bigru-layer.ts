@@ -163,6 +163,12 @@ export class FusionBiGru extends tf.layers.Layer {
     return this.outputMode === 'sequence' ? [shape[0], shape[1], 2 * this.units] : [shape[0], 2 * this.units];
   }
 
+  /** Multiply-accumulates for one sequence: 3 gates x (input + units) x units per step and direction. */
+  macs(inputShape: tf.Shape | tf.Shape[]): number {
+    const shape = singleShape(inputShape, this.name);
+    return 3 * ((shape[2] as number) + this.units) * this.units * ((shape[1] as number) ?? 1) * 2;
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: LayerKwargs): tf.Tensor {
     return tf.tidy(() => {
       const training = isTraining(kwargs);

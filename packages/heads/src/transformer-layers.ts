@@ -84,6 +84,14 @@ export class FusionTransformerFeedForward extends tf.layers.Layer {
     return singleShape(inputShape, this.name);
   }
 
+  /** Multiply-accumulates for one sequence: two position-wise dense layers, d x units and units x d per step. */
+  macs(inputShape: tf.Shape | tf.Shape[]): number {
+    const shape = singleShape(inputShape, this.name);
+    const d = shape[shape.length - 1] as number;
+    const t = shape.slice(1, -1).reduce((a: number, b) => a * (b ?? 1), 1);
+    return 2 * t * d * this.units;
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: LayerKwargs): tf.Tensor {
     if (!this.kernel1 || !this.bias1 || !this.kernel2 || !this.bias2) {
       throw new Error(`${this.name}: the layer is not built yet; apply it to a tensor first.`);

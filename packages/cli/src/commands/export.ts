@@ -51,14 +51,18 @@ export async function exportCommand(runDir: string, opts: ExportCommandOptions, 
   });
   const { pooled } = manifest.evaluation;
   if (opts.json) {
-    term.printJson({ outDir, precision, members: manifest.members, evaluation: manifest.evaluation });
+    term.printJson({ outDir, precision, members: manifest.members, cost: manifest.cost, evaluation: manifest.evaluation });
     return;
   }
   const f = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(4));
-  const bytes = manifest.members.reduce((a, m) => a + m.weightBytes, 0);
+  const { cost } = manifest;
+  const kb = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
+  const byDtype = Object.entries(cost.weightBytesByDtype).map(([d, b]) => `${d} ${b.toLocaleString('en')} B`).join(', ');
   term.result(
     [
-      `exported ${manifest.members.length} model${manifest.members.length > 1 ? 's' : ''} (${precision}, ${(bytes / 1024).toFixed(1)} KiB of weights) to ${path.relative(process.cwd(), outDir) || '.'}`,
+      `exported ${manifest.members.length} model${manifest.members.length > 1 ? 's' : ''} (${precision}, ${kb(cost.weightBytes)} of weights) to ${path.relative(process.cwd(), outDir) || '.'}`,
+      `weights written: ${byDtype}`,
+      `per window (all ${manifest.members.length} member${manifest.members.length > 1 ? 's' : ''}): ${cost.macsPerWindow.toLocaleString('en')} multiply-accumulates, peak activation memory ${kb(cost.peakActivationBytes)}`,
       `test windows of the run (${pooled.windows}): balanced accuracy ${f(pooled.before.balancedAccuracy)} -> ${f(pooled.after.balancedAccuracy)}, ` +
         `AUROC ${f(pooled.before.auroc)} -> ${f(pooled.after.auroc)}, largest probability change ${pooled.maxAbsProbDiff.toExponential(2)}`,
     ].join('\n')

@@ -4,13 +4,14 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { OutputError, RunFolderError } from '../errors';
 import { argmaxRows, computeMetrics } from '../eval/metrics';
+import { modelCost } from '../model/macs';
 import { loadModel } from '../model/model-io';
 import { predictProbs } from '../model/train';
 import type { Registries } from '../registry';
 import { prepareFold, prepareRun, RunContext } from '../run/plan';
 import { StagedOutput } from '../run/output-dir';
 import type { GraphSpec } from '../spec';
-import type { BundleEvaluation, BundleManifest, BundleScores } from './manifest';
+import type { BundleCost, BundleEvaluation, BundleManifest, BundleScores } from './manifest';
 import { quantizeWeights, WeightPrecision } from './quantize';
 
 /** The parts of a finished run folder an export reads. */
@@ -147,10 +148,16 @@ export async function exportRun(run: RunFolder, spec: GraphSpec, reg: Registries
       for (const m of names) {
         const rel = path.join(`fold-${k}`, m);
         const weightBytes = writeMember(path.join(foldDir, m), out.path(rel), opts.precision);
-        members.push({ fold: k, member: Number(m.slice(7)), path: `fold-${k}/${m}/model.json`, weightBytes });
+        const member: BundleManifest['members'][number] = { fold: k, member: Number(m.slice(7)), path: `fold-${k}/${m}/model.json`, weightBytes, weightBytesByDtype: writtenBytesByDtype(out.path(rel)), macsPerWindow: 0, peakActivationBytes: 0 };
+        members.push(member);
         for (const [which, dir] of [['before', path.join(foldDir, m)], ['after', out.path(rel)]] as const) {
           const model = await loadModel(dir);
           try {
+            if (which === 'after') {
+              const cost = await modelCost(model);
+              member.macsPerWindow = cost.macsPerWindow;
+              member.peakActivationBytes = cost.peakActivationBytes;
+            }
             const probs = await predictProbs(model, prepared.testW);
             for (let i = 0; i < probs.length; i++) sums[which][i] += probs[i] / names.length;
           } finally {
@@ -183,6 +190,7 @@ export async function exportRun(run: RunFolder, spec: GraphSpec, reg: Registries
       normalization,
       precision: opts.precision,
       members,
+      cost: bundleCost(members),
       versions: { '@tensorflow/tfjs': tf.version.tfjs, '@fusion/core': coreVersion(), ...opts.versions },
       evaluation: { folds: evalFolds, pooled: scoreBoth(pooled.y, Float32Array.from(pooled.before), Float32Array.from(pooled.after), C) },
     };
@@ -211,6 +219,33 @@ function writeMember(src: string, dest: string, precision: WeightPrecision): num
   fs.writeFileSync(path.join(dest, 'weights.bin'), Buffer.from(q.data));
   fs.writeFileSync(path.join(dest, 'model.json'), JSON.stringify({ ...json, weightsManifest: [{ paths: ['weights.bin'], weights: q.specs }] }));
   return q.data.byteLength;
+}
+
+/** Bytes per stored dtype of a written member, from its model.json manifest, checked against weights.bin's size. */
+function writtenBytesByDtype(dir: string): Record<string, number> {
+  const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as { weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
+  const per: Record<string, number> = {};
+  const width: Record<string, number> = { float32: 4, int32: 4, float16: 2, uint8: 1, uint16: 2, bool: 1 };
+  for (const w of json.weightsManifest.flatMap((g) => g.weights)) {
+    const dtype = w.quantization?.dtype ?? w.dtype;
+    per[dtype] = (per[dtype] ?? 0) + w.shape.reduce((a, b) => a * b, 1) * width[dtype];
+  }
+  const onDisk = json.weightsManifest.flatMap((g) => g.paths).reduce((a, p) => a + fs.statSync(path.join(dir, p)).size, 0);
+  const counted = Object.values(per).reduce((a, b) => a + b, 0);
+  if (counted !== onDisk) throw new OutputError(`${dir}: the weight files hold ${onDisk} bytes but their manifest describes ${counted}; the export is not consistent (a bug).`);
+  return per;
+}
+
+/** What the whole bundle costs on a device: members run one after another, so MACs add and the activation peak is the largest. */
+function bundleCost(members: BundleManifest['members']): BundleCost {
+  const weightBytesByDtype: Record<string, number> = {};
+  for (const m of members) for (const [d, b] of Object.entries(m.weightBytesByDtype)) weightBytesByDtype[d] = (weightBytesByDtype[d] ?? 0) + b;
+  return {
+    weightBytes: members.reduce((a, m) => a + m.weightBytes, 0),
+    weightBytesByDtype,
+    macsPerWindow: members.reduce((a, m) => a + m.macsPerWindow, 0),
+    peakActivationBytes: Math.max(0, ...members.map((m) => m.peakActivationBytes)),
+  };
 }
 
 function scores(y: ArrayLike<number>, probs: Float32Array, C: number): BundleScores {

@@ -18,6 +18,14 @@ export interface BundleEvaluation {
   maxAbsProbDiff: number;
 }
 
+/** What running a bundle costs per window: all members' weights and MACs; the largest member's activation peak. */
+export interface BundleCost {
+  weightBytes: number;
+  weightBytesByDtype: Record<string, number>;
+  macsPerWindow: number;
+  peakActivationBytes: number;
+}
+
 /**
  * fusion.json: what an exported bundle expects and holds, so that a browser or any tfjs runtime can feed it without
  * the run folder. Windows are [n, windowLength, sensors.length], sensors in this order, resampled to sampleRate.
@@ -46,7 +54,19 @@ export interface BundleManifest {
     | { mode: 'train'; rule: string; folds: Record<string, { sensor: string; mean: number; sd: number }[]> };
   precision: WeightPrecision;
   /** Ensemble members, averaged by `predict`; paths relative to fusion.json. */
-  members: { fold: number; member: number; path: string; weightBytes: number }[];
+  members: {
+    fold: number;
+    member: number;
+    path: string;
+    weightBytes: number;
+    /** Bytes of weights.bin per stored dtype (uint8/float16 codes, float32, int32), from the written files. */
+    weightBytesByDtype: Record<string, number>;
+    /** Multiply-accumulates of one window (batch 1) and the peak of live layer outputs (float32 bytes), from layer shapes. */
+    macsPerWindow: number;
+    peakActivationBytes: number;
+  }[];
+  /** The bundle as a device runs it: every member per window. */
+  cost: BundleCost;
   versions: Record<string, string>;
   evaluation: { folds: (BundleEvaluation & { fold: number; testSubjects: string[] })[]; pooled: BundleEvaluation };
 }
