@@ -143,6 +143,14 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'machine-readable output')
     .action(async (run: string, o: import('./commands/export').ExportCommandOptions) => (await import('./commands/export')).exportCommand(run, o, new Terminal(Boolean(o.json))));
   program
+    .command('serve')
+    .description('serve an export bundle with the demo page (live probabilities from a dropped E4 recording or a WebSocket) on localhost')
+    .argument('<bundle>', 'a folder written by `fusion-cli export`')
+    .option('-p, --port <N>', 'port (0: any free port)', '8080')
+    .option('--host <address>', 'address to bind (default 127.0.0.1, this machine only)')
+    .option('--json', 'print {"url": ...} when listening')
+    .action(async (bundle: string, o: import('./commands/serve').ServeCommandOptions) => (await import('./commands/serve')).serveCommand(bundle, o, new Terminal(Boolean(o.json))));
+  program
     .command('plugins')
     .description('list the registered plugins of every kind')
     .option('--json', 'machine-readable output, with each plugin\'s JSON Schema')

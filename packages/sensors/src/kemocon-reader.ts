@@ -2,13 +2,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DataFormatError, Dataset, DatasetError, EventSeries, LabelInterval, Recording, Signal } from '@fusion/core';
 import { CsvRow, median, parseNumberCell, parseSampleCell, readCsvRows } from './csv-text';
-import { ACC_COUNTS_PER_G, E4_SENSORS } from './e4-reader';
+import { ACC_COUNTS_PER_G, E4_NOMINAL_RATES, E4_SENSORS } from './e4-parse';
 
 export type Annotator = 'self' | 'partner' | 'external';
 export const ANNOTATORS: readonly Annotator[] = Object.freeze(['self', 'partner', 'external'] as Annotator[]);
 
-/** Nominal E4 rates: K-EmoCon files carry only timestamps, and jittery streaming timestamps are snapped to these. */
-export const E4_NOMINAL_RATES: Readonly<Record<string, number>> = Object.freeze({ acc: 32, bvp: 64, eda: 4, temp: 4, hr: 1 });
+export { E4_NOMINAL_RATES } from './e4-parse';
 
 /** Label targets read from the annotation files. */
 export const KEMOCON_TARGETS: readonly string[] = Object.freeze(['arousal', 'valence']);

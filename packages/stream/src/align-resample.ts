@@ -1,5 +1,5 @@
 import { Observable, OperatorFunction } from 'rxjs';
-import { reducerFor, resampleToGrid, Signal } from '@fusion/core';
+import { reducerFor, resampleToGrid, Signal } from '@fusion/core/live';
 import type { StreamCounters } from './counters';
 import type { Frame, Sample } from './types';
 

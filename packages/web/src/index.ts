@@ -2,3 +2,4 @@
 // registers the fusion layers with the host's tfjs, so stock `tf.loadLayersModel` reads an exported model too.
 export { registeredLayers } from './layers';
 export { BundleError, BundleManifest, FusionBundle, loadBundle, LoadBundleOptions } from './bundle';
+export { DroppedFile, livePredictions, LiveOptions, readE4Files, replayRecording, webSocketChunks, PredictionEvent, StreamEvent } from './live';

@@ -185,6 +185,7 @@ export async function exportRun(run: RunFolder, spec: GraphSpec, reg: Registries
       window: p.window,
       hop: p.hop,
       windowLength: Math.round(p.window * p.sampleRate),
+      maxMissing: p.maxMissing,
       classes: [...classes],
       label: { target: p.label.target, mapping: p.label.mapping, threshold: p.label.threshold },
       normalization,

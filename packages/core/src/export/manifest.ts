@@ -45,6 +45,8 @@ export interface BundleManifest {
   hop: number;
   /** Grid points per window: round(window x sampleRate). */
   windowLength: number;
+  /** Largest fraction of a window a sensor may miss; live windows missing more are skipped, as in evaluation. */
+  maxMissing: number;
   classes: string[];
   label: { target: string; mapping: 'threshold' | 'identity'; threshold: number };
   normalization:
