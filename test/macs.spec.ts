@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import * as fs from 'fs';
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { modelCost } from '@fusion/core';
 import { FusionResBlock1d, FusionTcnBlock, FusionTcnCasaBlock } from '@fusion/encoders';
@@ -18,6 +20,8 @@ async function costOf(inputShape: number[], layer: (x: tf.SymbolicTensor) => tf.
     model.dispose();
   }
 }
+import { cli, tmpDir, writeSpec } from './helpers';
+
 const apply = (l: tf.layers.Layer) => (x: tf.SymbolicTensor) => l.apply(x) as tf.SymbolicTensor;
 
 describe('MACs per window from layer shapes', () => {
@@ -71,5 +75,25 @@ describe('MACs per window from layer shapes', () => {
     expect(chain.peakActivationBytes).to.equal(4 * (12 + 20)); // input and the first dense's output
     const skip = await costOf([4, 3], (x) => tf.layers.add().apply([x, tf.layers.dense({ units: 3 }).apply(x) as tf.SymbolicTensor]) as tf.SymbolicTensor);
     expect(skip.peakActivationBytes).to.equal(4 * (12 + 12 + 12)); // at the add: x, dense(x) and the sum
+  });
+
+  it('fusion-cli summary prints MACs per layer and window and the activation peak, the BiGRU counted from its shapes', () => {
+    const dir = tmpDir('fusion-macs-');
+    try {
+      const spec = writeSpec(dir, 'tiny');
+      const r = cli(['summary', spec, '--json', '--backend', 'cpu'], dir);
+      expect(r.status, r.stderr).to.equal(0);
+      const s = JSON.parse(r.stdout) as { macsPerWindow: number; peakActivationBytes: number; layers: { className: string; macs: number; outputShape: number[] }[] };
+      expect(s.macsPerWindow).to.equal(s.layers.reduce((a, l) => a + l.macs, 0));
+      const i = s.layers.findIndex((l) => l.className === 'FusionBiGru');
+      const [, t, d] = s.layers[i - 1].outputShape; // tiny: BiGRU of 8 units over the fused sequence
+      expect(s.layers[i].macs).to.equal(3 * (d + 8) * 8 * t * 2);
+      expect(s.peakActivationBytes).to.be.greaterThan(0);
+      const text = cli(['summary', spec, '--backend', 'cpu'], dir);
+      expect(text.stdout).to.match(/multiply-accumulates per window: [\d,]+ \(from layer shapes/);
+      expect(text.stdout).to.match(/peak activation memory per window: [\d.]+ KiB/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,7 +5,7 @@ import * as http from 'http';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { chromium, BrowserContext, Page } from 'playwright-core';
-import { loadBundle, readE4Files, replayRecording, StreamEvent } from '@fusion/web';
+import { BundleManifest, loadBundle, readE4Files, replayRecording, StreamEvent } from '@fusion/web';
 import { CLI, cli, ROOT, tmpDir, writeSpec } from './helpers';
 
 /**
@@ -136,6 +136,15 @@ describe('fusion-cli serve: the demo page in headless Chromium (real processes, 
     const s = cli(['stream', '--model', 'run', '--fold', '1', '--source', 'replay:e4@max', '--norm', 'recording', '--backend', 'cpu'], dir);
     expect(s.status, s.stderr).to.equal(0);
     const expected = byWindow(s.stdout.trim().split('\n').map((l) => JSON.parse(l) as StreamEvent), classes);
+    // fusion.json: weight bytes per stored dtype match the files written; MACs and activation peak recorded
+    for (const [b, dtype] of [['b32', 'float32'], ['b8', 'uint8']]) {
+      const m = JSON.parse(fs.readFileSync(path.join(dir, b, 'fusion.json'), 'utf8')) as BundleManifest;
+      const onDisk = m.members.reduce((a, x) => a + fs.statSync(path.join(dir, b, path.dirname(x.path), 'weights.bin')).size, 0);
+      expect(Object.values(m.cost.weightBytesByDtype).reduce((a, v) => a + v, 0), `${b} bytes`).to.equal(onDisk);
+      expect(Object.keys(m.cost.weightBytesByDtype), b).to.deep.equal([dtype]);
+      expect(m.cost.macsPerWindow, b).to.be.greaterThan(1000);
+      expect(m.cost.peakActivationBytes, b).to.be.greaterThan(0);
+    }
     const { probs, tab } = await pageProbs('b32');
     expectSame(probs, expected, 1e-4, 'page float32 vs fusion-cli stream');
     expect(await tab.locator('#chart polyline').count(), 'the chart draws the line').to.equal(1);
