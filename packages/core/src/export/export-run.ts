@@ -130,7 +130,8 @@ export async function exportRun(run: RunFolder, spec: GraphSpec, reg: Registries
   const classes = p.label.classes;
   const C = classes.length;
 
-  const out = new StagedOutput(opts.outDir);
+  // checkOutDir let through only an empty folder or an earlier export; commit still replaces only a folder with fusion's marker
+  const out = new StagedOutput(opts.outDir, { overwrite: true });
   // The staging folder is private (mkdtemp); a bundle is meant to be served, so it is readable like any export.
   fs.chmodSync(out.staging, 0o755);
   try {
