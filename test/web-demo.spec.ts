@@ -6,6 +6,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { chromium, BrowserContext, Page } from 'playwright-core';
 import { BundleManifest, loadBundle, readE4Files, replayRecording, StreamEvent } from '@fusion/web';
+import { WebSocketServer } from 'ws';
 import { CLI, cli, ROOT, tmpDir, writeSpec } from './helpers';
 
 /**
@@ -104,16 +105,20 @@ describe('fusion-cli serve: the demo page in headless Chromium (real processes, 
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function pageProbs(bundle: string): Promise<{ probs: Probs; url: string; tab: Page }> {
-    const { url, proc } = await startServe(bundle, dir);
-    servers.push(proc);
+  async function browser(): Promise<BrowserContext> {
     context ??= await chromium.launchPersistentContext(path.join(dir, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       viewport: { width: 900, height: 560 },
     });
-    const tab = await context.newPage();
+    return context;
+  }
+
+  async function pageProbs(bundle: string): Promise<{ probs: Probs; url: string; tab: Page }> {
+    const { url, proc } = await startServe(bundle, dir);
+    servers.push(proc);
+    const tab = await (await browser()).newPage();
     const problems: string[] = [];
     tab.on('pageerror', (e) => problems.push(e.message));
     await tab.goto(`${url}?backend=cpu`, { waitUntil: 'load' });
@@ -161,6 +166,56 @@ describe('fusion-cli serve: the demo page in headless Chromium (real processes, 
     await new Promise<void>((resolve, reject) => replayRecording(bundle, rec, 'recording').subscribe({ next: (e) => events.push(e), error: reject, complete: resolve }));
     bundle.dispose();
     expectSame(probs, byWindow(events, classes), 1e-4, 'page uint8 vs Node uint8');
+  });
+
+  it('a WebSocket of NDJSON sample lines: the page equals fusion-cli stream reading the same lines (running statistics, 1e-4)', async () => {
+    // the recording's signals as 1-s batch lines in time order, the format `fusion-cli stream` reads
+    const rec = readE4Files(e4Files.map((f) => ({ name: path.basename(f), bytes: fs.readFileSync(f) })), ['hr', 'eda', 'bvp'], 'dev-1');
+    const lines: string[] = [];
+    for (let sec = 0; sec < 100; sec++)
+      for (const [sensor, sig] of Object.entries(rec.signals)) {
+        const i0 = Math.max(0, Math.round((1600000000 + sec - sig.t0) * sig.fs));
+        const i1 = Math.round((1600000000 + sec + 1 - sig.t0) * sig.fs);
+        if (i1 <= 0) continue;
+        lines.push(JSON.stringify({ stream: 'dev-1', sensor, t0: sig.t0 + i0 / sig.fs, fs: sig.fs, values: Array.from(sig.data.subarray(i0, i1)) }));
+      }
+    const viaStdin = spawn(process.execPath, [CLI, 'stream', '--model', 'run', '--fold', '1', '--source', 'stdin', '--warmup', '20', '--backend', 'cpu'], { cwd: dir });
+    let out = '';
+    viaStdin.stdout.on('data', (d: Buffer) => (out += d));
+    viaStdin.stdin.end(lines.join('\n') + '\n');
+    await new Promise((resolve) => viaStdin.on('close', resolve));
+    const expected = byWindow(out.trim().split('\n').map((l) => JSON.parse(l) as StreamEvent), classes);
+
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => wss.on('listening', resolve));
+    wss.on('connection', (sock) => {
+      // a few lines per message, then close
+      for (let i = 0; i < lines.length; i += 7) sock.send(lines.slice(i, i + 7).join('\n') + '\n');
+      sock.close();
+    });
+    try {
+      const { url, proc } = await startServe('b32', dir);
+      servers.push(proc);
+      const tab = await (await browser()).newPage();
+      await tab.goto(`${url}?backend=cpu`, { waitUntil: 'load' });
+      await tab.waitForFunction(() => (globalThis as unknown as { fusionDemo: { ready: boolean } }).fusionDemo.ready);
+      await tab.evaluate(() => ((globalThis as unknown as { fusionDemo: { warmupSeconds: number } }).fusionDemo.warmupSeconds = 20));
+      await tab.fill('#ws-url', `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`);
+      await tab.click('#ws-connect');
+      await tab.waitForFunction(() => {
+        const d = (globalThis as unknown as { fusionDemo: { done: boolean; error: string | null } }).fusionDemo;
+        return d.done || d.error;
+      });
+      const result = await tab.evaluate(() => {
+        const d = (globalThis as unknown as { fusionDemo: { events: StreamEvent[]; skipped: number; error: string | null } }).fusionDemo;
+        return { events: d.events, skipped: d.skipped, error: d.error };
+      });
+      expect(result.error).to.equal(null);
+      expect(result.skipped, 'warm-up windows skipped').to.be.greaterThan(0);
+      expectSame(byWindow(result.events, classes), expected, 1e-4, 'page WebSocket vs fusion-cli stream stdin');
+    } finally {
+      wss.close();
+    }
   });
 
   it('serve refuses paths outside its folders (404) and answers only on loopback by default', async () => {

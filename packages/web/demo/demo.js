@@ -6,7 +6,8 @@
 (function () {
   'use strict';
   const $ = (id) => document.getElementById(id);
-  const demo = (window.fusionDemo = { ready: false, events: [], skipped: 0, done: false, error: null, bundle: null });
+  // warmupSeconds: seconds of a live stream before its running statistics are trusted (undefined: 60, as the CLI)
+  const demo = (window.fusionDemo = { warmupSeconds: undefined, ready: false, events: [], skipped: 0, done: false, error: null, bundle: null });
   const status = (text) => ($('status').textContent = text);
 
   // --- chart: probability of the last class against window end time (seconds from the first window)
@@ -99,7 +100,7 @@
     });
     $('ws-connect').addEventListener('click', () => {
       const url = $('ws-url').value.trim();
-      consume(fusionWeb.livePredictions(bundle, fusionWeb.webSocketChunks(url), { norm: 'running' }), `WebSocket ${url}`);
+      consume(fusionWeb.livePredictions(bundle, fusionWeb.webSocketChunks(url), { norm: 'running', warmupSeconds: demo.warmupSeconds }), `WebSocket ${url}`);
     });
   }
   start().catch((e) => {
