@@ -234,3 +234,21 @@ describe('fusion-cli serve: the demo page in headless Chromium (real processes, 
     expect((await fetch(url + 'tf.min.js')).status).to.equal(200);
   });
 });
+
+describe('fusion-cli serve refusals (real processes)', () => {
+  it('a folder without fusion.json: exit 1 naming it; a port out of range: exit 2', () => {
+    const dir = tmpDir('fusion-serve-');
+    try {
+      fs.mkdirSync(path.join(dir, 'not-a-bundle'));
+      const r = cli(['serve', 'not-a-bundle', '--port', '0'], dir, 60000);
+      expect(r.status).to.equal(1);
+      expect(r.stderr).to.match(/not-a-bundle[\\/]fusion\.json not found: not-a-bundle is not an export bundle/);
+      fs.writeFileSync(path.join(dir, 'not-a-bundle', 'fusion.json'), '{}');
+      const u = cli(['serve', 'not-a-bundle', '--port', '70000'], dir, 60000);
+      expect(u.status).to.equal(2);
+      expect(u.stderr).to.match(/--port must be a whole number from 0 to 65535/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
