@@ -7,6 +7,7 @@ export * from './spec';
 export * from './plugins';
 export * from './registry';
 export * from './container';
+export * from './plugin-guard';
 export * from './schema';
 export * from './backend';
 export * from './preprocess/resample';

@@ -5,7 +5,8 @@ import type { Registries } from './registry';
 import { evaluationSchema, GraphSpec, preprocessingSchema, trainingSchema } from './spec';
 import { sweepIssues } from './run/sweep';
 
-function pluginUnion(kind: string, plugins: PluginBase[]): Record<string, unknown> {
+/** The spec schema's union of one kind's plugins (a discriminator on `type`). */
+export function pluginUnion(kind: string, plugins: PluginBase[]): Record<string, unknown> {
   if (plugins.length === 0) return { type: 'object', required: ['type'], properties: { type: { type: 'string' } }, description: kind };
   return {
     type: 'object',
@@ -151,6 +152,11 @@ function describe(e: ErrorObject, spec: unknown, reg: Registries): SpecIssue {
   return { path: e.instancePath, message };
 }
 
+/** The Ajv settings specs are validated with (plugin schemas are checked with the same). */
+export function specAjv(): Ajv {
+  return new Ajv({ strict: true, allErrors: true, useDefaults: true, discriminator: true, allowUnionTypes: true });
+}
+
 /** Compiles the assembled schema once per set of registries and validates specs against it. */
 export class SpecValidator {
   private readonly validate: ReturnType<Ajv['compile']>;
@@ -158,7 +164,7 @@ export class SpecValidator {
 
   constructor(private readonly registries: Registries) {
     this.schema = assembleSpecSchema(registries);
-    const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, discriminator: true, allowUnionTypes: true });
+    const ajv = specAjv();
     this.validate = ajv.compile(this.schema);
   }
 

@@ -65,7 +65,7 @@ export function queueJobId(runId: string, jobId: string): string {
 }
 
 /** Errors a retry cannot fix: the data, the spec or training itself is at fault. They fail the run at once. */
-export const PERMANENT_ERRORS = ['DataFormatError', 'DatasetError', 'SpecValidationError', 'TrainingError', 'ShapeMismatchError', 'UnknownPluginError', 'DuplicatePluginError'];
+export const PERMANENT_ERRORS = ['DataFormatError', 'DatasetError', 'SpecValidationError', 'TrainingError', 'ShapeMismatchError', 'UnknownPluginError', 'DuplicatePluginError', 'PluginError'];
 
 export function isPermanent(e: unknown): boolean {
   return e instanceof Error && PERMANENT_ERRORS.includes(e.name);

@@ -2,6 +2,7 @@ import * as path from 'path';
 import type { Dataset, WindowSet } from '../data';
 import { selectWindows } from '../data';
 import { DatasetError, SpecIssue, SpecValidationError, TrainingError, InterruptedError } from '../errors';
+import { callPluginAsync, checkLoadedDataset } from '../plugin-guard';
 import { Fold, makeFolds, splitValidation } from '../eval/folds';
 import { buildModel } from '../model/build-model';
 import { saveModel } from '../model/model-io';
@@ -94,7 +95,9 @@ export async function prepareRun(spec: GraphSpec, reg: Registries, opts: { baseD
     opts.warn?.(m);
   };
   const adapter = reg.datasets.get(spec.dataset.type);
-  const dataset = await adapter.load(spec.dataset, { baseDir: opts.baseDir, cacheDir: opts.cacheDir, sensors: spec.sensors, warn });
+  const origin = reg.datasets.originOf(spec.dataset.type);
+  const loaded = await callPluginAsync(origin, `dataset adapter "${spec.dataset.type}" load()`, () => adapter.load(spec.dataset, { baseDir: opts.baseDir, cacheDir: opts.cacheDir, sensors: spec.sensors, warn }));
+  const dataset = checkLoadedDataset(origin, spec.dataset.type, loaded);
   dataset.warnings.forEach(warn);
   if (!sweepOf(spec)) return windowRun(spec, reg, dataset, warn, warnings);
   // A sweep: one context per point; points that window the data alike share it (and its prepared folds).
