@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { FusionError, SpecValidationError } from '@fusion/core';
+import { IoError, ioErrorOf, SpecValidationError } from '@fusion/core';
 import { benchCommand, BenchCommandOptions } from './commands/bench';
 import { pluginsCommand } from './commands/plugins';
 import { runCommand } from './commands/run';
@@ -140,8 +140,10 @@ export async function main(argv: string[]): Promise<number> {
     } else if (e instanceof SpecValidationError || e instanceof UsageError) {
       term.error(e.message);
       code = EXIT.usage;
-    } else if (e instanceof FusionError) {
-      term.error(e.message);
+    } else if (ioErrorOf(e)) {
+      // Named errors, and system errors (ENOSPC, EROFS...) mapped to an IoError with a hint.
+      const named = ioErrorOf(e)!;
+      term.error(named instanceof IoError && resumeHint ? named.message.replace('--resume <output folder>', `--resume ${resumeHint}`) : named.message);
       code = EXIT.error;
     } else {
       term.error(`unexpected failure (a bug; please report it with the spec): ${(e as Error).stack ?? String(e)}`);

@@ -98,3 +98,10 @@ export function describeThrown(e: unknown): string {
   if (e instanceof Error) return `${e.name}: ${e.message}`;
   return `${describeValue(e)}, not an Error`;
 }
+
+/** A file-system operation failed (no space, read-only, permission, busy...); `code` is Node's (ENOSPC, EROFS...). */
+export class IoError extends FusionError {
+  constructor(readonly code: string, readonly file: string | undefined, message: string) {
+    super(message);
+  }
+}

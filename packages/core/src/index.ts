@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 
 export * from './errors';
+export * from './io-errors';
 export * from './random';
 export * from './data';
 export * from './spec';

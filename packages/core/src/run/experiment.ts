@@ -10,8 +10,9 @@ import { Rng } from '../random';
 import type { Registries } from '../registry';
 import type { GraphSpec } from '../spec';
 import { InProcessExecutor, JobExecutor } from './executor';
-import { DataFormatError, DatasetError, InterruptedError, OutputError, ShapeMismatchError, SpecValidationError, TrainingError } from '../errors';
+import { DataFormatError, DatasetError, describeValue, InterruptedError, OutputError, ShapeMismatchError, SpecValidationError, TrainingError } from '../errors';
 import { StagedOutput } from './output-dir';
+import { ioErrorOf, withIoErrors } from '../io-errors';
 import { indicesOf, JobResult, planJobs, prepareFold, prepareRun, RunContext, TrainJob } from './plan';
 import { Reporter, silentReporter } from './reporter';
 import { selectSweepPoints, SweepMetrics, sweepMetrics, SweepPointScores } from './sweep';
@@ -98,7 +99,37 @@ interface RunState {
 export function readRunState(outDir: string): RunState {
   const file = path.join(StagedOutput.partialDir(outDir), 'run-state.json');
   if (!fs.existsSync(file)) throw new OutputError(`nothing to resume at ${outDir}: ${file} does not exist (no interrupted run there). Start the run again without --resume.`);
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as RunState;
+  const text = withIoErrors(`reading ${file}`, () => fs.readFileSync(file, 'utf8'));
+  let state: Partial<RunState> | null;
+  try {
+    state = JSON.parse(text) as Partial<RunState> | null;
+  } catch (e) {
+    throw damagedState(file, `it is not valid JSON (${(e as Error).message})`);
+  }
+  if (state === null || typeof state !== 'object' || state.spec === null || typeof state.spec !== 'object' || typeof state.baseDir !== 'string')
+    throw damagedState(file, `expected {"spec": {...}, "baseDir": "...", "startedAt": "..."}, found ${describeValue(state)}`);
+  return state as RunState;
+}
+
+function damagedState(file: string, why: string): OutputError {
+  return new OutputError(
+    `cannot resume: ${file}, which records the interrupted run, is damaged: ${why}. ` +
+      `The finished jobs beside it cannot be matched to a spec; start the run again without --resume (it replaces the partial folder).`
+  );
+}
+
+/** A finished job's record in the partial folder, or why it cannot be used (truncated, garbage, another run's). */
+function readJobRecord(out: StagedOutput, rel: string, planned: Map<string, TrainJob>): JobResult | string {
+  let r: Partial<JobResult> | null;
+  try {
+    r = out.readJson<Partial<JobResult> | null>(rel);
+  } catch (e) {
+    if (e instanceof SyntaxError) return `not valid JSON (${e.message})`;
+    throw ioErrorOf(e, `reading ${out.path(rel)}`) ?? e;
+  }
+  if (r === null || typeof r !== 'object' || typeof r.id !== 'string' || !planned.has(r.id)) return `not the record of a job of this run (id ${JSON.stringify(r?.id)})`;
+  if (!Array.isArray(r.probs) || !Array.isArray(r.valProbs) || typeof r.modelDir !== 'string' || !Array.isArray(r.history)) return 'fields are missing (probs, valProbs, modelDir, history)';
+  return r as JobResult;
 }
 
 /**
@@ -141,10 +172,13 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
   const out = new StagedOutput(opts.outDir, { resumable: true, resume: opts.resume });
   const results = new Map<string, JobResult>();
   if (opts.resume) {
+    const planned = new Map(jobs.map((j) => [j.id, j]));
     for (const f of fs.existsSync(out.path('jobs')) ? fs.readdirSync(out.path('jobs')) : []) {
       if (!f.endsWith('.json')) continue;
-      const r = out.readJson<JobResult>(path.join('jobs', f));
-      if (fs.existsSync(path.join(out.staging, r.modelDir, 'model.json'))) results.set(r.id, r);
+      const r = readJobRecord(out, path.join('jobs', f), planned);
+      // A damaged record only costs its job: it is trained again (and its record rewritten).
+      if (typeof r === 'string') report({ type: 'warning', message: `${out.path('jobs', f)} is damaged (${r}); that job is trained again.` });
+      else if (fs.existsSync(path.join(out.staging, r.modelDir, 'model.json'))) results.set(r.id, r);
     }
   } else {
     out.writeJson('run-state.json', { spec, baseDir: opts.baseDir, startedAt: new Date(started).toISOString() } satisfies RunState);
@@ -321,9 +355,10 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
   out.writeJson('metrics.json', metrics);
   out.writeText('predictions.csv', csv.join('\n') + '\n');
   for (const extra of opts.extraOutputs ?? []) await extra(metrics, out);
-  fs.rmSync(out.path('jobs'), { recursive: true, force: true });
-  fs.rmSync(out.path('run-state.json'), { force: true });
   out.commit();
+  // Only now: a commit that fails (a busy or read-only target) leaves a partial folder that --resume can finish.
+  fs.rmSync(path.join(opts.outDir, 'jobs'), { recursive: true, force: true });
+  fs.rmSync(path.join(opts.outDir, 'run-state.json'), { force: true });
   report({ type: 'written', dir: opts.outDir });
   return { outDir: opts.outDir, metrics };
 }

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { OutputError } from '../errors';
+import { ioErrorOf, withIoErrors } from '../io-errors';
 
 /**
  * A run writes into a staging folder beside the target; only a finished run is moved into place, so a failed or
@@ -25,11 +26,14 @@ export class StagedOutput {
       if (opts.resume) {
         if (!fs.existsSync(this.staging)) throw new OutputError(`nothing to resume: ${this.staging} does not exist (no interrupted run of ${target}).`);
       } else {
-        fs.rmSync(this.staging, { recursive: true, force: true });
-        fs.mkdirSync(this.staging);
+        const staging = this.staging;
+        withIoErrors(`creating the staging folder ${staging}`, () => {
+          fs.rmSync(staging, { recursive: true, force: true });
+          fs.mkdirSync(staging);
+        });
       }
     } else {
-      this.staging = fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.staging-`));
+      this.staging = withIoErrors(`creating a staging folder in ${parent}`, () => fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.staging-`)));
     }
   }
 
@@ -50,8 +54,13 @@ export class StagedOutput {
     const file = this.path(rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const tmp = `${file}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
+    try {
+      fs.writeFileSync(tmp, text);
+      fs.renameSync(tmp, file);
+    } catch (e) {
+      fs.rmSync(tmp, { force: true });
+      throw ioErrorOf(e, `writing ${file}`) ?? e;
+    }
   }
 
   exists(rel: string): boolean {
@@ -67,13 +76,14 @@ export class StagedOutput {
     let backup: string | undefined;
     if (fs.existsSync(this.target)) {
       backup = `${this.target}.replaced-${process.pid}-${Date.now()}`;
-      fs.renameSync(this.target, backup);
+      const from = backup;
+      withIoErrors(`moving the earlier result ${this.target} aside`, () => fs.renameSync(this.target, from));
     }
     try {
       fs.renameSync(this.staging, this.target);
     } catch (e) {
       if (backup) fs.renameSync(backup, this.target);
-      throw new OutputError(`cannot move the finished run into ${this.target}: ${(e as Error).message}`);
+      throw ioErrorOf(e, `moving the finished run into ${this.target}`) ?? new OutputError(`cannot move the finished run into ${this.target}: ${(e as Error).message}`);
     }
     if (backup) fs.rmSync(backup, { recursive: true, force: true });
   }

@@ -3,6 +3,7 @@ import type { Dataset, WindowSet } from '../data';
 import { selectWindows } from '../data';
 import { DatasetError, SpecIssue, SpecValidationError, TrainingError, InterruptedError } from '../errors';
 import { callPluginAsync, checkLoadedDataset } from '../plugin-guard';
+import { withIoErrorsAsync } from '../io-errors';
 import { Fold, makeFolds, splitValidation } from '../eval/folds';
 import { buildModel } from '../model/build-model';
 import { saveModel } from '../model/model-io';
@@ -215,7 +216,8 @@ export async function runTrainJob(root: RunContext, job: TrainJob, runDir: strin
     const probs = await predictProbs(model, p.testW);
     const valProbs = p.valW.y.length ? await predictProbs(model, p.valW) : new Float32Array(0);
     const modelDir = jobModelDir(job);
-    await saveModel(model, path.join(runDir, modelDir));
+    const dir = path.join(runDir, modelDir);
+    await withIoErrorsAsync(`saving the model of ${job.id} into ${dir}`, () => saveModel(model, dir));
     return { ...job, ...res, probs: Array.from(probs), valProbs: Array.from(valProbs), modelDir };
   } finally {
     model.dispose();
