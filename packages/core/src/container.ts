@@ -36,6 +36,11 @@ const CONTRIBUTIONS: [symbol, PluginKind, keyof Registries][] = [
   [HeadContribution, 'head', 'heads'],
 ];
 
+/** What `require` is asked for a spec's plugin entry: a path relative to the spec's folder, or a package name. */
+export function pluginRequest(spec: string, baseDir: string): string {
+  return spec.startsWith('.') || path.isAbsolute(spec) ? path.resolve(baseDir, spec) : spec;
+}
+
 /** Requires a plugin module; a module that cannot be found or throws while loading is a `PluginError`. */
 function requirePlugin(spec: string, resolved: string, baseDir: string): { file: string; mod: Record<string, unknown> } {
   let file: string;
@@ -80,7 +85,7 @@ export function loadPluginModules(c: Container, specifiers: readonly string[], b
   const origins: [keyof Registries, string, string][] = [];
   const resolveAll = (token: symbol): unknown[] => (c.isBound(token) ? c.getAll<unknown>(token) : []);
   for (const spec of specifiers) {
-    const resolved = spec.startsWith('.') || path.isAbsolute(spec) ? path.resolve(baseDir, spec) : spec;
+    const resolved = pluginRequest(spec, baseDir);
     const { file, mod } = requirePlugin(spec, resolved, baseDir);
     const m = (mod.default ?? mod.containerModule) as unknown;
     if (!(m instanceof ContainerModule) && !(m && typeof (m as { registry?: unknown }).registry === 'function')) {
