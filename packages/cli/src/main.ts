@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
-import { IoError, ioErrorOf, SpecValidationError } from '@fusion/core';
+import * as fs from 'fs';
+import * as path from 'path';
+import { IoError, ioErrorOf, SpecValidationError, StagedOutput } from '@fusion/core';
 import { benchCommand, BenchCommandOptions } from './commands/bench';
 import { pluginsCommand } from './commands/plugins';
 import { runCommand } from './commands/run';
@@ -25,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
   const onSigint = (): void => {
     if (interrupted) process.exit(EXIT.interrupted);
     interrupted = true;
-    term.warn('interrupted: stopping after the current epoch; finished folds are kept for --resume (press Ctrl-C again to quit at once).');
+    term.warn('interrupted: stopping at the next safe point (after the current epoch, or between loading, building and writing); finished folds are kept for --resume (press Ctrl-C again to quit at once).');
   };
   const program = new Command()
     .name('fusion-cli')
@@ -64,6 +66,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--cache-dir <dir>', 'where generated datasets are cached (default: the coordinator\'s path)')
     .option('--lock-duration <ms>', 'a job of a worker that died is given to another worker after this long', '30000')
     .option('--stalled-interval <ms>', 'how often to look for jobs of dead workers (default: min(15000, lock duration))')
+    .option('--plugins-root <dir>', 'a folder whose plugin modules jobs may load (repeatable; default none: a job naming a plugin elsewhere fails)', (v: string, a: string[] = []) => [...a, v])
     .action(async (o: import('./commands/worker').WorkerCommandOptions) => {
       term = new Terminal(false);
       let signals = 0;
@@ -135,7 +138,9 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       code = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     } else if (interrupted) {
-      term.error(`run interrupted; finished folds and members are saved. Continue with: fusion-cli run --resume ${resumeHint}. Earlier results are untouched.`);
+      // Stopped before the partial folder was made (loading, building the model): there is nothing to resume.
+      if (resumeHint && !fs.existsSync(StagedOutput.partialDir(path.resolve(resumeHint)))) term.error('run interrupted before its first job; nothing was written. Earlier results are untouched.');
+      else term.error(`run interrupted; finished folds and members are saved. Continue with: fusion-cli run --resume ${resumeHint}. Earlier results are untouched.`);
       code = EXIT.interrupted;
     } else if (e instanceof SpecValidationError || e instanceof UsageError) {
       term.error(e.message);

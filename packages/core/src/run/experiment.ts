@@ -141,13 +141,22 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
   const report = opts.reporter ?? silentReporter;
   const started = Date.now();
   report({ type: 'backend', name: opts.backend });
-  const ctx = await prepareRun(spec, reg, { baseDir: opts.baseDir, cacheDir: opts.cacheDir, warn: (message) => report({ type: 'warning', message }) });
+  // A signal is seen only when the event loop runs: between phases, yield to it and stop if asked (nothing is lost).
+  const checkpoint = async (): Promise<void> => {
+    if (!opts.shouldStop) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (opts.shouldStop()) throw new InterruptedError();
+  };
+  await checkpoint();
+  const ctx = await prepareRun(spec, reg, { baseDir: opts.baseDir, cacheDir: opts.cacheDir, warn: (message) => report({ type: 'warning', message }), shouldStop: opts.shouldStop });
+  await checkpoint();
   const { windows, windowing: wr } = ctx;
   const classes = spec.preprocessing.label.classes;
   const C = classes.length;
   const classCounts: Record<string, number> = Object.fromEntries(classes.map((c) => [c, 0]));
   windows.y.forEach((c) => classCounts[classes[c]]++);
   report({ type: 'dataset', name: ctx.dataset.name, subjects: ctx.subjects.length, windows: windows.y.length, classCounts, dropped: wr.dropped });
+  await checkpoint();
   const points = ctx.points ?? [ctx];
   const jobs = planJobs(ctx);
   // With a sweep, "members" counts every model trained per fold (points x ensemble), so progress totals stay right.
@@ -169,6 +178,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     }
   }
 
+  await checkpoint();
   const out = new StagedOutput(opts.outDir, { resumable: true, resume: opts.resume });
   const results = new Map<string, JobResult>();
   if (opts.resume) {
@@ -344,6 +354,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     folds: foldResults,
     ...(sweep ? { sweep } : {}),
   };
+  await checkpoint();
   out.writeJson('spec.json', spec);
   // Training-fold statistics travel with the fold's models, so live inference normalises exactly as evaluation did.
   if (spec.preprocessing.normalize === 'train' && !sweep) {
@@ -354,7 +365,11 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
   }
   out.writeJson('metrics.json', metrics);
   out.writeText('predictions.csv', csv.join('\n') + '\n');
-  for (const extra of opts.extraOutputs ?? []) await extra(metrics, out);
+  for (const extra of opts.extraOutputs ?? []) {
+    await checkpoint();
+    await extra(metrics, out);
+  }
+  await checkpoint();
   out.commit();
   // Only now: a commit that fails (a busy or read-only target) leaves a partial folder that --resume can finish.
   fs.rmSync(path.join(opts.outDir, 'jobs'), { recursive: true, force: true });

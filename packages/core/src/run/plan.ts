@@ -88,7 +88,7 @@ export function indicesOf(w: WindowSet, subjects: readonly string[]): number[] {
   return idx;
 }
 
-export async function prepareRun(spec: GraphSpec, reg: Registries, opts: { baseDir: string; cacheDir: string; warn?: (m: string) => void }): Promise<RunContext> {
+export async function prepareRun(spec: GraphSpec, reg: Registries, opts: { baseDir: string; cacheDir: string; warn?: (m: string) => void; shouldStop?: () => boolean }): Promise<RunContext> {
   const warnings: string[] = [];
   const warn = (m: string): void => {
     if (warnings.includes(m)) return;
@@ -97,8 +97,11 @@ export async function prepareRun(spec: GraphSpec, reg: Registries, opts: { baseD
   };
   const adapter = reg.datasets.get(spec.dataset.type);
   const origin = reg.datasets.originOf(spec.dataset.type);
-  const loaded = await callPluginAsync(origin, `dataset adapter "${spec.dataset.type}" load()`, () => adapter.load(spec.dataset, { baseDir: opts.baseDir, cacheDir: opts.cacheDir, sensors: spec.sensors, warn }));
+  const loaded = await callPluginAsync(origin, `dataset adapter "${spec.dataset.type}" load()`, () =>
+    adapter.load(spec.dataset, { baseDir: opts.baseDir, cacheDir: opts.cacheDir, sensors: spec.sensors, warn, shouldStop: opts.shouldStop })
+  );
   const dataset = checkLoadedDataset(origin, spec.dataset.type, loaded);
+  if (opts.shouldStop?.()) throw new InterruptedError();
   dataset.warnings.forEach(warn);
   if (!sweepOf(spec)) return windowRun(spec, reg, dataset, warn, warnings);
   // A sweep: one context per point; points that window the data alike share it (and its prepared folds).
