@@ -63,7 +63,7 @@ const CASES: Case[] = [
       return JSON.stringify({ ...s, plugins: ['./not-a-plugin.js'] });
     },
     exit: 1,
-    stderr: ['plugin "./not-a-plugin.js"', 'exports no ContainerModule', 'hello'],
+    stderr: ['not-a-plugin.js: "./not-a-plugin.js" exports no ContainerModule', 'hello'],
   },
   {
     name: 'csv-value-beyond-float32',

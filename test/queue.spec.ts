@@ -1,66 +1,13 @@
-import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { spawn } from 'child_process';
 import { expect } from 'chai';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as path from 'path';
-import { cli, CLI, tmpDir, writeSpec } from './helpers';
+import { cli, CLI, freePort, haveRedis, Proc, tmpDir, writeSpec } from './helpers';
 
 /**
  * The job queue end to end with real processes: a redis-server on loopback, `fusion-cli run --queue` coordinators
  * and `fusion-cli worker` processes. Skipped (with a notice) where redis-server is not installed, except under CI.
  */
-
-function haveRedis(): boolean {
-  const r = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
-  return !r.error && r.status === 0;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** A started child process with its output so far and a way to wait for a line of it. */
-class Proc {
-  out = '';
-  err = '';
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  exited = false;
-  constructor(readonly child: ChildProcess) {
-    child.stdout?.on('data', (d) => (this.out += d));
-    child.stderr?.on('data', (d) => (this.err += d));
-    this.exit = new Promise((resolve) =>
-      child.on('exit', (code, signal) => {
-        this.exited = true;
-        resolve({ code, signal });
-      })
-    );
-  }
-
-  /** Resolves once `test` holds on stdout+stderr; rejects after `ms` or when the process exits first. */
-  async waitFor(test: (all: string) => boolean, ms: number, what: string): Promise<void> {
-    const t0 = Date.now();
-    while (!test(this.out + this.err)) {
-      if (this.exited) throw new Error(`process exited before ${what}:\n${this.err}`);
-      if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}:\n${this.err}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (this.exited) return;
-    this.child.kill(signal);
-    await Promise.race([this.exit, new Promise((r) => setTimeout(r, 10000))]);
-    if (!this.exited) this.child.kill('SIGKILL');
-  }
-}
 
 type Metrics = { summary: unknown; folds: { model: unknown; members: unknown[] }[]; execution: { executor: string } };
 

@@ -114,3 +114,38 @@ export class OutputLockedError extends OutputError {
 
 /** A folder given as a run (`fusion-cli export <run>`) that is not a finished `fusion-cli run` output. */
 export class RunFolderError extends FusionError {}
+
+/**
+ * A third-party plugin module that cannot be loaded or misbehaves when called (throws something that is not a named
+ * error, returns the wrong thing, binds something that is not a plugin). `plugin` names the module file.
+ */
+export class PluginError extends FusionError {
+  constructor(readonly plugin: string, readonly detail: string) {
+    super(`plugin ${plugin}: ${detail}`);
+  }
+}
+
+/** A value for a message: `42 (a number)`, `null`, `{"a":1} (an object)`, cut at 200 characters. */
+export function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  let shown: string;
+  try {
+    shown = typeof v === 'string' || typeof v === 'object' ? JSON.stringify(v) ?? String(v) : String(v);
+  } catch {
+    shown = Object.prototype.toString.call(v);
+  }
+  return `${shown.length > 200 ? `${shown.slice(0, 200)}...` : shown} (a${typeof v === 'object' ? 'n' : ''} ${typeof v})`;
+}
+
+/** What was thrown, for a message: `TypeError: x is undefined`, or `42 (a number), not an Error` for `throw 42`. */
+export function describeThrown(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return `${describeValue(e)}, not an Error`;
+}
+
+/** A file-system operation failed (no space, read-only, permission, busy...); `code` is Node's (ENOSPC, EROFS...). */
+export class IoError extends FusionError {
+  constructor(readonly code: string, readonly file: string | undefined, message: string) {
+    super(message);
+  }
+}

@@ -1,12 +1,14 @@
 import 'reflect-metadata';
 
 export * from './errors';
+export * from './io-errors';
 export * from './random';
 export * from './data';
 export * from './spec';
 export * from './plugins';
 export * from './registry';
 export * from './container';
+export * from './plugin-guard';
 export * from './schema';
 export * from './backend';
 export * from './preprocess/resample';

@@ -59,6 +59,8 @@ export interface LoadContext {
   /** Sensors the spec asks for; an adapter may skip reading the others. */
   sensors: readonly string[];
   warn(message: string): void;
+  /** True once the run was asked to stop (SIGINT/SIGTERM): a long load may check it between files and throw `InterruptedError`. */
+  shouldStop?: () => boolean;
 }
 
 /** Sensor adapter: reads (or makes) a dataset. */

@@ -6,7 +6,8 @@ import type { PluginRegistry, Registries } from './registry';
 import { evaluationSchema, GraphSpec, PluginConfig, preprocessingSchema, trainingSchema } from './spec';
 import { sweepIssues } from './run/sweep';
 
-function pluginUnion(kind: string, plugins: PluginBase[]): Record<string, unknown> {
+/** The spec schema's union of one kind's plugins (a discriminator on `type`). */
+export function pluginUnion(kind: string, plugins: PluginBase[]): Record<string, unknown> {
   if (plugins.length === 0) return { type: 'object', required: ['type'], properties: { type: { type: 'string' } }, description: kind };
   return {
     type: 'object',
@@ -161,6 +162,11 @@ function describe(e: ErrorObject, spec: unknown, reg: Registries): SpecIssue {
   return { path: e.instancePath, message };
 }
 
+/** The Ajv settings specs are validated with (plugin schemas are checked with the same). */
+export function specAjv(): Ajv {
+  return new Ajv({ strict: true, allErrors: true, useDefaults: true, discriminator: true, allowUnionTypes: true, verbose: true });
+}
+
 /** Compiles the assembled schema once per set of registries and validates specs against it. */
 export class SpecValidator {
   private readonly validate: ReturnType<Ajv['compile']>;
@@ -168,7 +174,7 @@ export class SpecValidator {
 
   constructor(private readonly registries: Registries) {
     this.schema = assembleSpecSchema(registries);
-    const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, discriminator: true, allowUnionTypes: true, verbose: true });
+    const ajv = specAjv();
     this.validate = ajv.compile(this.schema);
   }
 

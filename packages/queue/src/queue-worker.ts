@@ -1,5 +1,6 @@
 import { Job, UnrecoverableError, Worker } from 'bullmq';
 import type { JobRunner } from './job-runner';
+import { checkJobPlugins } from './plugin-roots';
 import { connectionOf, DEFAULT_QUEUE_NAME, encodeError, isPermanent, probeRedis, QueueJobData, QueueJobResult, redactUrl, within } from './protocol';
 
 export interface QueueWorkerOptions {
@@ -17,6 +18,8 @@ export interface QueueWorkerOptions {
   runner: JobRunner;
   /** Progress lines; default silent. */
   log?: (line: string) => void;
+  /** Real paths of the folders whose plugin modules jobs may load (see `checkJobPlugins`); default none. */
+  pluginRoots?: readonly string[];
 }
 
 /**
@@ -44,6 +47,7 @@ export class QueueWorker {
     const d = job.data;
     this.log(`job ${d.job.id} of run ${d.runId}: started (attempt ${job.attemptsMade + 1})`);
     try {
+      checkJobPlugins(d, this.opts.pluginRoots ?? []);
       const result = await this.opts.runner.run(d, (log) => {
         job.updateProgress({ epoch: log }).catch(() => undefined);
       });

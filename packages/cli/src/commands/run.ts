@@ -92,6 +92,7 @@ export async function runCommand(specFile: string | undefined, opts: RunCommandO
               runId: runIdOf(ctx.spec, baseDir, outDir),
               data: { spec: ctx.spec, baseDir, cacheDir, backend: backend.name, runDir: stagingDir },
               log: (line) => term.info(line),
+              warn: (line) => term.warn(line),
             })
         : workers > 1
           ? (ctx, stagingDir) => new ProcessPoolExecutor(workers, path.join(__dirname, '..', 'worker-process.js'), { spec: ctx.spec, baseDir, cacheDir, backend: backend.name, runDir: stagingDir })

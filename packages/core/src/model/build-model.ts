@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { ShapeMismatchError } from '../errors';
+import { describeValue, PluginError, ShapeMismatchError } from '../errors';
+import { callPlugin } from '../plugin-guard';
 import type { ModelContext, PluginBase } from '../plugins';
-import type { Registries } from '../registry';
+import type { PluginRegistry, Registries } from '../registry';
 import { Rng } from '../random';
 import type { GraphSpec, PluginConfig } from '../spec';
 import { SelectSensor } from './select-sensor';
@@ -31,14 +32,18 @@ function context(shape: ModelShape, rng: Rng, scope: string, counters: Map<strin
 }
 
 function applyPlugin(
-  plugin: PluginBase & { apply(x: tf.SymbolicTensor, c: PluginConfig, ctx: ModelContext): tf.SymbolicTensor },
+  registry: PluginRegistry<PluginBase & { apply(x: tf.SymbolicTensor, c: PluginConfig, ctx: ModelContext): tf.SymbolicTensor }>,
   x: tf.SymbolicTensor,
   cfg: PluginConfig,
   ctx: ModelContext,
   rank: number,
   where: string
 ): tf.SymbolicTensor {
-  const y = plugin.apply(x, cfg, ctx);
+  const plugin = registry.get(cfg.type);
+  const origin = registry.originOf(cfg.type);
+  const y = callPlugin(origin, `${where} "${cfg.type}" apply()`, () => plugin.apply(x, cfg, ctx));
+  if (origin && (y === null || typeof y !== 'object' || !Array.isArray((y as { shape?: unknown }).shape) || !('sourceLayer' in y)))
+    throw new PluginError(origin, `${where} "${cfg.type}" apply() returned ${describeValue(y)}; expected the tf.SymbolicTensor of a layer applied to its input.`);
   if (y.shape.length !== rank) throw new ShapeMismatchError(`${where} "${cfg.type}" output`, y.shape, `rank ${rank}`);
   return y;
 }
@@ -56,13 +61,13 @@ export function buildModel(spec: Pick<GraphSpec, 'encoder' | 'encoders' | 'fusio
   let enc: tf.SymbolicTensor;
   if (spec.encoder) {
     const ctx = context(shape, rng, 'encoder', counters);
-    enc = applyPlugin(reg.encoders.get(spec.encoder.type), x4, spec.encoder, ctx, 4, 'encoder');
+    enc = applyPlugin(reg.encoders, x4, spec.encoder, ctx, 4, 'encoder');
   } else {
     const outs = shape.sensors.map((sensor, i) => {
       const cfg = spec.encoders![sensor];
       const ctx = context({ ...shape, sensors: [sensor] }, rng, `encoder_${sensor}`, counters);
       const xi = new SelectSensor({ index: i, name: `encoder_select_${sensor}` }).apply(x4) as tf.SymbolicTensor;
-      return applyPlugin(reg.encoders.get(cfg.type), xi, cfg, ctx, 4, `encoders.${sensor}`);
+      return applyPlugin(reg.encoders, xi, cfg, ctx, 4, `encoders.${sensor}`);
     });
     const ref = outs[0].shape;
     outs.forEach((o, i) => {
@@ -71,8 +76,8 @@ export function buildModel(spec: Pick<GraphSpec, 'encoder' | 'encoders' | 'fusio
     });
     enc = outs.length === 1 ? outs[0] : (tf.layers.concatenate({ axis: 2, name: 'encoder_stack' }).apply(outs) as tf.SymbolicTensor);
   }
-  const fused = applyPlugin(reg.fusions.get(spec.fusion.type), enc, spec.fusion, context(shape, rng, 'fusion', counters), 3, 'fusion');
-  const feat = applyPlugin(reg.heads.get(spec.head.type), fused, spec.head, context(shape, rng, 'head', counters), 2, 'head');
+  const fused = applyPlugin(reg.fusions, enc, spec.fusion, context(shape, rng, 'fusion', counters), 3, 'fusion');
+  const feat = applyPlugin(reg.heads, fused, spec.head, context(shape, rng, 'head', counters), 2, 'head');
   const out = tf.layers
     .dense({ units: shape.classes, activation: 'softmax', name: 'classifier', kernelInitializer: tf.initializers.glorotUniform({ seed: rng.seed31() }) })
     .apply(feat) as tf.SymbolicTensor;
