@@ -116,11 +116,15 @@ describe('I/O failures of a run: named, exit 1, resumable where it makes sense (
   it('a busy mount point as the output folder (EBUSY): exit 1, the partial run kept; --resume elsewhere-free finishes it', function () {
     if (!canMount) this.skip();
     const target = mount(path.join('busy', 'tiny'), 'size=64k');
-    const r = cli(['run', 'tiny.json', '-w', '1', '--out', target], dir);
+    // fusion replaces only a run folder it made (--overwrite): mark the mount point as one, so the run reaches the
+    // final move, which the mount point refuses (EBUSY).
+    fs.writeFileSync(path.join(target, '.fusion-run.json'), JSON.stringify({ fusionRun: 'a folder made by fusion-cli run', runId: 'earlier', createdAt: new Date().toISOString(), fusionVersion: '0', host: 'h' }));
+    const r = cli(['run', 'tiny.json', '-w', '1', '--overwrite', '--out', target], dir);
     expect(r.status, r.stderr).to.equal(1);
     expect(r.stderr).to.contain('EBUSY').and.contain('busy').and.contain(target);
     umount(target);
     mounts.splice(mounts.indexOf(target), 1);
+    fs.rmdirSync(target); // the empty mount point is not a run folder: the user removes it (or keeps --overwrite away)
     const again = cli(['run', '--resume', target, '-w', '1'], dir);
     expect(again.status, again.stderr).to.equal(0);
     expect(readJson(path.join(target, 'metrics.json')).execution.resumedJobs).to.equal(4);

@@ -29,7 +29,8 @@ describe('signals at every point of a run (real process)', function () {
 
   /** Starts a run, waits for a line matching `when`, signals, and returns the process once it has ended. */
   const interruptAt = async (when: RegExp, stopFirst = false): Promise<{ p: Proc; code: number | null }> => {
-    const p = new Proc(spawn(process.execPath, [CLI, 'run', spec, '-w', '1'], { cwd: dir, env: { ...process.env, FORCE_COLOR: '0' } }));
+    // --overwrite: the earlier run at runs/sig is the one to replace (without it the run would go to runs/sig-2).
+    const p = new Proc(spawn(process.execPath, [CLI, 'run', spec, '-w', '1', '--overwrite'], { cwd: dir, env: { ...process.env, FORCE_COLOR: '0' } }));
     await p.waitFor((s) => when.test(s), 120000, `a line matching ${when}`);
     // SIGSTOP first where the run would otherwise race on past the point (a fast synchronous phase).
     if (stopFirst) p.child.kill('SIGSTOP');
@@ -64,7 +65,7 @@ describe('signals at every point of a run (real process)', function () {
     expect(p.err).to.contain(`Continue with: fusion-cli run --resume ${path.join('runs', 'sig')}`);
     untouched();
     expect(fs.readdirSync(path.join(partial(), 'jobs'))).to.have.length(4);
-    const r = cli(['run', '--resume', out(), '-w', '1', '--json'], dir);
+    const r = cli(['run', '--resume', out(), '-w', '1', '--overwrite', '--json'], dir);
     expect(r.status, r.stderr).to.equal(0);
     expect(JSON.parse(r.stdout).execution.resumedJobs).to.equal(4);
     expect(fs.existsSync(partial())).to.equal(false);
