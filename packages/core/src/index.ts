@@ -27,6 +27,7 @@ export * from './run/reporter';
 export * from './run/output-dir';
 export * from './run/experiment';
 export * from './spec-file';
+export * from './file-kind';
 export * from './model/summary';
 export * from './bench/bench';
 export * from './eval/feature-baseline';

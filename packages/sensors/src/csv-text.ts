@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { DataFormatError, DatasetError } from '@fusion/core';
+import { DataFormatError, DatasetError, statRegularFile } from '@fusion/core';
 
 /**
  * A tight line-based CSV reader for the device exports. They are plain ASCII without quoting, and a hand-rolled
@@ -16,12 +16,12 @@ const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** Reads a file as lines, rejecting binary content; trailing blank lines are dropped, interior ones rejected. */
 export function readCsvRows(file: string, what: string): CsvRow[] {
+  // stat before open: reading a FIFO would block for ever and /dev/zero would never end
+  statRegularFile(file, `${what} file`, 'Add the file or stop requesting that sensor.');
   let buf: Buffer;
   try {
     buf = fs.readFileSync(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new DatasetError(`${what} file not found: ${file}. Add the file or stop requesting that sensor.`);
     throw new DatasetError(`cannot read ${what} file ${file}: ${(e as Error).message}.`);
   }
   let start = 0;

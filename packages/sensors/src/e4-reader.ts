@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { DataFormatError, DatasetError, EventSeries, Recording, Signal } from '@fusion/core';
+import { DataFormatError, DatasetError, EventSeries, pathKind, Recording, Signal, statDirectory } from '@fusion/core';
 import { CsvRow, parseNumberCell, parseSampleCell, readCsvRows } from './csv-text';
 
 /** The regularly sampled E4 signals and their export file names. */
@@ -153,9 +153,7 @@ export interface E4ExportOptions {
  * required files; `'ibi'` in the list is the same as `options.ibi = true`.
  */
 export function readE4Export(dir: string, sensors: readonly string[] = E4_SENSORS, options: E4ExportOptions = {}): Recording {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new DatasetError(`E4 export folder not found: ${dir}. Give the folder that holds ACC.csv, BVP.csv, EDA.csv, TEMP.csv, HR.csv.`);
-  }
+  statDirectory(dir, 'E4 export folder', 'Give the folder that holds ACC.csv, BVP.csv, EDA.csv, TEMP.csv, HR.csv.');
   const signals: Record<string, Signal> = {};
   let ibiMode: boolean | 'optional' = options.ibi ?? 'optional';
   for (const s of sensors) {
@@ -168,7 +166,7 @@ export function readE4Export(dir: string, sensors: readonly string[] = E4_SENSOR
       throw new DatasetError(`unknown E4 sensor "${s}" for ${dir}; known sensors: ${[...E4_SENSORS, 'ibi'].join(', ')}. Fix the sensor list.`);
     }
     const file = path.join(dir, fileName);
-    if (!fs.existsSync(file)) {
+    if (pathKind(file) === 'missing') {
       throw new DatasetError(`E4 ${s} file not found: ${file} (sensor "${s}" was requested). Add ${fileName} to the export or stop requesting "${s}".`);
     }
     signals[s] = readE4Signal(file, s);
@@ -176,7 +174,7 @@ export function readE4Export(dir: string, sensors: readonly string[] = E4_SENSOR
   const recording: Recording = { subject: options.subject ?? path.basename(path.resolve(dir)), signals, labels: [], source: dir };
   if (ibiMode !== false) {
     const file = path.join(dir, 'IBI.csv');
-    if (fs.existsSync(file)) recording.events = { ibi: readE4Ibi(file) };
+    if (pathKind(file) !== 'missing') recording.events = { ibi: readE4Ibi(file) };
     else if (ibiMode === true) throw new DatasetError(`E4 IBI file not found: ${file} ("ibi" was requested). Add IBI.csv or stop requesting "ibi".`);
   }
   return recording;
@@ -184,7 +182,7 @@ export function readE4Export(dir: string, sensors: readonly string[] = E4_SENSOR
 
 /** True when `dir` looks like one E4 export (holds at least one of the signal files). */
 export function isE4Export(dir: string): boolean {
-  return Object.values(E4_FILES).some((f) => fs.existsSync(path.join(dir, f)));
+  return Object.values(E4_FILES).some((f) => pathKind(path.join(dir, f)) !== 'missing');
 }
 
 /**
@@ -192,7 +190,7 @@ export function isE4Export(dir: string): boolean {
  * (subject = subfolder name), sorted by subject.
  */
 export function readE4Folder(dir: string, sensors: readonly string[] = E4_SENSORS): Recording[] {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new DatasetError(`E4 folder not found: ${dir}.`);
+  statDirectory(dir, 'E4 folder', 'Give an E4 export folder or a folder of one export per subject.');
   if (isE4Export(dir)) return [readE4Export(dir, sensors)];
   const subs = fs
     .readdirSync(dir, { withFileTypes: true })

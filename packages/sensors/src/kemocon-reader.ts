@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { DataFormatError, Dataset, DatasetError, EventSeries, LabelInterval, Recording, Signal } from '@fusion/core';
+import { DataFormatError, Dataset, DatasetError, EventSeries, LabelInterval, pathKind, Recording, Signal, statDirectory } from '@fusion/core';
 import { CsvRow, median, parseNumberCell, parseSampleCell, readCsvRows } from './csv-text';
 import { ACC_COUNTS_PER_G, E4_SENSORS } from './e4-reader';
 
@@ -267,7 +267,7 @@ export function readKEmoConParticipant(root: string, subject: KEmoConSubject, op
   for (const s of sensors) {
     if (!(s in E4_NOMINAL_RATES)) throw new DatasetError(`unknown K-EmoCon sensor "${s}"; known: ${Object.keys(E4_NOMINAL_RATES).join(', ')}.`);
     const file = path.join(dir, fileName(s));
-    if (!fs.existsSync(file)) {
+    if (pathKind(file) === 'missing') {
       throw new DatasetError(`K-EmoCon ${s} file not found: ${file} (participant ${subject.pid}). Add it, or leave the participant out with "participants".`);
     }
     signals[s] = readKEmoConSignal(file, s, { device: options.device, warn });
@@ -280,10 +280,10 @@ export function readKEmoConParticipant(root: string, subject: KEmoConSubject, op
     source: dir,
   };
   const ibiFile = path.join(dir, fileName('ibi'));
-  if (fs.existsSync(ibiFile)) rec.events = { ibi: readKEmoConIbi(ibiFile, { device: options.device, warn }) };
+  if (pathKind(ibiFile) !== 'missing') rec.events = { ibi: readKEmoConIbi(ibiFile, { device: options.device, warn }) };
   const annotator = options.annotator ?? 'external';
   const af = annotationFile(root, annotator, subject.pid);
-  if (fs.existsSync(af)) rec.labels = readKEmoConAnnotations(af, subject.startTime);
+  if (pathKind(af) !== 'missing') rec.labels = readKEmoConAnnotations(af, subject.startTime);
   else warn(`participant ${subject.pid}: no ${annotator} annotations (${af}); the recording has no labels.`);
   return rec;
 }
@@ -295,21 +295,19 @@ export function readKEmoCon(root: string, options: KEmoConOptions = {}): Dataset
     warnings.push(m);
     options.warn?.(m);
   };
-  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
-    throw new DatasetError(`K-EmoCon folder not found: ${root}. Give the dataset root that holds e4_data/, metadata/ and emotion_annotations/.`);
-  }
+  statDirectory(root, 'K-EmoCon folder', 'Give the dataset root that holds e4_data/, metadata/ and emotion_annotations/.');
   if (options.annotator !== undefined && !ANNOTATORS.includes(options.annotator)) {
     throw new DatasetError(`unknown annotator "${options.annotator}"; expected one of ${ANNOTATORS.join(', ')}.`);
   }
   const subjectsFile = path.join(root, 'metadata', 'subjects.csv');
-  if (!fs.existsSync(subjectsFile)) {
+  if (pathKind(subjectsFile) === 'missing') {
     throw new DatasetError(`K-EmoCon subject table not found: ${subjectsFile}. It gives each debate's start and end (pid,initTime,startTime,endTime); restore it from the dataset.`);
   }
   const e4Root = path.join(root, 'e4_data');
-  if (!fs.existsSync(e4Root)) throw new DatasetError(`K-EmoCon signal folder not found: ${e4Root}. Restore e4_data/<pid>/ from the dataset.`);
+  statDirectory(e4Root, 'K-EmoCon signal folder', 'Restore e4_data/<pid>/ from the dataset.');
   const subjects = readKEmoConSubjects(subjectsFile);
   const byPid = new Map(subjects.map((s) => [s.pid, s]));
-  const withData = new Set(fs.readdirSync(e4Root).filter((d) => fs.statSync(path.join(e4Root, d)).isDirectory()));
+  const withData = new Set(fs.readdirSync(e4Root).filter((d) => pathKind(path.join(e4Root, d)) === 'directory'));
   let chosen: KEmoConSubject[];
   if (options.participants && options.participants.length) {
     chosen = options.participants.map((p) => {
