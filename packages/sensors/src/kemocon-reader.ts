@@ -2,13 +2,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DataFormatError, Dataset, DatasetError, EventSeries, LabelInterval, pathKind, Recording, Signal, statDirectory } from '@fusion/core';
 import { CsvRow, median, parseNumberCell, parseSampleCell, readCsvRows } from './csv-text';
-import { ACC_COUNTS_PER_G, E4_SENSORS } from './e4-reader';
+import { ACC_COUNTS_PER_G, E4_NOMINAL_RATES, E4_SENSORS, implausibleTime, implausibleValue } from './e4-reader';
 
 export type Annotator = 'self' | 'partner' | 'external';
 export const ANNOTATORS: readonly Annotator[] = Object.freeze(['self', 'partner', 'external'] as Annotator[]);
 
-/** Nominal E4 rates: K-EmoCon files carry only timestamps, and jittery streaming timestamps are snapped to these. */
-export const E4_NOMINAL_RATES: Readonly<Record<string, number>> = Object.freeze({ acc: 32, bvp: 64, eda: 4, temp: 4, hr: 1 });
 
 /** Label targets read from the annotation files. */
 export const KEMOCON_TARGETS: readonly string[] = Object.freeze(['arousal', 'valence']);
@@ -72,6 +70,8 @@ interface TimedRows {
   times: Float64Array; // epoch ms
   values: Float64Array; // row-major, `channels` per row
   channels: number;
+  /** 1-based file line of each row (for errors found after parsing). */
+  lines: Int32Array;
   device?: string;
 }
 
@@ -113,9 +113,12 @@ function readTimedRows(file: string, sensor: string, device: string | undefined,
   const C = valueCols.length;
   const times = new Float64Array(kept.length);
   const values = new Float64Array(kept.length * C);
+  const lines = Int32Array.from(kept, (r) => r.line);
   kept.forEach((r, i) => {
     checkWidth(file, r, width);
     times[i] = parseNumberCell(file, r.line, r.cells[tCol], 'timestamp');
+    const badT = implausibleTime(times[i] / 1000);
+    if (badT) throw new DataFormatError(file, r.line, `timestamp ${r.cells[tCol]} ms: ${badT}; expected epoch milliseconds. Fix or delete that row.`);
     for (let c = 0; c < C; c++) values[i * C + c] = parseSampleCell(file, r.line, r.cells[vCols[c]], valueCols[c]);
   });
   // Streamed rows occasionally arrive out of order; a stable sort by time restores sample order.
@@ -127,9 +130,19 @@ function readTimedRows(file: string, sensor: string, device: string | undefined,
     const v2 = new Float64Array(values.length);
     order.forEach((i, k) => v2.set(values.subarray(i * C, (i + 1) * C), k * C));
     warn(`${file}: timestamps were not in order; sorted them.`);
-    return { times: t2, values: v2, channels: C, device: keep };
+    return { times: t2, values: v2, channels: C, lines: Int32Array.from(order, (i) => lines[i]), device: keep };
   }
-  return { times, values, channels: C, device: keep };
+  return { times, values, channels: C, lines, device: keep };
+}
+
+/** Throws naming the first row whose value (times `scale`, the readers' units) is outside SENSOR_RANGES. */
+function checkRange(file: string, sensor: string, rows: TimedRows, values: ArrayLike<number>, scale: number): void {
+  for (let i = 0; i < values.length; i++) {
+    const bad = implausibleValue(sensor, values[i] * scale);
+    if (bad) {
+      throw new DataFormatError(file, rows.lines[Math.floor(i / rows.channels)], `${bad}${scale !== 1 ? ` (read ${values[i]})` : ''}; a corrupt row or the wrong file. Fix or delete that row.`);
+    }
+  }
 }
 
 /** Estimates a rate from timestamps (ms) and snaps it to the nominal E4 rate; throws when the two disagree. */
@@ -172,6 +185,8 @@ export function readKEmoConSignal(file: string, sensor: string, options: { devic
   const warn = options.warn ?? ((): void => undefined);
   const rows = readTimedRows(file, sensor, options.device, warn);
   const { times, values, channels: C } = rows;
+  const scale = sensor === 'acc' ? 1 / ACC_COUNTS_PER_G : 1;
+  checkRange(file, sensor, rows, values, scale);
   const fs_ = snapRate(file, sensor, times, warn);
   const t0ms = times[0];
   const spanS = (times[times.length - 1] - t0ms) / 1000;
@@ -187,7 +202,6 @@ export function readKEmoConSignal(file: string, sensor: string, options: { devic
   }
   const n = times.length ? idx[times.length - 1] + 1 : 0;
   const data = new Float32Array(n * C).fill(NaN);
-  const scale = sensor === 'acc' ? 1 / ACC_COUNTS_PER_G : 1;
   for (let i = 0; i < times.length; i++) for (let c = 0; c < C; c++) data[idx[i] * C + c] = values[i * C + c] * scale;
   return { t0: t0ms / 1000, fs: fs_, channels: C, data, source: file };
 }
@@ -198,6 +212,7 @@ export function readKEmoConIbi(file: string, options: { device?: string; warn?: 
   const values = Float32Array.from(rows.values);
   // No heart beats 10 s apart, so a median above 10 means the file is in milliseconds.
   if (median(values) > 10) for (let i = 0; i < values.length; i++) values[i] /= 1000;
+  checkRange(file, 'ibi', rows, values, 1);
   return { times: Float64Array.from(rows.times, (t) => t / 1000), values, source: file };
 }
 
