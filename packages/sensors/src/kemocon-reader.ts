@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DataFormatError, Dataset, DatasetError, EventSeries, LabelInterval, pathKind, Recording, Signal, statDirectory } from '@fusion/core';
 import { CsvRow, median, parseNumberCell, parseSampleCell, readCsvRows } from './csv-text';
+import { duplicateRecordings } from './duplicates';
 import { ACC_COUNTS_PER_G, E4_NOMINAL_RATES, E4_SENSORS, implausibleTime, implausibleValue } from './e4-reader';
 
 export type Annotator = 'self' | 'partner' | 'external';
@@ -223,9 +224,14 @@ export function readKEmoConSubjects(file: string): KEmoConSubject[] {
   const idx = headerIndex(rows, file, cols, 'the K-EmoCon subject table');
   const [p, i0, s0, e0] = cols.map((c) => idx.get(c)!);
   const width = Math.max(p, i0, s0, e0) + 1;
+  const lineOf = new Map<string, number>();
   return rows.slice(1).map((r) => {
     checkWidth(file, r, width);
     const pid = String(parseNumberCell(file, r.line, r.cells[p].replace(/^P/i, ''), 'pid'));
+    if (lineOf.has(pid)) {
+      throw new DataFormatError(file, r.line, `participant ${pid} is listed again (first on line ${lineOf.get(pid)}); expected one row per participant. Delete the duplicate row.`);
+    }
+    lineOf.set(pid, r.line);
     const sub = {
       pid,
       initTime: parseNumberCell(file, r.line, r.cells[i0], 'initTime'),
@@ -250,9 +256,14 @@ export function readKEmoConAnnotations(file: string, startTimeMs: number, target
   const width = Math.max(sCol, ...targets.map((t) => idx.get(t)!)) + 1;
   const start = startTimeMs / 1000;
   const out: LabelInterval[] = [];
+  const lineOf = new Map<number, number>();
   for (const r of rows.slice(1)) {
     checkWidth(file, r, width);
     const s = parseNumberCell(file, r.line, r.cells[sCol], 'seconds');
+    if (lineOf.has(s)) {
+      throw new DataFormatError(file, r.line, `seconds ${r.cells[sCol]} is listed again (first on line ${lineOf.get(s)}); expected one row per 5-s interval. Delete the duplicate row.`);
+    }
+    lineOf.set(s, r.line);
     if (s < ANNOTATION_STEP_S - 1e-9) {
       throw new DataFormatError(file, r.line, `seconds is ${r.cells[sCol]}; expected the end of a 5-s interval (5, 10, 15, ...). Fix the row.`);
     }
@@ -345,5 +356,7 @@ export function readKEmoCon(root: string, options: KEmoConOptions = {}): Dataset
   chosen.sort((a, b) => Number(a.pid) - Number(b.pid));
   if (chosen.length === 0) throw new DatasetError(`no participant in ${root} has both a subjects.csv row and an e4_data folder.`);
   const recordings = chosen.map((s) => readKEmoConParticipant(root, s, { ...options, warn }));
+  const copies = duplicateRecordings(recordings);
+  if (copies) warn(`${root}: ${copies}`);
   return { name: `kemocon:${root}`, recordings, warnings };
 }

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ContainerModule } from 'inversify';
 import { Dataset, DatasetAdapter, DatasetAdapterContribution, DatasetError, LoadContext, PluginConfig, statDirectory } from '@fusion/core';
+import { duplicateRecordings } from './duplicates';
 import { E4_SENSORS, readE4Folder } from './e4-reader';
 import { Annotator, ANNOTATORS, readKEmoCon } from './kemocon-reader';
 import { generateSynthetic, SYNTHETIC_DEFAULTS, syntheticCacheName } from './synthetic';
@@ -114,7 +115,9 @@ export const e4Adapter: DatasetAdapter<E4Config> = {
   },
   async load(config: E4Config, ctx: LoadContext): Promise<Dataset> {
     const root = existingFolder(ctx, config.path);
-    return { name: `e4:${root}`, recordings: readE4Folder(root, wanted(ctx)), warnings: [] };
+    const recordings = readE4Folder(root, wanted(ctx));
+    const copies = duplicateRecordings(recordings);
+    return { name: `e4:${root}`, recordings, warnings: copies ? [`${root}: ${copies}`] : [] };
   },
 };
 

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Dataset, DatasetAdapter, DatasetError, LabelInterval, LoadContext, pathKind, PluginConfig, Recording, statDirectory } from '@fusion/core';
 import { parseNumberCell, readCsvRows } from './csv-text';
+import { duplicateRecordings } from './duplicates';
 import { E4_SENSORS, isE4Export, readE4Export } from './e4-reader';
 
 /**
@@ -211,6 +212,17 @@ export function stressPredictSubjects(root: string): string[] {
 export function readStressPredict(root: string, options: StressPredictOptions = {}): Dataset {
   statDirectory(root, 'Stress-Predict folder', 'Give the Raw_data folder that holds S01/, S02/, ...');
   const available = stressPredictSubjects(root);
+  const seen = new Map<string, string>();
+  for (const s of available) {
+    const first = seen.get(normalizeSubjectId(s));
+    if (first !== undefined) {
+      throw new DatasetError(
+        `Stress-Predict subject folders ${path.join(root, first)} and ${path.join(root, s)} name the same subject ${normalizeSubjectId(s)}; ` +
+          `keep one (a copy would put the same person on both sides of a fold).`
+      );
+    }
+    seen.set(normalizeSubjectId(s), s);
+  }
   if (available.length === 0) {
     throw new DatasetError(`no Stress-Predict subject in ${root}: expected subfolders S01/, S02/, ... each holding an E4 export and tags_SXX.csv.`);
   }
@@ -257,6 +269,8 @@ export function readStressPredict(root: string, options: StressPredictOptions = 
     rec.labels = stressPredictLabels(protocol.tasks, common, phases);
     recordings.push(rec);
   }
+  const copies = duplicateRecordings(recordings);
+  if (copies) warnings.push(`${root}: ${copies}`);
   if (recordings.length === 0) {
     throw new DatasetError(`no usable Stress-Predict subject in ${root} (${chosen.join(', ')}): ${warnings.join(' ')}`);
   }
