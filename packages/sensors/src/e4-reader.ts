@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DataFormatError, DatasetError, EventSeries, pathKind, Recording, Signal, statDirectory } from '@fusion/core';
-import { CsvRow, parseNumberCell, parseSampleCell, readCsvRows } from './csv-text';
+import { CsvRow, Float32Chunks, forEachCsvRow, parseNumberCell, parseSampleCell, readCsvRows } from './csv-text';
 
 /** The regularly sampled E4 signals and their export file names. */
 export const E4_FILES: Readonly<Record<string, string>> = Object.freeze({
@@ -152,25 +152,35 @@ function readRate(file: string, rows: CsvRow[], columns: number, sensor: string)
  */
 export function readE4Signal(file: string, sensor?: string): Signal {
   const name = sensor ?? path.basename(file, path.extname(file)).toLowerCase();
-  const rows = readCsvRows(file, `E4 ${name}`);
-  const columns = E4_CHANNELS[name] ?? Math.max(1, rows[0]?.cells.length ?? 1);
-  const t0 = readStart(file, rows, columns, false);
-  const fs_ = readRate(file, rows, columns, name);
-  const n = rows.length - 2;
-  const data = new Float32Array(n * columns);
+  // Rows are parsed as they are read, straight into float32 chunks: memory follows the samples, not the file's text.
+  const head: CsvRow[] = [];
+  let columns = E4_CHANNELS[name] ?? 1;
+  let t0 = NaN;
+  let fs_ = NaN;
+  const data = new Float32Chunks();
   const scale = name === 'acc' ? 1 / ACC_COUNTS_PER_G : 1;
-  const axes = columns === 3 ? ['x', 'y', 'z'] : undefined;
-  for (let i = 0; i < n; i++) {
-    const r = rows[i + 2];
+  let axes: string[] | undefined;
+  forEachCsvRow(file, `E4 ${name}`, (r) => {
+    if (head.length < 2) {
+      head.push(r);
+      if (head.length === 1) {
+        columns = E4_CHANNELS[name] ?? Math.max(1, r.cells.length);
+        axes = columns === 3 ? ['x', 'y', 'z'] : undefined;
+        t0 = readStart(file, head, columns, false);
+      } else fs_ = readRate(file, head, columns, name);
+      return;
+    }
     checkColumns(file, r, columns, `sample row`);
     for (let c = 0; c < columns; c++) {
       const v = parseSampleCell(file, r.line, r.cells[c], axes ? `column ${c + 1} (${axes[c]})` : 'the value', scale);
       const bad = implausibleValue(name, v);
       if (bad) throw new DataFormatError(file, r.line, `${bad}${scale !== 1 ? ` (read ${r.cells[c]})` : ''}; a corrupt row or the wrong file. Fix or delete that row.`);
-      data[i * columns + c] = v;
+      data.push(v);
     }
-  }
-  return { t0, fs: fs_, channels: columns, data, source: file };
+  });
+  if (head.length < 1) readStart(file, head, columns, false); // throws: the file is empty
+  if (head.length < 2) readRate(file, head, columns, name); // throws: row 2 is missing
+  return { t0, fs: fs_, channels: columns, data: data.toArray(), source: file };
 }
 
 /** Reads an E4 IBI.csv: row 1 `<start>, IBI`, then `offset_seconds, ibi_seconds`; event times are start + offset. */
