@@ -129,7 +129,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--queue <n>', 'most windows waiting for the model (oldest dropped beyond)', '256')
     .option('--batch <n>', 'most windows per inference call', '64')
     .option('--max-streams <n>', 'most concurrent streams', '1000')
-    .option('--idle <s>', 'close a stream silent for this long (wall seconds; default never)')
+    .option('--idle <s>', 'close a stream and a connection silent for this long (wall seconds; default never)')
+    .option('--max-connections <n>', 'most simultaneous tcp/ws connections (further ones refused)', '1024')
+    .option('--allow-origin <origin>', 'ws: a browser Origin allowed to connect (repeatable; default none: browser pages are refused)', (v: string, a: string[] = []) => [...a, v])
+    .option('--token <secret>', 'tcp/ws: shared token clients must present (default $FUSION_STREAM_TOKEN; none: no token)')
     .addOption(backendOption('node-gpu, node, wasm or cpu'))
     .option('--json', 'also print the summary as a last NDJSON line {"summary":...}')
     .action(async (o: import('./commands/stream').StreamCommandOptions) => (await import('./commands/stream')).streamCommand(o, new Terminal(Boolean(o.json))));

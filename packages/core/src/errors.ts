@@ -76,6 +76,9 @@ export class DataFormatError extends FusionError {
 /** A dataset folder or file that does not exist or holds nothing usable. */
 export class DatasetError extends FusionError {}
 
+/** A live input cannot be opened as asked (a port in use, no permission to listen). */
+export class StreamSourceError extends FusionError {}
+
 /** Training went wrong numerically or could not start (no windows, NaN loss, ...). */
 export class TrainingError extends FusionError {}
 

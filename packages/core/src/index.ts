@@ -30,6 +30,7 @@ export * from './run/output-dir';
 export * from './run/output-guard';
 export * from './run/experiment';
 export * from './spec-file';
+export * from './file-kind';
 export * from './model/summary';
 export * from './model/memory';
 export * from './bench/bench';

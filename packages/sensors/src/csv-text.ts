@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { DataFormatError, DatasetError } from '@fusion/core';
+import { DataFormatError, DatasetError, statRegularFile } from '@fusion/core';
 
 /**
  * A tight line-based CSV reader for the device exports. They are plain ASCII without quoting, and a hand-rolled
@@ -14,29 +14,35 @@ export interface CsvRow {
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-/** Reads a file as lines, rejecting binary content; trailing blank lines are dropped, interior ones rejected. */
-export function readCsvRows(file: string, what: string): CsvRow[] {
-  let buf: Buffer;
+/** Longest accepted line: device rows are tens of bytes, so a longer one is a corrupt file (and bounds memory). */
+export const MAX_LINE_BYTES = 1 << 20;
+
+/** Bytes read at a time: memory stays bounded by this and the rows the caller keeps, whatever the file size. */
+const READ_CHUNK = 1 << 20;
+
+/**
+ * Calls `onRow` for each non-blank line of a file, read in chunks (never the whole file in memory), rejecting binary
+ * content; trailing blank lines are dropped, interior ones rejected. Checks with stat before opening that the path is a
+ * regular file (reading a FIFO would block for ever and /dev/zero would never end).
+ */
+export function forEachCsvRow(file: string, what: string, onRow: (row: CsvRow) => void): void {
+  statRegularFile(file, `${what} file`, 'Add the file or stop requesting that sensor.');
+  let fd: number;
   try {
-    buf = fs.readFileSync(file);
+    fd = fs.openSync(file, 'r');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new DatasetError(`${what} file not found: ${file}. Add the file or stop requesting that sensor.`);
     throw new DatasetError(`cannot read ${what} file ${file}: ${(e as Error).message}.`);
   }
-  let start = 0;
-  // A UTF-8 byte-order mark is written by some spreadsheet tools; it is not data.
-  if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) start = 3;
-  const rows: CsvRow[] = [];
-  let line = 1;
-  let lineStart = start;
-  let blankAt: number | undefined;
-  for (let i = start; i <= buf.length; i++) {
-    const b = i < buf.length ? buf[i] : 0x0a;
-    if (b === 0x0a) {
-      let end = i;
-      if (end > lineStart && buf[end - 1] === 0x0d) end--;
-      const text = buf.toString('latin1', lineStart, end);
+  try {
+    const buf = Buffer.alloc(READ_CHUNK);
+    let line = 1;
+    let blankAt: number | undefined;
+    let carry: Buffer | undefined; // the start of a line that continues in the next chunk
+    let first = true;
+    const finish = (bytes: Buffer): void => {
+      let end = bytes.length;
+      if (end > 0 && bytes[end - 1] === 0x0d) end--;
+      const text = bytes.toString('latin1', 0, end);
       if (text.trim() === '') {
         if (blankAt === undefined) blankAt = line;
       } else {
@@ -48,24 +54,88 @@ export function readCsvRows(file: string, what: string): CsvRow[] {
               `Delete the blank line(s); a missing row would shift every later sample in time.`
           );
         }
-        rows.push({ line, cells: text.split(',').map((c) => c.trim()) });
+        onRow({ line, cells: text.split(',').map((c) => c.trim()) });
       }
       line++;
-      lineStart = i + 1;
-      if (i === buf.length - 1) break; // a final newline does not open another line
-      continue;
+    };
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, READ_CHUNK, null);
+      if (n === 0) break;
+      let i = 0;
+      // A UTF-8 byte-order mark is written by some spreadsheet tools; it is not data.
+      if (first && n >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) i = 3;
+      first = false;
+      let lineStart = i;
+      for (; i < n; i++) {
+        const b = buf[i];
+        if (b === 0x0a) {
+          const piece = buf.subarray(lineStart, i);
+          finish(carry ? Buffer.concat([carry, piece]) : piece);
+          carry = undefined;
+          lineStart = i + 1;
+          continue;
+        }
+        // Bytes outside printable ASCII (besides tab and CR) mean a corrupt or non-CSV file.
+        if ((b < 0x20 && b !== 0x09 && b !== 0x0d) || b >= 0x7f) {
+          throw new DataFormatError(
+            file,
+            line,
+            `found binary byte 0x${b.toString(16).padStart(2, '0')} at column ${(carry?.length ?? 0) + i - lineStart + 1}; expected plain ASCII text of comma-separated numbers. ` +
+              `The file is probably corrupt or truncated; export it again from the device software.`
+          );
+        }
+      }
+      if (lineStart < n) carry = Buffer.concat(carry ? [carry, buf.subarray(lineStart, n)] : [buf.subarray(lineStart, n)]);
+      if (carry && carry.length > MAX_LINE_BYTES) {
+        throw new DataFormatError(file, line, `the line is longer than ${MAX_LINE_BYTES} bytes; expected short rows of comma-separated numbers. The file is corrupt or not a sensor export.`);
+      }
     }
-    // Bytes outside printable ASCII (besides tab and CR) mean a corrupt or non-CSV file.
-    if ((b < 0x20 && b !== 0x09 && b !== 0x0d) || b >= 0x7f) {
-      throw new DataFormatError(
-        file,
-        line,
-        `found binary byte 0x${b.toString(16).padStart(2, '0')} at column ${i - lineStart + 1}; expected plain ASCII text of comma-separated numbers. ` +
-          `The file is probably corrupt or truncated; export it again from the device software.`
-      );
-    }
+    if (carry && carry.length) finish(carry); // a last line without a final newline
+  } finally {
+    fs.closeSync(fd);
   }
+}
+
+/** Reads a file as rows (see `forEachCsvRow`); for small files such as headers, tags and index tables. */
+export function readCsvRows(file: string, what: string): CsvRow[] {
+  const rows: CsvRow[] = [];
+  forEachCsvRow(file, what, (r) => rows.push(r));
   return rows;
+}
+
+/** Float32 values appended in fixed-size chunks, so a growing signal never needs a copy of itself until the end. */
+export class Float32Chunks {
+  private readonly chunks: Float32Array[] = [];
+  private current: Float32Array;
+  private used = 0;
+  length = 0;
+
+  constructor(private readonly chunkSize = 1 << 20) {
+    this.current = new Float32Array(chunkSize);
+  }
+
+  push(v: number): void {
+    if (this.used === this.chunkSize) {
+      this.chunks.push(this.current);
+      this.current = new Float32Array(this.chunkSize);
+      this.used = 0;
+    }
+    this.current[this.used++] = v;
+    this.length++;
+  }
+
+  /** All values in one array (the chunks are released). */
+  toArray(): Float32Array {
+    const out = new Float32Array(this.length);
+    let k = 0;
+    for (const c of this.chunks) {
+      out.set(c, k);
+      k += c.length;
+    }
+    out.set(this.current.subarray(0, this.used), k);
+    this.chunks.length = 0;
+    return out;
+  }
 }
 
 /** Parses one cell as a finite number, or throws naming the cell, what was expected and how to fix it. */

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { DataFormatError, DatasetError, EventSeries, Recording, Signal } from '@fusion/core';
-import { CsvRow, parseNumberCell, parseSampleCell, readCsvRows } from './csv-text';
+import { DataFormatError, DatasetError, EventSeries, pathKind, Recording, Signal, statDirectory } from '@fusion/core';
+import { CsvRow, Float32Chunks, forEachCsvRow, parseNumberCell, parseSampleCell, readCsvRows } from './csv-text';
 
 /** The regularly sampled E4 signals and their export file names. */
 export const E4_FILES: Readonly<Record<string, string>> = Object.freeze({
@@ -21,8 +21,60 @@ const E4_CHANNELS: Readonly<Record<string, number>> = { acc: 3, bvp: 1, eda: 1, 
 /** E4 accelerometer counts per g: the device reports 1/64 g steps. */
 export const ACC_COUNTS_PER_G = 64;
 
+/** Nominal E4 rates (Hz). K-EmoCon files carry only timestamps, and jittery streaming timestamps are snapped to these. */
+export const E4_NOMINAL_RATES: Readonly<Record<string, number>> = Object.freeze({ acc: 32, bvp: 64, eda: 4, temp: 4, hr: 1 });
+
+/** A declared rate may differ from the nominal one by this factor (either way) before it is called corrupt. */
+export const RATE_TOLERANCE = 2;
+
 /** No wrist sensor samples faster than this; a larger rate in row 2 is a corrupt header, not a real rate. */
 const MAX_RATE_HZ = 10000;
+
+export interface SensorRange {
+  min: number;
+  max: number;
+  unit: string;
+}
+
+/**
+ * Physically plausible values per sensor, in the units the readers return (acc in g, after the 1/64 g conversion). A
+ * value outside is a corrupt file or the wrong column, not a reading, even when it parses. The bounds leave a wide
+ * margin around the real recordings: Stress-Predict S01-S25 and the E4 sample export span acc -2..1.98 g (the E4 range
+ * is +-2 g), bvp -2752..2102, eda 0..11.0 uS, temp 26.3..36.4 C, hr 49..147 bpm, ibi 0.36..1.55 s. The ibi bound
+ * (0.2-3 s) matches the hr bound (20-250 bpm, i.e. 0.24-3 s between beats).
+ */
+export const SENSOR_RANGES: Readonly<Record<string, Readonly<SensorRange>>> = Object.freeze({
+  acc: { min: -8, max: 8, unit: 'g' },
+  bvp: { min: -1e5, max: 1e5, unit: '(arbitrary units)' },
+  eda: { min: 0, max: 100, unit: 'uS' },
+  temp: { min: 0, max: 50, unit: 'C (skin)' },
+  hr: { min: 20, max: 250, unit: 'bpm' },
+  ibi: { min: 0.2, max: 3, unit: 's' },
+});
+
+/** Plausible recording times, Unix seconds: 2000-01-01 to 2100-01-01. */
+export const EPOCH_RANGE_S: Readonly<{ min: number; max: number }> = Object.freeze({ min: 946684800, max: 4102444800 });
+
+/** Why `value` of `sensor` (readers' units) is not plausible, or undefined; sensors without a range always pass. */
+export function implausibleValue(sensor: string, value: number): string | undefined {
+  const r = SENSOR_RANGES[sensor];
+  if (!r || (value >= r.min && value <= r.max)) return undefined;
+  return `${sensor} value ${value} is outside the plausible ${r.min}..${r.max} ${r.unit}`;
+}
+
+/** Why a time (Unix seconds) is not plausible for a recording, or undefined. */
+export function implausibleTime(t: number): string | undefined {
+  if (t >= EPOCH_RANGE_S.min && t <= EPOCH_RANGE_S.max) return undefined;
+  return `time ${t} is outside 2000-2100 (expected Unix seconds, ${EPOCH_RANGE_S.min}..${EPOCH_RANGE_S.max})`;
+}
+
+/** Why `fs` (Hz) is not a plausible rate for `sensor`, or undefined: within RATE_TOLERANCE of the nominal E4 rate. */
+export function implausibleRate(sensor: string, fs: number): string | undefined {
+  const nominal = E4_NOMINAL_RATES[sensor];
+  if (nominal === undefined) return fs > 0 && fs <= MAX_RATE_HZ ? undefined : `the sample rate ${fs} Hz is outside 0..${MAX_RATE_HZ} Hz`;
+  if (fs >= nominal / RATE_TOLERANCE && fs <= nominal * RATE_TOLERANCE) return undefined;
+  return `the ${sensor} sample rate ${fs} Hz is not near its nominal ${nominal} Hz (accepted ${nominal / RATE_TOLERANCE}..${nominal * RATE_TOLERANCE} Hz)`;
+}
 
 function checkColumns(file: string, row: CsvRow, expected: number, what: string): void {
   if (row.cells.length !== expected) {
@@ -49,7 +101,8 @@ function readStart(file: string, rows: CsvRow[], columns: number, isIbi: boolean
   if (r.line !== 1) throw new DataFormatError(file, 1, 'row 1 is blank; expected the session start time (Unix seconds). Remove the leading blank line(s).');
   checkColumns(file, r, columns, 'row 1 (session start)');
   const t0 = parseNumberCell(file, 1, r.cells[0], 'the session start (row 1)');
-  if (t0 < 0) throw new DataFormatError(file, 1, `the session start is ${r.cells[0]}; expected Unix seconds (>= 0). Fix row 1.`);
+  const badT0 = implausibleTime(t0);
+  if (badT0) throw new DataFormatError(file, 1, `the session start: ${badT0}. Fix row 1.`);
   if (isIbi) {
     if (r.cells[1].toUpperCase() !== 'IBI') {
       throw new DataFormatError(file, 1, `row 1 column 2 is "${r.cells[1]}"; expected "IBI" (row 1 of IBI.csv is "<start>, IBI"). Check that this is an IBI export.`);
@@ -64,7 +117,7 @@ function readStart(file: string, rows: CsvRow[], columns: number, isIbi: boolean
 }
 
 /** Row 2 of a regular E4 file: the sample rate in Hz, repeated once per column. */
-function readRate(file: string, rows: CsvRow[], columns: number): number {
+function readRate(file: string, rows: CsvRow[], columns: number, sensor: string): number {
   if (rows.length < 2) {
     throw new DataFormatError(
       file,
@@ -88,6 +141,8 @@ function readRate(file: string, rows: CsvRow[], columns: number): number {
     const v = parseNumberCell(file, 2, r.cells[c], `the sample rate (row 2, column ${c + 1})`);
     if (v !== fs_) throw new DataFormatError(file, 2, `the sample rate differs between columns (${r.cells[0]} vs ${r.cells[c]}); expected one value repeated per column. Fix row 2.`);
   }
+  const badRate = implausibleRate(sensor, fs_);
+  if (badRate) throw new DataFormatError(file, 2, `${badRate}. Check that this is the ${sensor.toUpperCase()} export and fix row 2.`);
   return fs_;
 }
 
@@ -97,22 +152,35 @@ function readRate(file: string, rows: CsvRow[], columns: number): number {
  */
 export function readE4Signal(file: string, sensor?: string): Signal {
   const name = sensor ?? path.basename(file, path.extname(file)).toLowerCase();
-  const rows = readCsvRows(file, `E4 ${name}`);
-  const columns = E4_CHANNELS[name] ?? Math.max(1, rows[0]?.cells.length ?? 1);
-  const t0 = readStart(file, rows, columns, false);
-  const fs_ = readRate(file, rows, columns);
-  const n = rows.length - 2;
-  const data = new Float32Array(n * columns);
+  // Rows are parsed as they are read, straight into float32 chunks: memory follows the samples, not the file's text.
+  const head: CsvRow[] = [];
+  let columns = E4_CHANNELS[name] ?? 1;
+  let t0 = NaN;
+  let fs_ = NaN;
+  const data = new Float32Chunks();
   const scale = name === 'acc' ? 1 / ACC_COUNTS_PER_G : 1;
-  const axes = columns === 3 ? ['x', 'y', 'z'] : undefined;
-  for (let i = 0; i < n; i++) {
-    const r = rows[i + 2];
+  let axes: string[] | undefined;
+  forEachCsvRow(file, `E4 ${name}`, (r) => {
+    if (head.length < 2) {
+      head.push(r);
+      if (head.length === 1) {
+        columns = E4_CHANNELS[name] ?? Math.max(1, r.cells.length);
+        axes = columns === 3 ? ['x', 'y', 'z'] : undefined;
+        t0 = readStart(file, head, columns, false);
+      } else fs_ = readRate(file, head, columns, name);
+      return;
+    }
     checkColumns(file, r, columns, `sample row`);
     for (let c = 0; c < columns; c++) {
-      data[i * columns + c] = parseSampleCell(file, r.line, r.cells[c], axes ? `column ${c + 1} (${axes[c]})` : 'the value', scale);
+      const v = parseSampleCell(file, r.line, r.cells[c], axes ? `column ${c + 1} (${axes[c]})` : 'the value', scale);
+      const bad = implausibleValue(name, v);
+      if (bad) throw new DataFormatError(file, r.line, `${bad}${scale !== 1 ? ` (read ${r.cells[c]})` : ''}; a corrupt row or the wrong file. Fix or delete that row.`);
+      data.push(v);
     }
-  }
-  return { t0, fs: fs_, channels: columns, data, source: file };
+  });
+  if (head.length < 1) readStart(file, head, columns, false); // throws: the file is empty
+  if (head.length < 2) readRate(file, head, columns, name); // throws: row 2 is missing
+  return { t0, fs: fs_, channels: columns, data: data.toArray(), source: file };
 }
 
 /** Reads an E4 IBI.csv: row 1 `<start>, IBI`, then `offset_seconds, ibi_seconds`; event times are start + offset. */
@@ -131,9 +199,8 @@ export function readE4Ibi(file: string): EventSeries {
     if (off < prev) {
       throw new DataFormatError(file, r.line, `the beat offset ${r.cells[0]} s is before the previous one (${prev} s); expected increasing offsets. The rows are out of order; sort them by column 1.`);
     }
-    if (!(ibi > 0) || ibi > 10) {
-      throw new DataFormatError(file, r.line, `the inter-beat interval is ${r.cells[1]}; expected seconds between 0 and 10 (e.g. 0.8). Fix or delete that row.`);
-    }
+    const bad = implausibleValue('ibi', ibi);
+    if (bad) throw new DataFormatError(file, r.line, `the inter-beat interval: ${bad} (e.g. 0.8). Fix or delete that row.`);
     prev = off;
     times[i] = t0 + off;
     values[i] = ibi;
@@ -153,9 +220,7 @@ export interface E4ExportOptions {
  * required files; `'ibi'` in the list is the same as `options.ibi = true`.
  */
 export function readE4Export(dir: string, sensors: readonly string[] = E4_SENSORS, options: E4ExportOptions = {}): Recording {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new DatasetError(`E4 export folder not found: ${dir}. Give the folder that holds ACC.csv, BVP.csv, EDA.csv, TEMP.csv, HR.csv.`);
-  }
+  statDirectory(dir, 'E4 export folder', 'Give the folder that holds ACC.csv, BVP.csv, EDA.csv, TEMP.csv, HR.csv.');
   const signals: Record<string, Signal> = {};
   let ibiMode: boolean | 'optional' = options.ibi ?? 'optional';
   for (const s of sensors) {
@@ -168,7 +233,7 @@ export function readE4Export(dir: string, sensors: readonly string[] = E4_SENSOR
       throw new DatasetError(`unknown E4 sensor "${s}" for ${dir}; known sensors: ${[...E4_SENSORS, 'ibi'].join(', ')}. Fix the sensor list.`);
     }
     const file = path.join(dir, fileName);
-    if (!fs.existsSync(file)) {
+    if (pathKind(file) === 'missing') {
       throw new DatasetError(`E4 ${s} file not found: ${file} (sensor "${s}" was requested). Add ${fileName} to the export or stop requesting "${s}".`);
     }
     signals[s] = readE4Signal(file, s);
@@ -176,7 +241,7 @@ export function readE4Export(dir: string, sensors: readonly string[] = E4_SENSOR
   const recording: Recording = { subject: options.subject ?? path.basename(path.resolve(dir)), signals, labels: [], source: dir };
   if (ibiMode !== false) {
     const file = path.join(dir, 'IBI.csv');
-    if (fs.existsSync(file)) recording.events = { ibi: readE4Ibi(file) };
+    if (pathKind(file) !== 'missing') recording.events = { ibi: readE4Ibi(file) };
     else if (ibiMode === true) throw new DatasetError(`E4 IBI file not found: ${file} ("ibi" was requested). Add IBI.csv or stop requesting "ibi".`);
   }
   return recording;
@@ -184,7 +249,7 @@ export function readE4Export(dir: string, sensors: readonly string[] = E4_SENSOR
 
 /** True when `dir` looks like one E4 export (holds at least one of the signal files). */
 export function isE4Export(dir: string): boolean {
-  return Object.values(E4_FILES).some((f) => fs.existsSync(path.join(dir, f)));
+  return Object.values(E4_FILES).some((f) => pathKind(path.join(dir, f)) !== 'missing');
 }
 
 /**
@@ -192,7 +257,7 @@ export function isE4Export(dir: string): boolean {
  * (subject = subfolder name), sorted by subject.
  */
 export function readE4Folder(dir: string, sensors: readonly string[] = E4_SENSORS): Recording[] {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new DatasetError(`E4 folder not found: ${dir}.`);
+  statDirectory(dir, 'E4 folder', 'Give an E4 export folder or a folder of one export per subject.');
   if (isE4Export(dir)) return [readE4Export(dir, sensors)];
   const subs = fs
     .readdirSync(dir, { withFileTypes: true })

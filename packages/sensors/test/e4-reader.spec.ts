@@ -99,7 +99,7 @@ describe('E4 export reader', () => {
       expect(s.t0).to.equal(1644226061);
       expect(s.fs).to.equal(4);
       expect(Array.from(s.data)).to.deep.equal([0.5, 0.25]);
-      const a = readE4Signal(write('ACC.csv', '100.000000, 100.000000, 100.000000\n32.000000, 32.000000, 32.000000\n64,0,-32\n0,64,0\n\n'), 'acc');
+      const a = readE4Signal(write('ACC.csv', '1644226061.000000, 1644226061.000000, 1644226061.000000\n32.000000, 32.000000, 32.000000\n64,0,-32\n0,64,0\n\n'), 'acc');
       expect(a.channels).to.equal(3);
       expect(Array.from(a.data)).to.deep.equal([1, 0, -0.5, 0, 1, 0]);
     });
@@ -139,16 +139,16 @@ describe('E4 export reader', () => {
     });
 
     it('an empty cell', () => {
-      const f = write('ACC.csv', '1,1,1\n32,32,32\n1,2,3\n1,,3\n');
+      const f = write('ACC.csv', '1560279825,1560279825,1560279825\n32,32,32\n1,2,3\n1,,3\n');
       expectFormatError(() => readE4Signal(f, 'acc'), f, 4, /column 2 \(y\) is an empty cell/);
     });
 
     it('a wrong column count (ACC data row, single-column header for ACC)', () => {
-      const f = write('ACC.csv', '1,1,1\n32,32,32\n1,2,3\n4,5,6\n7,8\n');
+      const f = write('ACC.csv', '1560279825,1560279825,1560279825\n32,32,32\n1,2,3\n4,5,6\n7,8\n');
       expectFormatError(() => readE4Signal(f, 'acc'), f, 5, /found 2 column\(s\).*expected 3/);
       const g = write('ACC.csv', '1\n32\n1,2,3\n');
       expectFormatError(() => readE4Signal(g, 'acc'), g, 1, /row 1 \(session start\): found 1 column\(s\).*expected 3/);
-      const h = write('HR.csv', '1\n1\n70,71\n');
+      const h = write('HR.csv', '1560279825\n1\n70,71\n');
       expectFormatError(() => readE4Signal(h, 'hr'), h, 3, /found 2 column\(s\).*expected 1/);
     });
 
@@ -177,7 +177,7 @@ describe('E4 export reader', () => {
       const f = write('IBI.csv', '1560279825, BVP\n1.0,0.8\n');
       expectFormatError(() => readE4Ibi(f), f, 1, /expected "IBI"/);
       const g = write('IBI.csv', '1560279825, IBI\n1.0,0.8\n2.0,-0.8\n');
-      expectFormatError(() => readE4Ibi(g), g, 3, /inter-beat interval is -0.8/);
+      expectFormatError(() => readE4Ibi(g), g, 3, /inter-beat interval: ibi value -0.8 is outside the plausible 0.2..3 s/);
     });
 
     it('a missing file for a requested sensor is a DatasetError naming the file', () => {
