@@ -28,7 +28,7 @@ export interface RunCommandOptions {
   queue?: string;
 }
 
-/** Default worker count: one per core (the wasm backend is single-threaded). */
+/** Default worker count: one per core (each worker's wasm backend then runs one thread, see runCommand). */
 export function defaultWorkers(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
@@ -57,6 +57,8 @@ export async function runCommand(specFile: string | undefined, opts: RunCommandO
   onOutDir?.(path.relative(process.cwd(), outDir) || '.');
   if (opts.queue && opts.workers !== undefined) throw new UsageError('give either --queue (jobs trained by fusion-cli worker processes) or --workers (local worker processes), not both.');
   const workers = parseWorkers(opts.workers);
+  // Worker processes share the cores: each gets its share of threads unless FUSION_WASM_THREADS says otherwise.
+  if (workers > 1 && !opts.queue && !process.env.FUSION_WASM_THREADS) process.env.FUSION_WASM_THREADS = String(Math.max(1, Math.floor(defaultWorkers() / workers)));
   const backend = await selectBackend(opts.backend);
   const cacheDir = path.resolve(opts.cacheDir ?? '.fusion-cache');
   const result = await runExperiment(spec, getRegistries(container), {
@@ -64,6 +66,7 @@ export async function runCommand(specFile: string | undefined, opts: RunCommandO
     cacheDir,
     outDir,
     backend: backend.name,
+    backendThreads: opts.queue ? undefined : backend.threads,
     reporter: term.onRunEvent,
     shouldStop,
     resume: Boolean(opts.resume),

@@ -13,10 +13,14 @@ export interface BenchOptions {
   /** Inference calls for the leak check (1,000 in the published figures). */
   leakCalls?: number;
   backend: string;
+  /** Threads of the wasm backend (recorded in the result). */
+  threads?: number;
 }
 
 export interface BenchResult {
   backend: string;
+  /** wasm: threads of its thread pool. */
+  threads?: number;
   spec: string;
   sensors: number;
   length: number;
@@ -116,6 +120,7 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
     one.dispose();
     return {
       backend: opts.backend,
+      ...(opts.threads ? { threads: opts.threads } : {}),
       spec: spec.name,
       sensors: S,
       length,

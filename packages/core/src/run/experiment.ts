@@ -24,6 +24,8 @@ export interface RunOptions {
   /** Output folder (already resolved). */
   outDir: string;
   backend: string;
+  /** Threads of the wasm backend in each training process (recorded in metrics.json). */
+  backendThreads?: number;
   reporter?: Reporter;
   /** Checked between epochs and jobs: true stops the run; finished jobs stay in the partial folder for `resume`. */
   shouldStop?: () => boolean;
@@ -58,6 +60,8 @@ export interface RunMetrics {
   createdAt: string;
   durationSeconds: number;
   backend: string;
+  /** wasm: threads of its thread pool in each training process. */
+  backendThreads?: number;
   seed: number;
   parameters: { blocks: Record<string, number>; total: number };
   dataset: {
@@ -109,7 +113,7 @@ export function readRunState(outDir: string): RunState {
 export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunOptions): Promise<RunResult> {
   const report = opts.reporter ?? silentReporter;
   const started = Date.now();
-  report({ type: 'backend', name: opts.backend });
+  report({ type: 'backend', name: opts.backend, ...(opts.backendThreads ? { threads: opts.backendThreads } : {}) });
   const ctx = await prepareRun(spec, reg, { baseDir: opts.baseDir, cacheDir: opts.cacheDir, warn: (message) => report({ type: 'warning', message }) });
   const { windows, windowing: wr } = ctx;
   const classes = spec.preprocessing.label.classes;
@@ -278,6 +282,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     createdAt: new Date().toISOString(),
     durationSeconds: (Date.now() - started) / 1000,
     backend: opts.backend,
+    ...(opts.backendThreads ? { backendThreads: opts.backendThreads } : {}),
     seed: spec.seed,
     parameters,
     dataset: {
