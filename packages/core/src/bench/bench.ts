@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildModel } from '../model/build-model';
+import { FlatAdamOptimizer } from '../model/flat-adam';
 import { inferProbs } from '../model/infer';
 import { Rng } from '../random';
 import type { Registries } from '../registry';
@@ -60,7 +61,7 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
   };
   const rng = new Rng(`${spec.seed}/bench`);
   const model = buildModel(spec, reg, { sensors: spec.sensors, length, classes: C }, spec.seed);
-  const optimizer = tf.train.adam(spec.training.learningRate);
+  const optimizer = new FlatAdamOptimizer(spec.training.learningRate);
   const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   const x = tf.randomNormal([batch, length, S], 0, 1, 'float32', rng.seed31());
   const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % C), 'int32'), C);
