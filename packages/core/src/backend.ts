@@ -132,8 +132,23 @@ function noThreadsReason(): string | undefined {
   return undefined;
 }
 
+/**
+ * The wasm backend as first loaded in this process. Later selections (after switching to cpu, say) reuse that
+ * instance: registering the factory again would dispose it, and with it every tensor in its memory.
+ */
+let wasmLoaded: Pick<BackendInfo, 'tfName' | 'threads' | 'threadsNote'> | undefined;
+
 /** The wasm backend: the multi-threaded SIMD build when more than one thread is wanted and it loads, else the stock one. */
 async function tryWasm(threads: number): Promise<Pick<BackendInfo, 'tfName' | 'threads' | 'threadsNote'>> {
+  if (wasmLoaded) {
+    if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") returned false');
+    return wasmLoaded;
+  }
+  wasmLoaded = await loadWasm(threads);
+  return wasmLoaded;
+}
+
+async function loadWasm(threads: number): Promise<Pick<BackendInfo, 'tfName' | 'threads' | 'threadsNote'>> {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const wasm = require('@tensorflow/tfjs-backend-wasm') as WasmPackage;
   const dir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));

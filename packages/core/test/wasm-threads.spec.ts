@@ -7,7 +7,7 @@ import { FusionError, wasmThreads } from '../src';
  * A child process selects the wasm backend with FUSION_WASM_THREADS=`threads`, computes a product large enough
  * for XNNPACK to split over its thread pool, with its gradients, and prints the backend info and the values.
  */
-function child(threads: string): { info: { name: string; threads?: number; threadsNote?: string }; values: number[] } {
+function child(threads: string): { info: { name: string; threads?: number; threadsNote?: string }; values: number[]; again: { sameBackend: boolean; kept: number[] } } {
   const core = path.resolve(__dirname, '..', 'src');
   const script = `
     const tf = require('@tensorflow/tfjs');
@@ -18,7 +18,13 @@ function child(threads: string): { info: { name: string; threads?: number; threa
       const f = (a, b) => tf.sum(tf.square(tf.relu(tf.matMul(a, b))));
       const [da, db] = tf.grads(f)([a, b]);
       const values = [...f(a, b).dataSync(), ...da.dataSync(), ...db.dataSync()];
-      process.stdout.write(JSON.stringify({ info, values }));
+      // Switching to cpu and back keeps the same wasm backend (and the tensors in its memory).
+      const backend = tf.engine().backend;
+      const kept = tf.tensor([1, 2, 3]);
+      return selectBackend('cpu').then(() => selectBackend('wasm')).then(() => {
+        const again = { sameBackend: tf.engine().backend === backend, kept: Array.from(kept.dataSync()) };
+        process.stdout.write(JSON.stringify({ info, values, again }));
+      });
     });`;
   const r = spawnSync(process.execPath, ['-e', script], {
     cwd: path.resolve(__dirname, '..'),
@@ -43,6 +49,7 @@ describe('wasm backend threads (real processes)', function () {
     expect(two.values).to.have.length(one.values.length);
     const worst = Math.max(...one.values.map((v, i) => Math.abs(v - two.values[i]) / Math.max(1, Math.abs(v))));
     expect(worst).to.be.at.most(1e-5);
+    for (const c of [one, two]) expect(c.again, `threads ${c.info.threads}: selected again after cpu`).to.deep.equal({ sameBackend: true, kept: [1, 2, 3] });
   });
 
   it('FUSION_WASM_THREADS must be a whole number from 1 to 8: a named error says so', () => {
