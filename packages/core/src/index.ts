@@ -25,6 +25,7 @@ export * from './model/select-sensor';
 export * from './model/build-model';
 export * from './model/model-io';
 export * from './model/train';
+export * from './model/flat-adam';
 export * from './run/reporter';
 export * from './run/output-dir';
 export * from './run/output-guard';

@@ -25,6 +25,8 @@ export interface RunOptions {
   /** Output folder (already resolved). */
   outDir: string;
   backend: string;
+  /** Threads of the wasm backend in each training process (recorded in metrics.json). */
+  backendThreads?: number;
   reporter?: Reporter;
   /** Checked between epochs and jobs: true stops the run; finished jobs stay in the partial folder for `resume`. */
   shouldStop?: () => boolean;
@@ -61,6 +63,8 @@ export interface RunMetrics {
   createdAt: string;
   durationSeconds: number;
   backend: string;
+  /** wasm: threads of its thread pool in each training process. */
+  backendThreads?: number;
   seed: number;
   parameters: { blocks: Record<string, number>; total: number };
   dataset: {
@@ -142,7 +146,7 @@ function readJobRecord(out: StagedOutput, rel: string, planned: Map<string, Trai
 export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunOptions): Promise<RunResult> {
   const report = opts.reporter ?? silentReporter;
   const started = Date.now();
-  report({ type: 'backend', name: opts.backend });
+  report({ type: 'backend', name: opts.backend, ...(opts.backendThreads ? { threads: opts.backendThreads } : {}) });
   // A signal is seen only when the event loop runs: between phases, yield to it and stop if asked (nothing is lost).
   const checkpoint = async (): Promise<void> => {
     if (!opts.shouldStop) return;
@@ -324,6 +328,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     createdAt: new Date().toISOString(),
     durationSeconds: (Date.now() - started) / 1000,
     backend: opts.backend,
+    ...(opts.backendThreads ? { backendThreads: opts.backendThreads } : {}),
     seed: spec.seed,
     parameters,
     dataset: {
