@@ -16,6 +16,7 @@ export * from './preprocess/windows';
 export * from './preprocess/augment';
 export * from './preprocess/sliding-window';
 export * from './layers';
+export { repositoryRoot, requireData } from './require-data';
 export * from './eval/folds';
 export * from './eval/metrics';
 export * from './eval/baselines';
