@@ -14,7 +14,6 @@ export * from './preprocess/normalize';
 export * from './preprocess/labels';
 export * from './preprocess/windows';
 export * from './preprocess/augment';
-export * from './preprocess/sliding-window';
 export * from './layers';
 export { repositoryRoot, requireData } from './require-data';
 export * from './eval/folds';
