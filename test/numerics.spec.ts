@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DatasetError, getRegistries, loadSpecObject, runExperiment, RunEvent, selectBackend, TrainingError } from '@fusion/core';
 import { createDefaultContainer } from '@fusion/cli';
+import { writeSyntheticFiles } from '@fusion/sensors';
 import { ROOT, tmpDir } from './helpers';
 
 /**
@@ -231,8 +232,6 @@ describe('numerics end to end (real plugins, tiny data)', function () {
       container,
       dir
     ).spec;
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const { writeSyntheticFiles } = require('@fusion/sensors') as { writeSyntheticFiles(d: string, o: unknown): void };
     const root = path.join(dir, 'kemocon');
     writeSyntheticFiles(root, { participants: 3, minutes: 1, effect: 1, seed: 2 });
     const pid = fs.readdirSync(path.join(root, 'e4_data')).sort()[1];

@@ -31,7 +31,8 @@ function requireNative(pkg: string): void {
   const lib = path.join(dir, 'lib');
   const built = fs.existsSync(lib) && fs.readdirSync(lib).some((d) => fs.existsSync(path.join(lib, d, 'tfjs_binding.node')));
   if (!built) throw new Error(`${pkg} is installed but its native addon was not built (its install script failed or did not run)`);
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // An optional native package named at run time, loaded only when its backend is chosen.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(pkg);
 }
 
@@ -46,7 +47,8 @@ async function tryBackend(name: BackendName): Promise<string> {
       if (!(await tf.setBackend('tensorflow'))) throw new Error('tf.setBackend("tensorflow") returned false');
       return 'tensorflow';
     case 'wasm': {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      // Loaded only when the wasm backend is chosen (the import type keeps it typed).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
       const dir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
       wasm.setWasmPaths(path.join(dir, 'dist') + path.sep);

@@ -38,7 +38,8 @@ export function loadPluginModules(c: Container, specifiers: readonly string[], b
     const resolved = spec.startsWith('.') || path.isAbsolute(spec) ? path.resolve(baseDir, spec) : spec;
     let mod: Record<string, unknown>;
     try {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      // A user's plugin file, resolved at run time from the spec's folder.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       mod = require(require.resolve(resolved, { paths: [baseDir] }));
     } catch (e) {
       throw new FusionError(

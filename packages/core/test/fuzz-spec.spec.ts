@@ -64,7 +64,10 @@ function clone<T>(v: T): T {
 function pathsOf(v: Json, prefix: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
   if (prefix.length >= 8) return out; // not into the deep values a mutation put there
   if (Array.isArray(v)) v.forEach((x, i) => (out.push([...prefix, i]), pathsOf(x, [...prefix, i], out)));
-  else if (v && typeof v === 'object') for (const k of Object.keys(v)) (out.push([...prefix, k]), pathsOf(v[k], [...prefix, k], out));
+  else if (v && typeof v === 'object') for (const k of Object.keys(v)) {
+    out.push([...prefix, k]);
+    pathsOf(v[k], [...prefix, k], out);
+  }
   return out;
 }
 

@@ -403,7 +403,8 @@ describe('fuzz: CSV readers give finite values or a DataFormatError with file an
 
   it('the example plugin reader (examples/csv-folder-adapter): mutated subject file', async () => {
     const root = path.resolve(__dirname, '..', '..', '..', '..');
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // The example is a plain-JavaScript plugin file outside every package, loaded by path as fusion loads plugins.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const plugin = require(path.join(root, 'examples', 'csv-folder-adapter', 'index.js')) as {
       csvFolderAdapter: { load(c: unknown, ctx: unknown): Promise<{ recordings: { signals: Record<string, Signal>; labels: LabelInterval[] }[] }> };
     };
@@ -446,7 +447,8 @@ describe('fuzz: CSV readers give finite values or a DataFormatError with file an
   });
 
   it('the example plugin reader rejects values beyond float32, empty cells and repeated times on their line', async () => {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // The example is a plain-JavaScript plugin file outside every package, loaded by path as fusion loads plugins.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const plugin = require(path.resolve(__dirname, '..', '..', '..', '..', 'examples', 'csv-folder-adapter', 'index.js')) as {
       csvFolderAdapter: { load(c: unknown, ctx: unknown): Promise<unknown> };
     };

@@ -23,7 +23,7 @@ describe('sensors container module', function () {
     expect(reg.datasets.types()).to.deep.equal(['e4', 'kemocon', 'stress-predict', 'synthetic']);
     for (const a of reg.datasets.all()) {
       expect(a.sensors).to.deep.equal(['acc', 'bvp', 'eda', 'temp', 'hr']);
-      expect(a.description).to.be.a('string').and.not.empty;
+      expect(a.description).to.be.a('string').and.not.equal('');
       expect((a.schema.properties as Record<string, unknown>).type).to.deep.equal({ const: a.type });
     }
   });
