@@ -6,8 +6,6 @@ import * as path from 'path';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const CLI = path.join(ROOT, 'packages', 'cli', 'dist', 'src', 'bin.js');
-export const SHARED = path.resolve(ROOT, '..', 'shared');
-export const SHARED_DATA = path.join(SHARED, 'datasets');
 
 /** Runs fusion-cli as a real child process in `cwd` (with `env` added to the environment). */
 export function cli(args: string[], cwd: string, timeoutMs = 300000, env: Record<string, string> = {}): SpawnSyncReturns<string> {

@@ -124,12 +124,10 @@ describe('job queue: fusion-cli run --queue with fusion-cli worker processes (re
     fs.writeFileSync(path.join(bad, ds, 'e4_data', '1', 'E4_HR.csv'), 'garbage\nxyz,abc\n');
     const w = await worker(['--cache-dir', bad]);
     const failing = writeSpec(dir, 'failing', { ...over, name: 'failing' });
-    const t0 = Date.now();
     const coord = start(['run', failing, '--queue', url, '--out', 'failing']);
     const { code } = await coord.exit;
     expect(code, coord.err).to.equal(1);
     expect(coord.err).to.contain('error: ').and.contain('E4_HR.csv:1: header is "garbage"');
-    expect(Date.now() - t0).to.be.below(60000);
     const starts = [...w.err.matchAll(/job (\S+) of run \S+: started \(attempt (\d+)\)/g)];
     expect(starts.length).to.be.greaterThan(0);
     expect(starts.every((s) => s[2] === '1'), 'no job was retried').to.equal(true);

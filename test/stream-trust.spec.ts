@@ -4,7 +4,8 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import WebSocket from 'ws';
-import { CLI, cli, SHARED_DATA, tmpDir, writeSpec } from './helpers';
+import { requireData } from '@fusion/core';
+import { CLI, cli, tmpDir, writeSpec } from './helpers';
 import { lines, T0, waitFor } from './stream-helpers';
 
 interface Server {
@@ -74,8 +75,7 @@ describe('fusion-cli stream: untrusted clients and replay speed (end to end, rea
   });
 
   it('replay @50 gives the predictions of @max (event time, not arrival time)', function () {
-    const s02 = path.join(SHARED_DATA, 'stress-predict', 'Raw_data', 'S02');
-    if (!fs.existsSync(s02)) this.skip();
+    const s02 = requireData(this, 'stress-predict', 'Raw_data', 'S02');
     // a 2-minute cut of a real recording: the model's sensors only
     const cut = path.join(dir, 'cut', 'S02');
     fs.mkdirSync(cut, { recursive: true });

@@ -13,7 +13,8 @@ import { UsageError } from './usage-error';
 
 /** The version of the installed @fusion/cli package. */
 function cliVersion(): string {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // A run-time path (dist/src -> the package folder), not a source import: the file is outside the compiled tree.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('../../package.json') as { version: string }).version;
 }
 

@@ -36,7 +36,8 @@ function requireNative(pkg: string): void {
   const lib = path.join(dir, 'lib');
   const built = fs.existsSync(lib) && fs.readdirSync(lib).some((d) => fs.existsSync(path.join(lib, d, 'tfjs_binding.node')));
   if (!built) throw new Error(`${pkg} is installed but its native addon was not built (its install script failed or did not run)`);
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // An optional native package named at run time, loaded only when its backend is chosen.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(pkg);
 }
 

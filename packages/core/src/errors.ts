@@ -152,3 +152,26 @@ export class IoError extends FusionError {
     super(message);
   }
 }
+
+/** The named errors a retry or a resume cannot fix: the data, the spec, a plugin or training itself is at fault. */
+const PERMANENT_ERRORS: readonly (abstract new (...args: never[]) => Error)[] = [
+  DataFormatError,
+  DatasetError,
+  SpecValidationError,
+  ShapeMismatchError,
+  UnknownPluginError,
+  DuplicatePluginError,
+  PluginError,
+  TrainingError,
+];
+const PERMANENT_NAMES: readonly string[] = PERMANENT_ERRORS.map((cls) => cls.name);
+
+/**
+ * Whether `e` would fail the same way again (so a run drops its partial folder and a queue job is not retried). An
+ * interruption is not permanent. Errors rebuilt from another process (a worker, a queue job) are recognised by their
+ * name as well as by their class.
+ */
+export function isPermanentError(e: unknown): boolean {
+  if (!(e instanceof Error) || e instanceof InterruptedError || e.name === InterruptedError.name) return false;
+  return PERMANENT_NAMES.includes(e.name) || PERMANENT_ERRORS.some((cls) => e instanceof cls);
+}

@@ -13,8 +13,6 @@ export {
   DEFAULT_QUEUE_NAME,
   encodeError,
   hashOf,
-  isPermanent,
-  PERMANENT_ERRORS,
   probeRedis,
   queueJobId,
   redactUrl,

@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import * as net from 'net';
 import * as tls from 'tls';
 import type { ConnectionOptions } from 'bullmq';
-import { FusionError, JobResult, reviveError, TrainJob } from '@fusion/core';
+import { FusionError, isPermanentError, JobResult, reviveError, TrainJob } from '@fusion/core';
 
 /** The default BullMQ queue name of training jobs. */
 export const DEFAULT_QUEUE_NAME = 'fusion-train';
@@ -64,13 +64,6 @@ export function queueJobId(runId: string, jobId: string): string {
   return `${runId}--${jobId}`;
 }
 
-/** Errors a retry cannot fix: the data, the spec or training itself is at fault. They fail the run at once. */
-export const PERMANENT_ERRORS = ['DataFormatError', 'DatasetError', 'SpecValidationError', 'TrainingError', 'ShapeMismatchError', 'UnknownPluginError', 'DuplicatePluginError', 'PluginError'];
-
-export function isPermanent(e: unknown): boolean {
-  return e instanceof Error && PERMANENT_ERRORS.includes(e.name);
-}
-
 /** An error as a BullMQ failure reason: `[Name] message`, so the coordinator can rebuild the named error. */
 export function encodeError(e: unknown): string {
   const err = e instanceof Error ? e : new Error(String(e));
@@ -81,7 +74,7 @@ export function decodeError(reason: string | undefined, jobId: string, attempts:
   const m = /^\[(\w+)\] ([\s\S]*)$/.exec(reason ?? '');
   if (m) {
     const e = reviveError(m[1], m[2]);
-    if (!PERMANENT_ERRORS.includes(m[1])) e.message = `job ${jobId} failed on the queue workers after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${m[2]}`;
+    if (!isPermanentError(e)) e.message = `job ${jobId} failed on the queue workers after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${m[2]}`;
     return e;
   }
   return new FusionError(`job ${jobId} failed on the queue workers after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${reason ?? 'no reason given'}`);

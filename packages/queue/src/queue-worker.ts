@@ -1,7 +1,8 @@
 import { Job, UnrecoverableError, Worker } from 'bullmq';
+import { isPermanentError } from '@fusion/core';
 import type { JobRunner } from './job-runner';
 import { checkJobPlugins } from './plugin-roots';
-import { connectionOf, DEFAULT_QUEUE_NAME, encodeError, isPermanent, probeRedis, QueueJobData, QueueJobResult, redactUrl, within } from './protocol';
+import { connectionOf, DEFAULT_QUEUE_NAME, encodeError, probeRedis, QueueJobData, QueueJobResult, redactUrl, within } from './protocol';
 
 export interface QueueWorkerOptions {
   url: string;
@@ -55,8 +56,8 @@ export class QueueWorker {
       this.log(`job ${d.job.id} of run ${d.runId}: done`);
       return result;
     } catch (e) {
-      this.log(`job ${d.job.id} of run ${d.runId}: failed: ${encodeError(e)}${isPermanent(e) ? ' (not retried)' : ''}`);
-      if (isPermanent(e)) throw new UnrecoverableError(encodeError(e));
+      this.log(`job ${d.job.id} of run ${d.runId}: failed: ${encodeError(e)}${isPermanentError(e) ? ' (not retried)' : ''}`);
+      if (isPermanentError(e)) throw new UnrecoverableError(encodeError(e));
       throw new Error(encodeError(e));
     }
   }

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import * as net from 'net';
-import { FusionError, SpecValidationError, TrainingError } from '@fusion/core';
+import { FusionError, isPermanentError, SpecValidationError, TrainingError } from '@fusion/core';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { canonicalJson, connectionOf, decodeError, encodeError, isPermanent, probeRedis, queueJobId, redactUrl, runIdOf, safeResultDir } from '../src';
+import { canonicalJson, connectionOf, decodeError, encodeError, probeRedis, queueJobId, redactUrl, runIdOf, safeResultDir } from '../src';
 
 describe('queue protocol', () => {
   it('canonical JSON ignores key order; run ids are stable per spec, base folder and output folder', () => {
@@ -21,10 +21,10 @@ describe('queue protocol', () => {
 
   it('errors travel as "[Name] message": data, spec and training errors are permanent, others are retried', () => {
     const t = new TrainingError('fold 1: the training loss is NaN');
-    expect(isPermanent(t)).to.equal(true);
-    expect(isPermanent(new SpecValidationError('x.json', [{ path: '/a', message: 'bad' }]))).to.equal(true);
-    expect(isPermanent(new Error('ECONNRESET'))).to.equal(false);
-    expect(isPermanent(new FusionError('a worker process exited'))).to.equal(false);
+    expect(isPermanentError(t)).to.equal(true);
+    expect(isPermanentError(new SpecValidationError('x.json', [{ path: '/a', message: 'bad' }]))).to.equal(true);
+    expect(isPermanentError(new Error('ECONNRESET'))).to.equal(false);
+    expect(isPermanentError(new FusionError('a worker process exited'))).to.equal(false);
     const back = decodeError(encodeError(t), 'fold-1-member-1', 1);
     expect(back.name).to.equal('TrainingError');
     expect(back).to.be.instanceOf(FusionError);

@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DataFormatError, Dataset, DatasetError, LoadContext } from '@fusion/core';
 import { e4Adapter, readKEmoCon, readKEmoConAnnotations, readKEmoConSubjects, readStressPredict, writeSyntheticFiles } from '../src';
-import { requireFolder, STRESS_PREDICT, thrown, tmpDir } from './helpers';
+import { STRESS_PREDICT, thrown, tmpDir } from './helpers';
+import { requireData } from '@fusion/core';
 
 /**
  * The same data twice is named, never silently on both sides of a fold: a repeated index row or two folders for one
@@ -42,12 +43,12 @@ describe('duplicated input', () => {
   });
 
   it('Stress-Predict: a real subject copied as another subject is named in a warning', function () {
-    requireFolder(this, STRESS_PREDICT);
+    const stressPredict = requireData(this, ...STRESS_PREDICT);
     const root = path.join(dir, 'sp-copy');
     for (const s of ['S01', 'S40']) {
       fs.mkdirSync(path.join(root, s), { recursive: true });
-      for (const f of ['HR.csv', 'EDA.csv']) fs.copyFileSync(path.join(STRESS_PREDICT, 'S01', f), path.join(root, s, f));
-      fs.copyFileSync(path.join(STRESS_PREDICT, 'S01', 'tags_S01.csv'), path.join(root, s, `tags_${s}.csv`));
+      for (const f of ['HR.csv', 'EDA.csv']) fs.copyFileSync(path.join(stressPredict, 'S01', f), path.join(root, s, f));
+      fs.copyFileSync(path.join(stressPredict, 'S01', 'tags_S01.csv'), path.join(root, s, `tags_${s}.csv`));
     }
     const w = readStressPredict(root, { sensors: ['hr', 'eda'] }).warnings.join('\n');
     expect(w).to.contain('the same recording appears under more than one subject').and.contain('S01 (').and.contain('S40 (');

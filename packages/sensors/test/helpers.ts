@@ -4,20 +4,12 @@ import * as path from 'path';
 import { expect } from 'chai';
 import { E4_SENSORS, readE4Export, SENSOR_RANGES } from '../src';
 
-export const DATASETS = '/work/shared/datasets';
-export const E4_SAMPLE = path.join(DATASETS, 'e4-sample', 'test', 'wearable-data', 'empatica');
-export const STRESS_PREDICT = path.join(DATASETS, 'stress-predict', 'Raw_data');
+/** Real-data folders under ../shared/datasets (see `requireData` in @fusion/core). */
+export const E4_SAMPLE = ['e4-sample', 'test', 'wearable-data', 'empatica'] as const;
+export const STRESS_PREDICT = ['stress-predict', 'Raw_data'] as const;
 
 export function tmpDir(prefix = 'fusion-sensors-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
-
-/** Skips the current test with a visible notice when a shared data folder is absent. */
-export function requireFolder(ctx: Mocha.Context, dir: string): void {
-  if (!fs.existsSync(dir)) {
-    console.log(`      (skipped: real data folder ${dir} is not present)`);
-    ctx.skip();
-  }
 }
 
 /** Runs `fn` and returns what it threw, failing when it did not throw. */

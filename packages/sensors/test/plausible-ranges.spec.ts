@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DataFormatError } from '@fusion/core';
 import { readE4Ibi, readE4Signal, readKEmoConIbi, readKEmoConSignal, SENSOR_RANGES } from '../src';
-import { E4_SAMPLE, expectInside, requireFolder, STRESS_PREDICT, thrown, tmpDir } from './helpers';
+import { E4_SAMPLE, expectInside, STRESS_PREDICT, thrown, tmpDir } from './helpers';
+import { requireData } from '@fusion/core';
 
 /**
  * Values that parse but cannot be real (EDA 250 uS, skin at 80 C, ACC at 15 g, a 1970 start, an EDA file at 64 Hz) are
@@ -74,7 +75,8 @@ describe('plausible sensor values, rates and times', () => {
   });
 
   it('a real Stress-Predict subject and the E4 sample export (every sensor) lie inside the bounds', function () {
-    requireFolder(this, STRESS_PREDICT);
-    expectInside([path.join(STRESS_PREDICT, 'S01'), E4_SAMPLE].filter((d) => fs.existsSync(d)));
+    const stressPredict = requireData(this, ...STRESS_PREDICT);
+    const e4Sample = requireData(this, ...E4_SAMPLE);
+    expectInside([path.join(stressPredict, 'S01'), e4Sample]);
   });
 });

@@ -71,7 +71,7 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
     );
   try {
     // Warm-up: kernels compile, optimizer slots appear.
-    for (let i = 0; i < 3; i++) (await step().data(), undefined);
+    for (let i = 0; i < 3; i++) await step().data();
     const epochStart = tf.memory().numTensors;
     let last: tf.Scalar | undefined;
     const t0 = performance.now();

@@ -2,6 +2,7 @@ import { ChildProcess, fork } from 'child_process';
 import {
   DataFormatError,
   DatasetError,
+  DuplicatePluginError,
   FusionError,
   InterruptedError,
   IoError,
@@ -78,6 +79,7 @@ export function reviveError(name: string, message: string): Error {
     ShapeMismatchError,
     SpecValidationError,
     UnknownPluginError,
+    DuplicatePluginError,
   };
   const cls = classes[name];
   if (!cls) {

@@ -10,7 +10,7 @@ import { Rng } from '../random';
 import type { Registries } from '../registry';
 import type { GraphSpec } from '../spec';
 import { InProcessExecutor, JobExecutor } from './executor';
-import { DataFormatError, DatasetError, describeValue, InterruptedError, OutputError, ShapeMismatchError, SpecValidationError, TrainingError } from '../errors';
+import { DataFormatError, DatasetError, describeValue, InterruptedError, isPermanentError, OutputError, ShapeMismatchError, SpecValidationError, TrainingError } from '../errors';
 import { StagedOutput } from './output-dir';
 import { ioErrorOf, withIoErrors } from '../io-errors';
 import { indicesOf, JobResult, planJobs, prepareFold, prepareRun, RunContext, TrainJob } from './plan';
@@ -216,7 +216,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
   } catch (e) {
     // A data, spec or training error would fail again on resume: drop the partial folder. An interruption (or an
     // unexpected failure, e.g. a lost worker) keeps the finished jobs for `--resume`.
-    if (!(e instanceof InterruptedError) && (e instanceof TrainingError || e instanceof DatasetError || e instanceof DataFormatError || e instanceof SpecValidationError || e instanceof ShapeMismatchError)) out.discard();
+    if (isPermanentError(e)) out.discard();
     throw e;
   } finally {
     await executor.close();
