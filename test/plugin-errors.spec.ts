@@ -80,8 +80,14 @@ describe('misbehaving third-party plugins: PluginError naming the file, exit 1 (
       const r = cli(['run', `${c.name}.json`], dir);
       expect(r.status, r.stderr).to.equal(1);
       expect(r.stderr).to.contain(`error: plugin ${file}: `);
-      for (const f of c.stderr) (typeof f === 'string' ? expect(r.stderr, r.stderr).to.contain(f) : expect(r.stderr, r.stderr).to.match(f));
-      for (const f of c.notStderr ?? []) (typeof f === 'string' ? expect(r.stderr).not.to.contain(f) : expect(r.stderr).not.to.match(f));
+      for (const f of c.stderr) {
+        if (typeof f === 'string') expect(r.stderr, r.stderr).to.contain(f);
+        else expect(r.stderr, r.stderr).to.match(f);
+      }
+      for (const f of c.notStderr ?? []) {
+        if (typeof f === 'string') expect(r.stderr).not.to.contain(f);
+        else expect(r.stderr).not.to.match(f);
+      }
       expect(fs.existsSync(path.join(dir, 'runs', c.name)), 'output folder').to.equal(false);
     });
   }

@@ -94,7 +94,7 @@ function threadedWasmFactory(wasm: WasmPackage, threads: number): () => Promise<
   return async () => {
     const out = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'wasm-out');
     const glue = path.join(out, 'tfjs-backend-wasm-threaded-simd.js');
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const factory = require(glue) as (config: object) => Promise<EmscriptenModule>;
     const compiled = await WebAssembly.compile(fs.readFileSync(path.join(out, 'tfjs-backend-wasm-threaded-simd.wasm')));
     const module = await factory({
@@ -150,7 +150,7 @@ async function tryWasm(threads: number): Promise<Pick<BackendInfo, 'tfName' | 't
 }
 
 async function loadWasm(threads: number): Promise<Pick<BackendInfo, 'tfName' | 'threads' | 'threadsNote'>> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const wasm = require('@tensorflow/tfjs-backend-wasm') as WasmPackage;
   const dir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
   wasm.setWasmPaths(path.join(dir, 'dist') + path.sep);

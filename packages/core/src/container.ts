@@ -53,7 +53,7 @@ function requirePlugin(spec: string, resolved: string, baseDir: string): { file:
     );
   }
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod: unknown = require(file);
     if (mod === null || (typeof mod !== 'object' && typeof mod !== 'function')) throw new PluginError(file, `module.exports is ${describeValue(mod)}; expected an object with a ContainerModule.`);
     return { file, mod: mod as Record<string, unknown> };

@@ -5,7 +5,7 @@
  * them (ERR_WORKER_PATH). The string's "\n" escapes were turned into real newlines by its template literal; they
  * are escaped back as tfjs itself does before making the blob.
  */
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { wasmWorkerContents } = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as { wasmWorkerContents: string };
-// eslint-disable-next-line no-eval
+// The worker code ships only as a string in tfjs (no file to point a Worker at), so it is evaluated here.
 eval(wasmWorkerContents.replace(/\n/g, '\\n'));

@@ -1,7 +1,6 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import { ContainerModule } from 'inversify';
-import { Dataset, DatasetAdapter, DatasetAdapterContribution, DatasetError, LoadContext, PluginConfig, statDirectory } from '@fusion/core';
+import { Dataset, DatasetAdapter, DatasetAdapterContribution, LoadContext, PluginConfig, statDirectory } from '@fusion/core';
 import { duplicateRecordings } from './duplicates';
 import { E4_SENSORS, readE4Folder } from './e4-reader';
 import { Annotator, ANNOTATORS, readKEmoCon } from './kemocon-reader';

@@ -10,7 +10,7 @@ import { Rng } from '../random';
 import type { Registries } from '../registry';
 import type { GraphSpec } from '../spec';
 import { InProcessExecutor, JobExecutor } from './executor';
-import { DataFormatError, DatasetError, describeValue, InterruptedError, isPermanentError, OutputError, ShapeMismatchError, SpecValidationError, TrainingError } from '../errors';
+import { describeValue, InterruptedError, isPermanentError, OutputError, SpecValidationError } from '../errors';
 import { StagedOutput } from './output-dir';
 import { ioErrorOf, withIoErrors } from '../io-errors';
 import { indicesOf, JobResult, planJobs, prepareFold, prepareRun, RunContext, TrainJob } from './plan';

@@ -17,7 +17,7 @@ export interface RunMarker {
 }
 
 function fusionVersion(): string {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('../../../package.json') as { version: string }).version;
 }
 

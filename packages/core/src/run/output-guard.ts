@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ioErrorOf } from '../io-errors';
-import { OutputError, OutputLockedError, OutputTargetError } from '../errors';
+import { OutputLockedError, OutputTargetError } from '../errors';
 import { isFusionRunDir, pathExists, RUN_MARKER, StagedOutput } from './output-dir';
 
 /** What a lock file records: which process on which machine holds the output folder, since when. */
