@@ -2,6 +2,7 @@ import { spawnSync, SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { SpecValidationError } from '@fusion/core';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const CLI = path.join(ROOT, 'packages', 'cli', 'dist', 'src', 'bin.js');
@@ -23,4 +24,15 @@ export function writeSpec(dir: string, name: string, over: Record<string, unknow
   const file = path.join(dir, `${name}.json`);
   fs.writeFileSync(file, JSON.stringify(spec, null, 2));
   return file;
+}
+
+/** The issues `validator.check` finds in a spec ([] when it is valid); other errors are thrown. */
+export function specIssues(validator: { check(s: unknown, file?: string): unknown }, s: unknown): { path: string; message: string }[] {
+  try {
+    validator.check(s, 'x.json');
+  } catch (e) {
+    if (!(e instanceof SpecValidationError)) throw e;
+    return e.issues;
+  }
+  return [];
 }

@@ -85,6 +85,11 @@ export interface EncoderPlugin<C extends PluginConfig = PluginConfig> extends Pl
   apply(input: tf.SymbolicTensor, config: C, ctx: ModelContext): tf.SymbolicTensor;
   /** Shape-level sizes from the config alone (nothing built); plugins without it are left out of the estimate. */
   estimate?(input: EstimateInput, config: C): ShapeEstimate;
+  /**
+   * Optional: the output shape (batch excluded) for the input shapes (one: a node's inputs are stacked first), for
+   * the graph checks and `validate`. Without it core derives the shape from `estimate`.
+   */
+  outputShape?(inputs: readonly (readonly number[])[], config: C): number[];
 }
 
 /** Fusion: [batch, time, sensors, features] -> [batch, time, fused features]. */
@@ -92,6 +97,11 @@ export interface FusionPlugin<C extends PluginConfig = PluginConfig> extends Plu
   apply(input: tf.SymbolicTensor, config: C, ctx: ModelContext): tf.SymbolicTensor;
   /** Shape-level sizes from the config alone (nothing built); plugins without it are left out of the estimate. */
   estimate?(input: EstimateInput, config: C): ShapeEstimate;
+  /**
+   * Optional: the output shape (batch excluded) for the input shapes (one: a node's inputs are stacked first), for
+   * the graph checks and `validate`. Without it core derives the shape from `estimate`.
+   */
+  outputShape?(inputs: readonly (readonly number[])[], config: C): number[];
 }
 
 /** Temporal head: [batch, time, features] -> [batch, features'] (the classifier is added by core). */
@@ -99,6 +109,11 @@ export interface HeadPlugin<C extends PluginConfig = PluginConfig> extends Plugi
   apply(input: tf.SymbolicTensor, config: C, ctx: ModelContext): tf.SymbolicTensor;
   /** Shape-level sizes from the config alone (nothing built); plugins without it are left out of the estimate. */
   estimate?(input: EstimateInput, config: C): ShapeEstimate;
+  /**
+   * Optional: the output shape (batch excluded) for the input shapes (one: a node's inputs are stacked first), for
+   * the graph checks and `validate`. Without it core derives the shape from `estimate`.
+   */
+  outputShape?(inputs: readonly (readonly number[])[], config: C): number[];
 }
 
 /** Contribution tokens: a package binds its plugins to these; core collects them into registries. */

@@ -1,0 +1,171 @@
+import { expect } from 'chai';
+import * as fs from 'fs';
+import * as path from 'path';
+import { buildModel, compileSlots, createContainer, getRegistries, GraphSpec, selectBackend, SpecValidator } from '@fusion/core';
+import { sensorsModule } from '@fusion/sensors';
+import { encodersModule } from '@fusion/encoders';
+import { fusionModule } from '@fusion/fusion';
+import { headsModule } from '@fusion/heads';
+import { cli, ROOT, specIssues, tmpDir } from './helpers';
+
+/** The graph form of the spec: checks before any data is read, the slot form compiled into the same graph and model. */
+const registries = getRegistries(createContainer(sensorsModule, encodersModule, fusionModule, headsModule));
+const validator = new SpecValidator(registries);
+const read = (rel: string): Record<string, unknown> => JSON.parse(fs.readFileSync(path.join(ROOT, rel), 'utf8')) as Record<string, unknown>;
+const TINY = read('test/fixtures/tiny.json');
+
+/** tiny.json as a graph: per-sensor TCNs (or the nodes given), concat fusion, BiGRU head. */
+function graph(nodes?: Record<string, unknown>, outputs?: Record<string, unknown>): Record<string, unknown> {
+  const s = structuredClone(TINY);
+  for (const k of ['encoder', 'fusion', 'head', 'sensors']) delete s[k];
+  const tcn = { type: 'tcn', channels: [8, 8], kernelSize: 2, dropout: 0.1 };
+  return {
+    ...s,
+    inputs: { hr: { sensor: 'hr' }, eda: { sensor: 'eda' }, bvp: { sensor: 'bvp' } },
+    nodes: nodes ?? {
+      enc_hr: { ...tcn, inputs: ['hr'] },
+      enc_eda: { ...tcn, inputs: ['eda'] },
+      enc_bvp: { ...tcn, inputs: ['bvp'] },
+      fuse: { type: 'concat', inputs: ['enc_hr', 'enc_eda', 'enc_bvp'] },
+      gru: { type: 'bigru', units: 8, inputs: ['fuse'] },
+    },
+    outputs: outputs ?? { arousal: { node: 'gru', label: 'arousal' } },
+  };
+}
+
+const issuesOf = (s: unknown): { path: string; message: string }[] => specIssues(validator, s);
+
+async function weights(s: GraphSpec): Promise<number[]> {
+  const p = s.preprocessing;
+  const m = buildModel(s, registries, { sensors: s.sensors, length: Math.round(p.window * p.sampleRate), classes: p.label.classes.length }, s.seed);
+  const out: number[] = [];
+  for (const w of m.getWeights()) out.push(...(await w.data()));
+  m.dispose();
+  return out;
+}
+
+describe('graph form of the spec', () => {
+  before(async () => {
+    await selectBackend(process.env.FUSION_TEST_BACKEND);
+  });
+
+  it('the slot form compiles to inputs, nodes and one output', () => {
+    const g = compileSlots(validator.check(structuredClone(TINY), 'tiny.json'));
+    expect(Object.keys(g.inputs)).to.deep.equal(['hr', 'eda', 'bvp']);
+    expect(Object.entries(g.nodes).map(([n, d]) => [n, d.config.type, d.inputs])).to.deep.equal([
+      ['encoder', 'tcn', ['hr', 'eda', 'bvp']],
+      ['fusion', 'concat', ['encoder']],
+      ['head', 'bigru', ['fusion']],
+    ]);
+    expect(g.outputs.arousal).to.include({ node: 'head', label: 'arousal' });
+  });
+
+  it('the graph form of a shipped slot spec builds the same initial weights (emoheal-quick)', async () => {
+    const slot = validator.check(read('specs/emoheal-quick.json'), 'emoheal-quick.json');
+    const asGraph = validator.check(read('specs/strategies/intermediate-quick.json'), 'intermediate-quick.json');
+    expect(asGraph.sensors).to.deep.equal(slot.sensors);
+    expect(asGraph.preprocessing.label).to.deep.equal(slot.preprocessing.label);
+    expect(await weights(asGraph)).to.deep.equal(await weights(slot));
+  });
+
+  it('per-sensor encoders as nodes build the same weights as "encoders" in the slot form', async () => {
+    const tcn = { type: 'tcn', channels: [8, 8], kernelSize: 2, dropout: 0.1 };
+    const slot = structuredClone(TINY);
+    delete slot.encoder;
+    slot.encoders = { hr: tcn, eda: tcn, bvp: tcn };
+    const a = validator.check(slot, 'slot.json');
+    const b = validator.check(graph(), 'graph.json');
+    expect(await weights(b)).to.deep.equal(await weights(a));
+  });
+
+  const cases: { name: string; spec: () => Record<string, unknown>; path: string; text: string }[] = [
+    { name: 'unknown input', spec: () => graph({ gru: { type: 'bigru', units: 8, inputs: ['fuse'] }, fuse: { type: 'concat', inputs: ['enc'] } }), path: '/nodes/fuse/inputs/0', text: '"enc" is neither an input nor a node' },
+    {
+      name: 'cycle',
+      spec: () =>
+        graph({
+          a: { type: 'tcn', inputs: ['hr', 'b'] },
+          b: { type: 'tcn', inputs: ['a'] },
+          fuse: { type: 'concat', inputs: ['b'] },
+          gru: { type: 'bigru', units: 8, inputs: ['fuse'] },
+        }),
+      path: '/nodes/a/inputs',
+      text: 'cycle a -> b -> a',
+    },
+    {
+      name: 'node whose output reaches no output',
+      spec: () => graph({ enc: { type: 'tcn', inputs: ['hr', 'eda', 'bvp'] }, spare: { type: 'tcn', inputs: ['hr'] }, fuse: { type: 'concat', inputs: ['enc'] }, gru: { type: 'bigru', units: 8, inputs: ['fuse'] } }),
+      path: '/nodes/spare',
+      text: 'reaches no output',
+    },
+    {
+      name: 'output without a label',
+      spec: () => graph(undefined, { arousal: { node: 'gru' } }),
+      path: '/outputs/arousal',
+      text: 'has no label',
+    },
+    {
+      name: 'output naming no node',
+      spec: () => graph(undefined, { arousal: { node: 'grru', label: 'arousal' } }),
+      path: '/outputs/arousal/node',
+      text: '"grru", which is not a node',
+    },
+    {
+      name: 'ranks that do not meet (a head fed by an encoder)',
+      spec: () => graph({ enc: { type: 'tcn', inputs: ['hr', 'eda', 'bvp'] }, gru: { type: 'bigru', units: 8, inputs: ['enc'] } }),
+      path: '/nodes/gru/inputs',
+      text: 'takes [time, features] per window, but gets [20, 3, 25] from enc',
+    },
+    {
+      name: 'branches whose shapes do not meet (time steps)',
+      spec: () =>
+        graph({
+          a: { type: 'tcn', channels: [8], inputs: ['hr'] },
+          b: { type: 'tcn', channels: [8], stride: 2, inputs: ['eda', 'bvp'] },
+          fuse: { type: 'concat', inputs: ['a', 'b'] },
+          gru: { type: 'bigru', units: 8, inputs: ['fuse'] },
+        }),
+      path: '/nodes/fuse/inputs',
+      text: 'inputs [20, 1, 8], [10, 2, 8] cannot be stacked',
+    },
+    { name: 'unknown node type', spec: () => graph({ fuse: { type: 'kontakt', inputs: ['hr'] }, gru: { type: 'bigru', inputs: ['fuse'] } }), path: '/nodes/fuse/type', text: 'unknown node type "kontakt"' },
+    { name: "a node's options against its plugin's schema", spec: () => graph({ enc: { type: 'tcn', channelz: [8], inputs: ['hr', 'eda', 'bvp'] }, fuse: { type: 'concat', inputs: ['enc'] }, gru: { type: 'bigru', inputs: ['fuse'] } }), path: '/nodes/enc', text: 'unknown option "channelz"' },
+    { name: 'slot keys beside the graph', spec: () => ({ ...graph(), head: { type: 'bigru' } }), path: '/head', text: 'replaces "head"' },
+    { name: 'an input at its own rate (not yet)', spec: () => ({ ...graph(), inputs: { hr: { sensor: 'hr', rate: 64 }, eda: { sensor: 'eda' }, bvp: { sensor: 'bvp' } } }), path: '/inputs/hr/rate', text: 'not supported yet' },
+  ];
+  for (const c of cases) {
+    it(`refuses ${c.name} with its JSON path and a fix`, () => {
+      const issues = issuesOf(c.spec());
+      expect(issues.map((i) => i.path), JSON.stringify(issues)).to.deep.equal([c.path]);
+      expect(issues[0].message).to.contain(c.text);
+    });
+  }
+
+  it("a node's plugin check sees the node's own sensors and input length, under the node's path", () => {
+    const issues = issuesOf(graph({ enc: { type: 'tcn', kernelSize: 21, inputs: ['hr', 'eda', 'bvp'] }, fuse: { type: 'concat', inputs: ['enc'] }, gru: { type: 'bigru', inputs: ['fuse'] } }));
+    expect(issues.map((i) => i.path)).to.deep.equal(['/nodes/enc/kernelSize']);
+  });
+
+  it('the output names the label and classes the windows are cut for', () => {
+    const s = validator.check(graph(undefined, { v: { node: 'gru', label: 'valence', classes: ['neg', 'pos'] } }), 'x.json');
+    expect(s.preprocessing.label).to.include({ target: 'valence' });
+    expect(s.preprocessing.label.classes).to.deep.equal(['neg', 'pos']);
+    expect(s.sensors).to.deep.equal(['hr', 'eda', 'bvp']);
+  });
+
+  it('fusion-cli validate prints the graph with the inferred shape on every edge; a bad graph exits 2 naming the path', () => {
+    const dir = tmpDir('fusion-graph-');
+    const ok = cli(['validate', path.join(ROOT, 'specs', 'strategies', 'intermediate-quick.json')], dir);
+    expect(ok.status, ok.stderr).to.equal(0);
+    expect(ok.stdout).to.contain('hr [20, 1, 1] + eda [20, 1, 1] + temp [20, 1, 1] + bvp [20, 1, 1] + acc [20, 1, 1] -> encoder (encoder tcn-casa) -> [20, 5, 16]');
+    expect(ok.stdout).to.contain('encoder [20, 5, 16] -> fusion (fusion concat) -> [20, 80]');
+    expect(ok.stdout).to.contain('head [64] -> output arousal');
+    const bad = path.join(dir, 'bad.json');
+    fs.writeFileSync(bad, JSON.stringify(graph({ gru: { type: 'bigru', inputs: ['fuse'] }, fuse: { type: 'concat', inputs: ['gru'] } })));
+    const r = cli(['validate', bad], dir);
+    expect(r.status).to.equal(2);
+    expect(r.stderr).to.contain('/nodes/gru/inputs').and.contain('cycle');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
