@@ -70,31 +70,49 @@ export function buildModel(spec: GraphSpec, reg: Registries, shape: ModelShape, 
     const name = layerName(allEncoders && rank === 4 ? 'encoder_stack' : `${scope}_stack`);
     return tf.layers.concatenate({ axis: rank === 4 ? 2 : -1, name }).apply(ts) as tf.SymbolicTensor;
   };
+  // Decision-level fusion: a softmax classifier on each input, their probabilities stacked [batch, inputs, classes].
+  const branchProbabilities = (name: string, inputs: string[], scope: string): tf.SymbolicTensor => {
+    const out = Object.entries(g.outputs).find(([, o]) => o.node === name);
+    const C = out ? out[1].classes.length : shape.classes;
+    const probs = inputs.map((i) => {
+      const p = tf.layers
+        .dense({ units: C, activation: 'softmax', name: layerName(`classifier_${name}_${i}`), kernelInitializer: tf.initializers.glorotUniform({ seed: rng.seed31() }) })
+        .apply(tensorOf(i)) as tf.SymbolicTensor;
+      return tf.layers.reshape({ targetShape: [1, C], name: layerName(`${scope}_branch_${i}`) }).apply(p) as tf.SymbolicTensor;
+    });
+    return probs.length === 1 ? probs[0] : (tf.layers.concatenate({ axis: 1, name: layerName(`${scope}_branches`) }).apply(probs) as tf.SymbolicTensor);
+  };
+  // The sensors that reach a node, in input order (a node's plugin sees them as ctx.sensors).
+  const sensorsOf = (name: string): string[] =>
+    name in g.inputs ? [g.inputs[name].sensor] : [...new Set(g.nodes[name].inputs.flatMap(sensorsOf))];
   for (const name of order) {
     const n = g.nodes[name];
     const kind = nodeKind(reg, n.config.type);
     if (!kind) throw new UnknownPluginError('model node', n.config.type, modelTypes(reg));
-    const scope = nodeScope(name, kind);
-    const x = gather(n.inputs, scope);
-    const info = KIND_RANKS[kind];
+    const scope = nodeScope(name, kind === 'decision' ? 'fusion' : kind);
+    const x = kind === 'decision' ? branchProbabilities(name, n.inputs, scope) : gather(n.inputs, scope);
+    const info = kind === 'decision' ? { in: 2, out: 1, describe: '[inputs, classes]' } : KIND_RANKS[kind];
     const where = n.pointer.slice(1).replace(/\//g, '.');
     if (x.shape.length !== info.in + 1) throw new ShapeMismatchError(`${where} "${n.config.type}" input`, x.shape, `rank ${info.in + 1}: [batch, ${info.describe.slice(1)}`);
-    const sensors = n.inputs.length === 1 && n.inputs[0] in g.inputs ? [g.inputs[n.inputs[0]].sensor] : shape.sensors;
+    const sensors = sensorsOf(name);
     const ctx = context({ ...shape, sensors }, rng, scope, counters);
     const y = kindRegistry(reg, kind).get(n.config.type).apply(x, n.config, ctx);
     if (y.shape.length !== info.out + 1) throw new ShapeMismatchError(`${where} "${n.config.type}" output`, y.shape, `rank ${info.out + 1}`);
     made.set(name, y);
   }
   const entries = Object.entries(g.outputs);
+  const isDecision = (node: string): boolean => nodeKind(reg, g.nodes[node].config.type) === 'decision';
   const outs = entries.map(([oname, o]) =>
-    tf.layers
-      .dense({
-        units: o.classes.length,
-        activation: 'softmax',
-        name: entries.length === 1 ? 'classifier' : `classifier_${oname}`,
-        kernelInitializer: tf.initializers.glorotUniform({ seed: rng.seed31() }),
-      })
-      .apply(made.get(o.node)!) as tf.SymbolicTensor
+    isDecision(o.node)
+      ? made.get(o.node)!
+      : (tf.layers
+          .dense({
+            units: o.classes.length,
+            activation: 'softmax',
+            name: entries.length === 1 ? 'classifier' : `classifier_${oname}`,
+            kernelInitializer: tf.initializers.glorotUniform({ seed: rng.seed31() }),
+          })
+          .apply(made.get(o.node)!) as tf.SymbolicTensor)
   );
   return tf.model({ inputs: input, outputs: outs.length === 1 ? outs[0] : outs, name: 'fusion' });
 }

@@ -16,7 +16,7 @@ export interface ModelGraph {
   outputs: Record<string, { node: string; label?: string; classes: string[]; lossWeight: number; pointer: string }>;
 }
 
-export type NodeKind = 'encoder' | 'fusion' | 'head';
+export type NodeKind = 'encoder' | 'fusion' | 'head' | 'decision';
 
 export interface GraphNodeDef {
   config: PluginConfig;
@@ -30,6 +30,8 @@ export const KIND_RANKS: Record<NodeKind, { in: number; out: number; describe: s
   encoder: { in: 3, out: 3, describe: '[time, sensors, channels]' },
   fusion: { in: 3, out: 2, describe: '[time, sensors, features]' },
   head: { in: 2, out: 1, describe: '[time, features]' },
+  /** Each input separately (a head's features); the output is class probabilities. */
+  decision: { in: 1, out: 1, describe: '[features] from each input' },
 };
 
 /** What an output's node must give: [features] (a classifier is added per output). */
@@ -78,13 +80,13 @@ export function specGraph(spec: GraphSpec): ModelGraph {
 /** The registry a model node's `type` belongs to. */
 export function nodeKind(reg: Registries, type: string): NodeKind | undefined {
   if (reg.encoders.has(type)) return 'encoder';
-  if (reg.fusions.has(type)) return 'fusion';
+  if (reg.fusions.has(type)) return reg.fusions.get(type).decision ? 'decision' : 'fusion';
   if (reg.heads.has(type)) return 'head';
   return undefined;
 }
 
 export function kindRegistry(reg: Registries, kind: NodeKind): PluginRegistry<ModelPlugin> {
-  return (kind === 'encoder' ? reg.encoders : kind === 'fusion' ? reg.fusions : reg.heads) as PluginRegistry<ModelPlugin>;
+  return (kind === 'encoder' ? reg.encoders : kind === 'head' ? reg.heads : reg.fusions) as PluginRegistry<ModelPlugin>;
 }
 
 /** Every model-building plugin type, for listings. */
@@ -225,6 +227,17 @@ export function inferGraph(g: ModelGraph, reg: Registries, length: number): Grap
     const info: NodeInfo = { kind, sensors };
     nodes[name] = info;
     if (from.some((f) => !f.shape)) continue;
+    if (kind === 'decision') {
+      const out = Object.values(g.outputs).find((o) => o.node === name);
+      const bad = from.findIndex((f) => f.shape!.length !== 1);
+      if (bad >= 0) issues.push({ path: `${n.pointer}/inputs/${bad}`, message: `a decision fusion ("${n.config.type}") takes [features] from each input (a head), but "${n.inputs[bad]}" gives ${fmt(from[bad].shape)}. Feed it head nodes.` });
+      else if (!out) issues.push({ path: n.pointer, message: `decision node "${name}" gives class probabilities; only an output can take them. Name it in an output's "node".` });
+      else {
+        info.inShape = [from.length, out.classes.length];
+        info.outShape = [out.classes.length];
+      }
+      continue;
+    }
     const stacked = stackShapes(from.map((f) => f.shape!));
     if (stacked.problem) {
       issues.push({ path: `${n.pointer}/inputs`, message: `${stacked.problem} (${n.inputs.join(', ')}). Give the branches the same time steps and features (channels, stride), or fuse them first.` });
@@ -259,6 +272,7 @@ export function inferGraph(g: ModelGraph, reg: Registries, length: number): Grap
 function hint(kind: NodeKind): string {
   if (kind === 'encoder') return 'Feed it sensor inputs or other encoders.';
   if (kind === 'fusion') return 'Feed it encoders (or sensor inputs).';
+  if (kind === 'decision') return 'Feed it head nodes.';
   return 'Feed it a fusion node.';
 }
 

@@ -58,6 +58,15 @@ export function estimateMemory(spec: GraphSpec, reg: Registries): MemoryEstimate
     const n = g.nodes[name];
     const info = inf.nodes[name];
     const from = n.inputs.map(sizeOf);
+    if (info?.kind === 'decision' && info.outShape) {
+      // A classifier on each input, then the plugin on [inputs, classes].
+      const classes = info.outShape[0];
+      for (const f of from) add('classifier', { length: 1, features: classes, parameters: f.sensors * f.features * classes + classes, activations: 2 * classes });
+      const e = kindRegistry(reg, 'decision').get(n.config.type).estimate?.({ length: 1, sensors: from.length, features: classes }, n.config);
+      if (e) add('fusion', e);
+      sizes.set(name, { length: 1, sensors: 1, features: classes });
+      continue;
+    }
     const stackedInputs = n.inputs.every((i) => i in g.inputs) && n.inputs.length === S;
     const input: EstimateInput = { length: from[0].length, sensors: from.reduce((a, f) => a + f.sensors, 0), features: from[0].features };
     // Stacking node outputs makes one more copy of them (the model input is already stacked).
@@ -70,9 +79,13 @@ export function estimateMemory(spec: GraphSpec, reg: Registries): MemoryEstimate
       continue;
     }
     add(info.kind, e);
-    sizes.set(name, info.kind === 'encoder' ? { length: e.length, sensors: input.sensors, features: e.features } : { length: e.length, sensors: 1, features: e.features });
+    const out = info.outShape;
+    if (out?.length === 3) sizes.set(name, { length: out[0], sensors: out[1], features: out[2] });
+    else if (out?.length === 2) sizes.set(name, { length: out[0], sensors: 1, features: out[1] });
+    else sizes.set(name, info.kind === 'encoder' ? { length: e.length, sensors: input.sensors, features: e.features } : { length: e.length, sensors: 1, features: e.features });
   }
   for (const o of Object.values(g.outputs)) {
+    if (inf.nodes[o.node]?.kind === 'decision') continue;
     const f = sizes.get(o.node)?.features ?? 1;
     const classes = o.classes.length;
     add('classifier', { length: 1, features: classes, parameters: f * classes + classes, activations: classes });
