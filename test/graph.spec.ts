@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { buildModel, compileSlots, createContainer, getRegistries, GraphSpec, selectBackend, SpecValidator } from '@fusion/core';
@@ -80,6 +81,24 @@ describe('graph form of the spec', () => {
       expect(await weights(validator.check(asGraph(raw), file))).to.deep.equal(await weights(slot));
     });
   }
+
+  // sha256 of the initial weights (float32 bytes, in model order) of each shipped quick spec, as built before graphs:
+  // the slot form compiled into the graph keeps them (and so, for the same seed, the metrics).
+  const BEFORE_GRAPHS: Record<string, string> = {
+    'emoheal-quick.json': '5621c3c00b276bd3',
+    'resnet-gru-quick.json': 'a9e86004d827c8a7',
+    'stress-predict-quick.json': '5621c3c00b276bd3',
+    'tcn-gru-quick.json': '867e378f90e3410f',
+    'tcn-mha-quick.json': 'bfd082cc95c465af',
+    'tcn-transformer-quick.json': 'f130e627e3e2794c',
+    'tcn-xlstm-quick.json': '76d83aba50ea55ca',
+  };
+  it('every shipped quick spec builds the initial weights it built before specs were graphs', async () => {
+    for (const [file, sha] of Object.entries(BEFORE_GRAPHS)) {
+      const w = await weights(validator.check(read(`specs/${file}`), file));
+      expect(crypto.createHash('sha256').update(Buffer.from(Float32Array.from(w).buffer)).digest('hex').slice(0, 16), file).to.equal(sha);
+    }
+  });
 
   it('per-sensor encoders as nodes build the same weights as "encoders" in the slot form', async () => {
     const tcn = { type: 'tcn', channels: [8, 8], kernelSize: 2, dropout: 0.1 };
