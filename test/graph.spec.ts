@@ -173,6 +173,15 @@ describe('graph form of the spec', () => {
     });
   }
 
+  it('an input whose sensor the dataset does not provide is named by its input (sensors not given)', () => {
+    // the example third-party adapter provides hr and eda only
+    const example = require(path.join(ROOT, 'examples', 'csv-folder-adapter', 'index.js')).default;
+    const v = new SpecValidator(getRegistries(createContainer(sensorsModule, encodersModule, fusionModule, headsModule, example)));
+    const issues = specIssues(v, { ...graph(), dataset: { type: 'csv-folder', path: 'data' } });
+    expect(issues.map((i) => i.path)).to.deep.equal(['/inputs/bvp/sensor']);
+    expect(issues[0].message).to.contain('dataset "csv-folder" has no sensor "bvp"; it provides hr, eda');
+  });
+
   it("a node's plugin check sees the node's own sensors and input length, under the node's path", () => {
     const issues = issuesOf(graph({ enc: { type: 'tcn', kernelSize: 21, inputs: ['hr', 'eda', 'bvp'] }, fuse: { type: 'concat', inputs: ['enc'] }, gru: { type: 'bigru', inputs: ['fuse'] } }));
     expect(issues.map((i) => i.path)).to.deep.equal(['/nodes/enc/kernelSize']);

@@ -248,6 +248,7 @@ export class SpecValidator {
       }
     }
     const s = spec as GraphSpec;
+    const sensorsGiven = ok && (spec as GraphSpec).sensors !== undefined;
     if (ok) {
       const graphForm = s.nodes !== undefined || s.inputs !== undefined || s.outputs !== undefined;
       if (graphForm) issues.push(...this.graphFormIssues(s));
@@ -267,9 +268,12 @@ export class SpecValidator {
         }
       }
       const adapter = this.registries.datasets.get(s.dataset.type);
+      // A graph-form spec without "sensors" names them in its inputs: point there.
+      const inputOf = (name: string): string | undefined => (sensorsGiven ? undefined : Object.keys(s.inputs ?? {}).find((k) => s.inputs![k].sensor === name));
       (s.sensors ?? []).forEach((name, i) => {
+        const at = inputOf(name);
         if (!adapter.sensors.includes(name))
-          issues.push({ path: `/sensors/${i}`, message: `dataset "${adapter.type}" has no sensor "${name}"; it provides ${adapter.sensors.join(', ')}.` });
+          issues.push({ path: at ? `/inputs/${at}/sensor` : `/sensors/${i}`, message: `dataset "${adapter.type}" has no sensor "${name}"; it provides ${adapter.sensors.join(', ')}.` });
       });
       const p = s.preprocessing;
       const len = p.window * p.sampleRate;
