@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import * as crypto from 'crypto';
+import fc from 'fast-check';
+import * as tf from '@tensorflow/tfjs';
 import * as fs from 'fs';
 import * as path from 'path';
-import { buildModel, compileSlots, createContainer, getRegistries, GraphSpec, selectBackend, SpecValidator } from '@fusion/core';
+import { buildModel, compileSlots, createContainer, estimateMemory, getRegistries, GraphSpec, parameterCounts, selectBackend, SpecValidationError, SpecValidator } from '@fusion/core';
 import { sensorsModule } from '@fusion/sensors';
 import { encodersModule } from '@fusion/encoders';
 import { fusionModule } from '@fusion/fusion';
@@ -192,6 +194,65 @@ describe('graph form of the spec', () => {
     expect(s.preprocessing.label).to.include({ target: 'valence' });
     expect(s.preprocessing.label.classes).to.deep.equal(['neg', 'pos']);
     expect(s.sensors).to.deep.equal(['hr', 'eda', 'bvp']);
+  });
+
+  it('random graphs: refused with paths, or they build, run and match the estimated parameter count and inferred shapes', () => {
+    const sensors = ['hr', 'eda', 'bvp'];
+    const arb = fc.record({
+      branches: fc.array(
+        fc.record({ from: fc.subarray(sensors, { minLength: 1 }), enc: fc.integer({ min: 0, max: 2 }), fus: fc.integer({ min: 0, max: 1 }), units: fc.integer({ min: 2, max: 6 }) }),
+        { minLength: 1, maxLength: 3 }
+      ),
+      combine: fc.constantFrom('mean', 'weighted', 'head'),
+      // a wrong wire: node k takes input j instead (or nothing changes)
+      rewire: fc.option(fc.record({ k: fc.nat(20), j: fc.nat(20) }), { nil: undefined }),
+    });
+    let built = 0;
+    fc.assert(
+      fc.property(arb, (r) => {
+        const nodes: Record<string, { type: string; inputs: string[]; [k: string]: unknown }> = {};
+        const last: string[] = [];
+        r.branches.forEach((b, i) => {
+          let from = b.from;
+          if (b.enc === 2) {
+            nodes[`s${i}`] = { type: 'stack', inputs: from };
+            from = [`s${i}`];
+          }
+          nodes[`e${i}`] = { type: 'tcn', channels: [b.units], stride: b.enc === 1 ? 2 : 1, inputs: from };
+          nodes[`f${i}`] = b.fus ? { type: 'attention', units: 4, inputs: [`e${i}`] } : { type: 'concat', inputs: [`e${i}`] };
+          if (r.combine === 'head') last.push(`f${i}`);
+          else {
+            nodes[`h${i}`] = { type: 'bigru', units: b.units, inputs: [`f${i}`] };
+            last.push(`h${i}`);
+          }
+        });
+        nodes.top = r.combine === 'head' ? { type: 'bigru', units: 4, inputs: last } : { type: r.combine, inputs: last };
+        const keys = Object.keys(nodes);
+        if (r.rewire) nodes[keys[r.rewire.k % keys.length]].inputs = [[...keys, ...sensors][r.rewire.j % (keys.length + 3)]];
+        const used = new Set(Object.values(nodes).flatMap((n) => n.inputs));
+        const s = graph(nodes, { y: { node: 'top', label: 'arousal' } });
+        s.inputs = Object.fromEntries(sensors.filter((x) => used.has(x)).map((x) => [x, { sensor: x }]));
+        let valid: GraphSpec;
+        try {
+          valid = validator.check(s, 'x.json');
+        } catch (e) {
+          if (e instanceof SpecValidationError) return;
+          throw e;
+        }
+        const p = valid.preprocessing;
+        const m = buildModel(valid, registries, { sensors: valid.sensors, length: Math.round(p.window * p.sampleRate), classes: 2 }, valid.seed);
+        try {
+          expect(estimateMemory(valid, registries).parameters).to.equal(parameterCounts(m).total);
+          const out = tf.tidy(() => (m.predict(tf.zeros([2, 20, valid.sensors.length])) as tf.Tensor).shape);
+          expect(out).to.deep.equal([2, 2]);
+          built++;
+        } finally {
+          m.dispose();
+        }
+      }),
+      { numRuns: 300, seed: 11 }
+    );
+    expect(built, 'some random graphs were valid and built').to.be.greaterThan(50);
   });
 
   it('fusion-cli validate prints the graph with the inferred shape on every edge; a bad graph exits 2 naming the path', () => {
