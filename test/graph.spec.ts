@@ -164,6 +164,12 @@ describe('graph form of the spec', () => {
     },
     { name: 'unknown node type', spec: () => graph({ fuse: { type: 'kontakt', inputs: ['hr'] }, gru: { type: 'bigru', inputs: ['fuse'] } }), path: '/nodes/fuse/type', text: 'unknown node type "kontakt"' },
     { name: "a node's options against its plugin's schema", spec: () => graph({ enc: { type: 'tcn', channelz: [8], inputs: ['hr', 'eda', 'bvp'] }, fuse: { type: 'concat', inputs: ['enc'] }, gru: { type: 'bigru', inputs: ['fuse'] } }), path: '/nodes/enc', text: 'unknown option "channelz"' },
+    {
+      name: 'a node with the name of an input',
+      spec: () => graph({ hr: { type: 'tcn', inputs: ['eda', 'bvp'] }, fuse: { type: 'concat', inputs: ['hr'] }, gru: { type: 'bigru', inputs: ['fuse'] } }),
+      path: '/nodes/hr',
+      text: 'has the name of an input',
+    },
     { name: 'slot keys beside the graph', spec: () => ({ ...graph(), head: { type: 'bigru' } }), path: '/head', text: 'replaces "head"' },
     { name: 'an input at its own rate (not yet)', spec: () => ({ ...graph(), inputs: { hr: { sensor: 'hr', rate: 64 }, eda: { sensor: 'eda' }, bvp: { sensor: 'bvp' } } }), path: '/inputs/hr/rate', text: 'not supported yet' },
   ];

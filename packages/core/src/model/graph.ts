@@ -183,6 +183,7 @@ export function inferGraph(g: ModelGraph, reg: Registries, length: number): Grap
   const nodes: Record<string, NodeInfo> = {};
   const known = (): string => `inputs: ${Object.keys(g.inputs).join(', ') || 'none'}; nodes: ${Object.keys(g.nodes).join(', ') || 'none'}`;
   for (const [name, n] of Object.entries(g.nodes)) {
+    if (name in g.inputs) issues.push({ path: n.pointer, message: `node "${name}" has the name of an input; a name in "inputs" would be ambiguous. Rename the node or the input.` });
     n.inputs.forEach((i, k) => {
       if (!(i in g.inputs) && !(i in g.nodes)) issues.push({ path: `${n.pointer}/inputs/${k}`, message: `"${i}" is neither an input nor a node (${known()}). Fix the name or add it.` });
       if (i === name) issues.push({ path: `${n.pointer}/inputs/${k}`, message: `node "${name}" takes itself as input. Remove it.` });
