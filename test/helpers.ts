@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { SpecValidationError } from '@fusion/core';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const CLI = path.join(ROOT, 'packages', 'cli', 'dist', 'src', 'bin.js');
@@ -74,4 +75,15 @@ export class Proc {
     await Promise.race([this.exit, new Promise((r) => setTimeout(r, 10000))]);
     if (!this.exited) this.child.kill('SIGKILL');
   }
+}
+
+/** The issues `validator.check` finds in a spec ([] when it is valid); other errors are thrown. */
+export function specIssues(validator: { check(s: unknown, file?: string): unknown }, s: unknown): { path: string; message: string }[] {
+  try {
+    validator.check(s, 'x.json');
+  } catch (e) {
+    if (!(e instanceof SpecValidationError)) throw e;
+    return e.issues;
+  }
+  return [];
 }

@@ -23,6 +23,7 @@ export * from './eval/metrics';
 export * from './eval/baselines';
 export * from './model/select-sensor';
 export * from './model/build-model';
+export * from './model/graph';
 export * from './model/model-io';
 export * from './model/train';
 export * from './model/flat-adam';
