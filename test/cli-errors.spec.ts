@@ -14,7 +14,7 @@ describe('fusion-cli on bad input (real process)', function () {
   const noOutput = (name: string): void => {
     expect(fs.existsSync(path.join(dir, 'runs', name)), 'output folder').to.equal(false);
     const leftovers = fs.existsSync(path.join(dir, 'runs')) ? fs.readdirSync(path.join(dir, 'runs')).filter((n) => n.includes('staging')) : [];
-    expect(leftovers, 'staging folders').to.be.empty;
+    expect(leftovers, 'staging folders').to.deep.equal([]);
   };
 
   it('a malformed spec: the line and column, exit 2', () => {

@@ -29,6 +29,8 @@ describe('fusion-cli run (end to end, real process)', function () {
     expect(m.folds).to.have.length(2);
     expect(m.seed).to.equal(5);
     expect(m.backend).to.equal(printed.backend);
+    // Local worker processes share the cores: each worker's wasm backend runs one thread.
+    if (m.backend === 'wasm') expect(m.backendThreads).to.equal(1);
     const tested = m.folds.flatMap((f: { test: string[] }) => f.test).sort();
     expect(tested).to.deep.equal(['1', '2', '3', '4'].sort());
     expect(fs.existsSync(path.join(out, 'models', 'fold-2', 'member-2', 'model.json'))).to.equal(true);

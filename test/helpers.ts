@@ -1,12 +1,12 @@
-import { spawnSync, SpawnSyncReturns } from 'child_process';
+import { ChildProcess, spawnSync, SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { SpecValidationError } from '@fusion/core';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const CLI = path.join(ROOT, 'packages', 'cli', 'dist', 'src', 'bin.js');
-export const SHARED = path.resolve(ROOT, '..', 'shared');
-export const SHARED_DATA = path.join(SHARED, 'datasets');
 
 /** Runs fusion-cli as a real child process in `cwd` (with `env` added to the environment). */
 export function cli(args: string[], cwd: string, timeoutMs = 300000, env: Record<string, string> = {}): SpawnSyncReturns<string> {
@@ -23,4 +23,67 @@ export function writeSpec(dir: string, name: string, over: Record<string, unknow
   const file = path.join(dir, `${name}.json`);
   fs.writeFileSync(file, JSON.stringify(spec, null, 2));
   return file;
+}
+
+export function haveRedis(): boolean {
+  const r = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+  return !r.error && r.status === 0;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A started child process with its output so far and a way to wait for a line of it. */
+export class Proc {
+  out = '';
+  err = '';
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited = false;
+  constructor(readonly child: ChildProcess) {
+    child.stdout?.on('data', (d) => (this.out += d));
+    child.stderr?.on('data', (d) => (this.err += d));
+    this.exit = new Promise((resolve) =>
+      child.on('exit', (code, signal) => {
+        this.exited = true;
+        resolve({ code, signal });
+      })
+    );
+  }
+
+  /** Resolves once `test` holds on stdout+stderr; rejects after `ms` or when the process exits first. */
+  async waitFor(test: (all: string) => boolean, ms: number, what: string): Promise<void> {
+    const t0 = Date.now();
+    while (!test(this.out + this.err)) {
+      if (this.exited) throw new Error(`process exited before ${what}:\n${this.err}`);
+      if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}:\n${this.err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.exited) return;
+    this.child.kill(signal);
+    await Promise.race([this.exit, new Promise((r) => setTimeout(r, 10000))]);
+    if (!this.exited) this.child.kill('SIGKILL');
+  }
+}
+
+/** The issues `validator.check` finds in a spec ([] when it is valid); other errors are thrown. */
+export function specIssues(validator: { check(s: unknown, file?: string): unknown }, s: unknown): { path: string; message: string }[] {
+  try {
+    validator.check(s, 'x.json');
+  } catch (e) {
+    if (!(e instanceof SpecValidationError)) throw e;
+    return e.issues;
+  }
+  return [];
 }

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import * as fs from 'fs';
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { modelCost } from '@fusion/core';
 import { FusionResBlock1d, FusionTcnBlock, FusionTcnCasaBlock } from '@fusion/encoders';

@@ -1,66 +1,13 @@
-import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { spawn } from 'child_process';
 import { expect } from 'chai';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as path from 'path';
-import { cli, CLI, tmpDir, writeSpec } from './helpers';
+import { cli, CLI, freePort, haveRedis, Proc, tmpDir, writeSpec } from './helpers';
 
 /**
  * The job queue end to end with real processes: a redis-server on loopback, `fusion-cli run --queue` coordinators
  * and `fusion-cli worker` processes. Skipped (with a notice) where redis-server is not installed, except under CI.
  */
-
-function haveRedis(): boolean {
-  const r = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
-  return !r.error && r.status === 0;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** A started child process with its output so far and a way to wait for a line of it. */
-class Proc {
-  out = '';
-  err = '';
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  exited = false;
-  constructor(readonly child: ChildProcess) {
-    child.stdout?.on('data', (d) => (this.out += d));
-    child.stderr?.on('data', (d) => (this.err += d));
-    this.exit = new Promise((resolve) =>
-      child.on('exit', (code, signal) => {
-        this.exited = true;
-        resolve({ code, signal });
-      })
-    );
-  }
-
-  /** Resolves once `test` holds on stdout+stderr; rejects after `ms` or when the process exits first. */
-  async waitFor(test: (all: string) => boolean, ms: number, what: string): Promise<void> {
-    const t0 = Date.now();
-    while (!test(this.out + this.err)) {
-      if (this.exited) throw new Error(`process exited before ${what}:\n${this.err}`);
-      if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}:\n${this.err}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (this.exited) return;
-    this.child.kill(signal);
-    await Promise.race([this.exit, new Promise((r) => setTimeout(r, 10000))]);
-    if (!this.exited) this.child.kill('SIGKILL');
-  }
-}
 
 type Metrics = { summary: unknown; folds: { model: unknown; members: unknown[] }[]; execution: { executor: string } };
 
@@ -177,12 +124,10 @@ describe('job queue: fusion-cli run --queue with fusion-cli worker processes (re
     fs.writeFileSync(path.join(bad, ds, 'e4_data', '1', 'E4_HR.csv'), 'garbage\nxyz,abc\n');
     const w = await worker(['--cache-dir', bad]);
     const failing = writeSpec(dir, 'failing', { ...over, name: 'failing' });
-    const t0 = Date.now();
     const coord = start(['run', failing, '--queue', url, '--out', 'failing']);
     const { code } = await coord.exit;
     expect(code, coord.err).to.equal(1);
     expect(coord.err).to.contain('error: ').and.contain('E4_HR.csv:1: header is "garbage"');
-    expect(Date.now() - t0).to.be.below(60000);
     const starts = [...w.err.matchAll(/job (\S+) of run \S+: started \(attempt (\d+)\)/g)];
     expect(starts.length).to.be.greaterThan(0);
     expect(starts.every((s) => s[2] === '1'), 'no job was retried').to.equal(true);

@@ -8,7 +8,7 @@ import { sensorsModule } from '@fusion/sensors';
 import { encodersModule } from '@fusion/encoders';
 import { fusionModule } from '@fusion/fusion';
 import { headsModule } from '@fusion/heads';
-import { ROOT } from './helpers';
+import { ROOT, specIssues } from './helpers';
 
 /**
  * The built-in plugins' `check`s and `estimate`s: what `validate` accepts must build, and the estimate's parameter
@@ -22,15 +22,7 @@ function spec(over: Record<string, unknown>): Record<string, unknown> {
   return { ...structuredClone(TINY), ...over };
 }
 
-function issuesOf(s: unknown): { path: string; message: string }[] {
-  try {
-    validator.check(s, 'x.json');
-  } catch (e) {
-    if (!(e instanceof SpecValidationError)) throw e;
-    return e.issues;
-  }
-  return [];
-}
+const issuesOf = (s: unknown): { path: string; message: string }[] => specIssues(validator, s);
 
 function build(s: GraphSpec): tf.LayersModel {
   const p = s.preprocessing;

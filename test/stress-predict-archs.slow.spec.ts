@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
-import { cli, ROOT, SHARED_DATA, tmpDir } from './helpers';
+import { requireData } from '@fusion/core';
+import { cli, ROOT, tmpDir } from './helpers';
 
 /**
  * The long runs (npm run test:slow, not part of npm test): every architecture on the real Stress-Predict recordings,
@@ -12,10 +13,7 @@ describe('Stress-Predict: every architecture beats the majority baseline on held
   this.timeout(3600000);
   let dir: string;
   before(function () {
-    if (!fs.existsSync(path.join(SHARED_DATA, 'stress-predict', 'Raw_data'))) {
-      console.log(`    notice: ${path.join(SHARED_DATA, 'stress-predict')} not found; skipping the Stress-Predict runs`);
-      this.skip();
-    }
+    requireData(this, 'stress-predict', 'Raw_data');
     dir = tmpDir('fusion-slow-');
   });
   after(() => dir && fs.rmSync(dir, { recursive: true, force: true }));

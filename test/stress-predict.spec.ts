@@ -1,18 +1,15 @@
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
-import { cli, SHARED_DATA, tmpDir } from './helpers';
-
-const RAW = path.join(SHARED_DATA, 'stress-predict', 'Raw_data');
+import { requireData } from '@fusion/core';
+import { cli, tmpDir } from './helpers';
 
 describe('fusion-cli run on Stress-Predict (end to end, real recordings)', function () {
   this.timeout(600000);
   let dir: string;
+  let raw: string;
   before(function () {
-    if (!fs.existsSync(RAW)) {
-      console.log(`      (skipped: the Stress-Predict copy ${RAW} is not present; put Raw_data/S01..S25 there to run this test)`);
-      this.skip();
-    }
+    raw = requireData(this, 'stress-predict', 'Raw_data');
     dir = tmpDir('fusion-stress-predict-');
   });
   after(() => {
@@ -24,7 +21,7 @@ describe('fusion-cli run on Stress-Predict (end to end, real recordings)', funct
       name: 'sp-tiny',
       seed: 3,
       // S01 (set-up press), S17 and S18 (12-h tags) exercise the tag rule; S05 is a plain subject.
-      dataset: { type: 'stress-predict', path: RAW, subjects: ['S01', 'S05', 'S17', 'S18'] },
+      dataset: { type: 'stress-predict', path: raw, subjects: ['S01', 'S05', 'S17', 'S18'] },
       sensors: ['hr', 'eda', 'temp', 'acc'],
       preprocessing: {
         sampleRate: 1,

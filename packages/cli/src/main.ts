@@ -1,5 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
-import { FusionError, OutputTargetError, SpecValidationError } from '@fusion/core';
+import * as fs from 'fs';
+import * as path from 'path';
+import { IoError, ioErrorOf, OutputTargetError, SpecValidationError, StagedOutput } from '@fusion/core';
 import { benchCommand, BenchCommandOptions } from './commands/bench';
 import { pluginsCommand } from './commands/plugins';
 import { runCommand } from './commands/run';
@@ -11,7 +13,8 @@ import { UsageError } from './usage-error';
 
 /** The version of the installed @fusion/cli package. */
 function cliVersion(): string {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // A run-time path (dist/src -> the package folder), not a source import: the file is outside the compiled tree.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('../../package.json') as { version: string }).version;
 }
 
@@ -26,7 +29,7 @@ export async function main(argv: string[]): Promise<number> {
   const onSigint = (): void => {
     if (interrupted) process.exit(EXIT.interrupted);
     interrupted = true;
-    term.warn('interrupted: stopping after the current epoch; finished folds are kept for --resume (press Ctrl-C again to quit at once).');
+    term.warn('interrupted: stopping at the next safe point (after the current epoch, or between loading, building and writing); finished folds are kept for --resume (press Ctrl-C again to quit at once).');
   };
   const program = new Command()
     .name('fusion-cli')
@@ -67,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--cache-dir <dir>', 'where generated datasets are cached (default: the coordinator\'s path)')
     .option('--lock-duration <ms>', 'a job of a worker that died is given to another worker after this long', '30000')
     .option('--stalled-interval <ms>', 'how often to look for jobs of dead workers (default: min(15000, lock duration))')
+    .option('--plugins-root <dir>', 'a folder whose plugin modules jobs may load (repeatable; default none: a job naming a plugin elsewhere fails)', (v: string, a: string[] = []) => [...a, v])
     .action(async (o: import('./commands/worker').WorkerCommandOptions) => {
       term = new Terminal(false);
       let signals = 0;
@@ -126,7 +130,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--queue <n>', 'most windows waiting for the model (oldest dropped beyond)', '256')
     .option('--batch <n>', 'most windows per inference call', '64')
     .option('--max-streams <n>', 'most concurrent streams', '1000')
-    .option('--idle <s>', 'close a stream silent for this long (wall seconds; default never)')
+    .option('--idle <s>', 'close a stream and a connection silent for this long (wall seconds; default never)')
+    .option('--max-connections <n>', 'most simultaneous tcp/ws connections (further ones refused)', '1024')
+    .option('--allow-origin <origin>', 'ws: a browser Origin allowed to connect (repeatable; default none: browser pages are refused)', (v: string, a: string[] = []) => [...a, v])
+    .option('--token <secret>', 'tcp/ws: shared token clients must present (default $FUSION_STREAM_TOKEN; none: no token)')
     .addOption(backendOption('node-gpu, node, wasm or cpu'))
     .option('--json', 'also print the summary as a last NDJSON line {"summary":...}')
     .action(async (o: import('./commands/stream').StreamCommandOptions) => (await import('./commands/stream')).streamCommand(o, new Terminal(Boolean(o.json))));
@@ -166,13 +173,21 @@ export async function main(argv: string[]): Promise<number> {
       if (code !== EXIT.ok) term.fail(errorReport(e, code, 'UsageError', e.message.replace(/^error: /, '')), true);
     } else if (interrupted) {
       code = EXIT.interrupted;
-      term.fail(errorReport(e, code, 'InterruptedError', `run interrupted; finished folds and members are saved. Continue with: fusion-cli run --resume ${resumeHint}. Earlier results are untouched.`));
+      // Stopped before the partial folder was made (loading, building the model): there is nothing to resume.
+      const nothingWritten = resumeHint && !fs.existsSync(StagedOutput.partialDir(path.resolve(resumeHint)));
+      term.fail(
+        errorReport(e, code, 'InterruptedError', nothingWritten
+          ? 'run interrupted before its first job; nothing was written. Earlier results are untouched.'
+          : `run interrupted; finished folds and members are saved. Continue with: fusion-cli run --resume ${resumeHint}. Earlier results are untouched.`)
+      );
     } else if (e instanceof SpecValidationError || e instanceof UsageError || e instanceof OutputTargetError) {
       code = EXIT.usage;
       term.fail(errorReport(e, code));
-    } else if (e instanceof FusionError) {
+    } else if (ioErrorOf(e)) {
+      // Named errors, and system errors (ENOSPC, EROFS...) mapped to an IoError with a hint.
+      const named = ioErrorOf(e)!;
       code = EXIT.error;
-      term.fail(errorReport(e, code));
+      term.fail(errorReport(named, code, undefined, named instanceof IoError && resumeHint ? named.message.replace('--resume <output folder>', `--resume ${resumeHint}`) : named.message));
     } else {
       code = EXIT.bug;
       term.fail(errorReport(e, code, 'Bug', `unexpected failure (a bug; please report it with the spec): ${(e as Error).stack ?? String(e)}`));

@@ -104,7 +104,7 @@ export class Terminal {
     if (this.json) return;
     switch (e.type) {
       case 'backend':
-        this.info(`backend: ${e.name}`);
+        this.info(`backend: ${e.name}${e.threads ? ` (${e.threads} thread${e.threads > 1 ? 's' : ''})` : ''}`);
         break;
       case 'dataset':
         this.info(

@@ -2,7 +2,7 @@
  * A training worker: a child process that rebuilds the run context from the spec it is sent and runs the jobs it is
  * given, one at a time, reporting epochs and results over IPC. Started by the process-pool executor.
  */
-import { FromWorker, loadSpecObject, getRegistries, prepareRun, RunContext, runTrainJob, selectBackend, ToWorker, WorkerInit } from '@fusion/core';
+import { FromWorker, ioErrorOf, loadSpecObject, getRegistries, prepareRun, RunContext, runTrainJob, selectBackend, ToWorker, WorkerInit } from '@fusion/core';
 import { createDefaultContainer } from './container';
 
 let ctx: RunContext | undefined;
@@ -13,7 +13,8 @@ function send(m: FromWorker): void {
 }
 
 function fail(e: unknown, jobId?: string): void {
-  const err = e as Error;
+  // A system error (ENOSPC writing a model...) travels as the IoError it maps to, so the coordinator names it.
+  const err = (ioErrorOf(e) ?? e) as Error;
   send({ type: 'error', jobId, name: err?.name ?? 'Error', message: err?.message ?? String(e) });
 }
 

@@ -76,6 +76,9 @@ export class DataFormatError extends FusionError {
 /** A dataset folder or file that does not exist or holds nothing usable. */
 export class DatasetError extends FusionError {}
 
+/** A live input cannot be opened as asked (a port in use, no permission to listen). */
+export class StreamSourceError extends FusionError {}
+
 /** Training went wrong numerically or could not start (no windows, NaN loss, ...). */
 export class TrainingError extends FusionError {}
 
@@ -114,3 +117,61 @@ export class OutputLockedError extends OutputError {
 
 /** A folder given as a run (`fusion-cli export <run>`) that is not a finished `fusion-cli run` output. */
 export class RunFolderError extends FusionError {}
+
+/**
+ * A third-party plugin module that cannot be loaded or misbehaves when called (throws something that is not a named
+ * error, returns the wrong thing, binds something that is not a plugin). `plugin` names the module file.
+ */
+export class PluginError extends FusionError {
+  constructor(readonly plugin: string, readonly detail: string) {
+    super(`plugin ${plugin}: ${detail}`);
+  }
+}
+
+/** A value for a message: `42 (a number)`, `null`, `{"a":1} (an object)`, cut at 200 characters. */
+export function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  let shown: string;
+  try {
+    shown = typeof v === 'string' || typeof v === 'object' ? JSON.stringify(v) ?? String(v) : String(v);
+  } catch {
+    shown = Object.prototype.toString.call(v);
+  }
+  return `${shown.length > 200 ? `${shown.slice(0, 200)}...` : shown} (a${typeof v === 'object' ? 'n' : ''} ${typeof v})`;
+}
+
+/** What was thrown, for a message: `TypeError: x is undefined`, or `42 (a number), not an Error` for `throw 42`. */
+export function describeThrown(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return `${describeValue(e)}, not an Error`;
+}
+
+/** A file-system operation failed (no space, read-only, permission, busy...); `code` is Node's (ENOSPC, EROFS...). */
+export class IoError extends FusionError {
+  constructor(readonly code: string, readonly file: string | undefined, message: string) {
+    super(message);
+  }
+}
+
+/** The named errors a retry or a resume cannot fix: the data, the spec, a plugin or training itself is at fault. */
+const PERMANENT_ERRORS: readonly (abstract new (...args: never[]) => Error)[] = [
+  DataFormatError,
+  DatasetError,
+  SpecValidationError,
+  ShapeMismatchError,
+  UnknownPluginError,
+  DuplicatePluginError,
+  PluginError,
+  TrainingError,
+];
+const PERMANENT_NAMES: readonly string[] = PERMANENT_ERRORS.map((cls) => cls.name);
+
+/**
+ * Whether `e` would fail the same way again (so a run drops its partial folder and a queue job is not retried). An
+ * interruption is not permanent. Errors rebuilt from another process (a worker, a queue job) are recognised by their
+ * name as well as by their class.
+ */
+export function isPermanentError(e: unknown): boolean {
+  if (!(e instanceof Error) || e instanceof InterruptedError || e.name === InterruptedError.name) return false;
+  return PERMANENT_NAMES.includes(e.name) || PERMANENT_ERRORS.some((cls) => e instanceof cls);
+}

@@ -59,6 +59,8 @@ export interface LoadContext {
   /** Sensors the spec asks for; an adapter may skip reading the others. */
   sensors: readonly string[];
   warn(message: string): void;
+  /** True once the run was asked to stop (SIGINT/SIGTERM): a long load may check it between files and throw `InterruptedError`. */
+  shouldStop?: () => boolean;
 }
 
 /** Sensor adapter: reads (or makes) a dataset. */
@@ -85,13 +87,28 @@ export interface EncoderPlugin<C extends PluginConfig = PluginConfig> extends Pl
   apply(input: tf.SymbolicTensor, config: C, ctx: ModelContext): tf.SymbolicTensor;
   /** Shape-level sizes from the config alone (nothing built); plugins without it are left out of the estimate. */
   estimate?(input: EstimateInput, config: C): ShapeEstimate;
+  /**
+   * Optional: the output shape (batch excluded) for the input shapes (one: a node's inputs are stacked first), for
+   * the graph checks and `validate`. Without it core derives the shape from `estimate`.
+   */
+  outputShape?(inputs: readonly (readonly number[])[], config: C): number[];
 }
 
-/** Fusion: [batch, time, sensors, features] -> [batch, time, fused features]. */
+/**
+ * Fusion: [batch, time, sensors, features] -> [batch, time, fused features]. A decision-level fusion (`decision: true`)
+ * instead gets the class probabilities of a classifier core puts on each of its inputs (heads), [batch, inputs,
+ * classes], and returns [batch, classes] probabilities; an output naming it adds no classifier of its own.
+ */
 export interface FusionPlugin<C extends PluginConfig = PluginConfig> extends PluginBase {
+  readonly decision?: boolean;
   apply(input: tf.SymbolicTensor, config: C, ctx: ModelContext): tf.SymbolicTensor;
   /** Shape-level sizes from the config alone (nothing built); plugins without it are left out of the estimate. */
   estimate?(input: EstimateInput, config: C): ShapeEstimate;
+  /**
+   * Optional: the output shape (batch excluded) for the input shapes (one: a node's inputs are stacked first), for
+   * the graph checks and `validate`. Without it core derives the shape from `estimate`.
+   */
+  outputShape?(inputs: readonly (readonly number[])[], config: C): number[];
 }
 
 /** Temporal head: [batch, time, features] -> [batch, features'] (the classifier is added by core). */
@@ -99,6 +116,11 @@ export interface HeadPlugin<C extends PluginConfig = PluginConfig> extends Plugi
   apply(input: tf.SymbolicTensor, config: C, ctx: ModelContext): tf.SymbolicTensor;
   /** Shape-level sizes from the config alone (nothing built); plugins without it are left out of the estimate. */
   estimate?(input: EstimateInput, config: C): ShapeEstimate;
+  /**
+   * Optional: the output shape (batch excluded) for the input shapes (one: a node's inputs are stacked first), for
+   * the graph checks and `validate`. Without it core derives the shape from `estimate`.
+   */
+  outputShape?(inputs: readonly (readonly number[])[], config: C): number[];
 }
 
 /** Contribution tokens: a package binds its plugins to these; core collects them into registries. */

@@ -15,6 +15,8 @@ import {
 /** One registry per plugin kind, keyed by the plugin's `type`. */
 export class PluginRegistry<P extends PluginBase> {
   private readonly byType = new Map<string, P>();
+  /** The module file of each third-party plugin (built-ins have none), for error messages. */
+  private readonly origins = new Map<string, string>();
 
   constructor(readonly kind: string, plugins: readonly P[] = []) {
     for (const p of plugins) this.register(p);
@@ -33,6 +35,15 @@ export class PluginRegistry<P extends PluginBase> {
     const p = this.byType.get(type);
     if (!p) throw new UnknownPluginError(this.kind, type, this.types());
     return p;
+  }
+
+  setOrigin(type: string, file: string): void {
+    this.origins.set(type, file);
+  }
+
+  /** The module file a plugin was loaded from (`plugins` in a spec); undefined for a built-in. */
+  originOf(type: string): string | undefined {
+    return this.origins.get(type);
   }
 
   types(): string[] {

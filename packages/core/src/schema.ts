@@ -2,11 +2,13 @@ import Ajv, { ErrorObject } from 'ajv';
 import { SpecIssue, SpecValidationError, UnknownPluginError } from './errors';
 import type { CheckContext, PluginBase } from './plugins';
 import { checkMemory } from './model/memory';
+import { inferGraph, kindRegistry, nodeCheckContext, specGraph } from './model/graph';
 import type { PluginRegistry, Registries } from './registry';
 import { evaluationSchema, GraphSpec, PluginConfig, preprocessingSchema, trainingSchema } from './spec';
 import { sweepIssues } from './run/sweep';
 
-function pluginUnion(kind: string, plugins: PluginBase[]): Record<string, unknown> {
+/** The spec schema's union of one kind's plugins (a discriminator on `type`). */
+export function pluginUnion(kind: string, plugins: PluginBase[]): Record<string, unknown> {
   if (plugins.length === 0) return { type: 'object', required: ['type'], properties: { type: { type: 'string' } }, description: kind };
   return {
     type: 'object',
@@ -18,6 +20,9 @@ function pluginUnion(kind: string, plugins: PluginBase[]): Record<string, unknow
   };
 }
 
+/** Names of graph inputs, nodes and outputs (they become parts of layer names). */
+const NAME_PATTERN = '^[A-Za-z][A-Za-z0-9_-]*$';
+
 /** The graph-spec JSON Schema, assembled from the registered plugins' own schemas. */
 export function assembleSpecSchema(reg: Registries): Record<string, unknown> {
   const sensors = [...new Set(reg.datasets.all().flatMap((d) => d.sensors))].sort();
@@ -26,7 +31,7 @@ export function assembleSpecSchema(reg: Registries): Record<string, unknown> {
     $id: 'https://fusion.dev/schema/graph-spec.json',
     type: 'object',
     additionalProperties: false,
-    required: ['name', 'dataset', 'sensors', 'fusion', 'head'],
+    required: ['name', 'dataset'],
     properties: {
       $schema: { type: 'string' },
       name: { type: 'string', minLength: 1, pattern: '^(?!\\.\\.?$)[A-Za-z0-9._-]+$' },
@@ -45,6 +50,55 @@ export function assembleSpecSchema(reg: Registries): Record<string, unknown> {
       encoders: { type: 'object', minProperties: 1, additionalProperties: encoder },
       fusion: pluginUnion('fusion', reg.fusions.all()),
       head: pluginUnion('head', reg.heads.all()),
+      inputs: {
+        type: 'object',
+        description: 'graph form: named sensor inputs',
+        minProperties: 1,
+        maxProperties: 64,
+        propertyNames: { pattern: NAME_PATTERN },
+        additionalProperties: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['sensor'],
+          properties: {
+            sensor: sensors.length ? { enum: sensors } : { type: 'string', minLength: 1 },
+            rate: { type: 'number', exclusiveMinimum: 0, maximum: 1024, description: 'samples per second (for now: preprocessing.sampleRate)' },
+          },
+        },
+      },
+      nodes: {
+        type: 'object',
+        description: 'graph form: named nodes, each a model plugin ("type" and its options) with the inputs it takes',
+        minProperties: 1,
+        maxProperties: 256,
+        propertyNames: { pattern: NAME_PATTERN },
+        additionalProperties: {
+          type: 'object',
+          required: ['type', 'inputs'],
+          properties: {
+            type: { type: 'string', minLength: 1 },
+            inputs: { type: 'array', minItems: 1, maxItems: 256, uniqueItems: true, items: { type: 'string', minLength: 1 } },
+          },
+        },
+      },
+      outputs: {
+        type: 'object',
+        description: 'graph form: the outputs, each naming its node and label',
+        minProperties: 1,
+        maxProperties: 16,
+        propertyNames: { pattern: NAME_PATTERN },
+        additionalProperties: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['node'],
+          properties: {
+            node: { type: 'string', minLength: 1 },
+            label: { type: 'string', minLength: 1 },
+            classes: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 2, maxItems: 1000, uniqueItems: true },
+            lossWeight: { type: 'number', minimum: 0, maximum: 1000, default: 1 },
+          },
+        },
+      },
       training: trainingSchema,
       evaluation: evaluationSchema,
       sweep: {
@@ -110,6 +164,7 @@ function kindFor(path: string): string | undefined {
   if (/^\/(encoder|encoders\/[^/]+)$/.test(path)) return 'encoder';
   if (/^\/fusion$/.test(path)) return 'fusion';
   if (/^\/head$/.test(path)) return 'head';
+  if (/^\/nodes\/[^/]+$/.test(path)) return 'model node';
   return undefined;
 }
 
@@ -161,6 +216,11 @@ function describe(e: ErrorObject, spec: unknown, reg: Registries): SpecIssue {
   return { path: e.instancePath, message };
 }
 
+/** The Ajv settings specs are validated with (plugin schemas are checked with the same). */
+export function specAjv(): Ajv {
+  return new Ajv({ strict: true, allErrors: true, useDefaults: true, discriminator: true, allowUnionTypes: true, verbose: true });
+}
+
 /** Compiles the assembled schema once per set of registries and validates specs against it. */
 export class SpecValidator {
   private readonly validate: ReturnType<Ajv['compile']>;
@@ -168,7 +228,7 @@ export class SpecValidator {
 
   constructor(private readonly registries: Registries) {
     this.schema = assembleSpecSchema(registries);
-    const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, discriminator: true, allowUnionTypes: true, verbose: true });
+    const ajv = specAjv();
     this.validate = ajv.compile(this.schema);
   }
 
@@ -194,10 +254,18 @@ export class SpecValidator {
       }
     }
     const s = spec as GraphSpec;
+    const sensorsGiven = ok && (spec as GraphSpec).sensors !== undefined;
     if (ok) {
-      if (!s.encoder && !s.encoders) issues.push({ path: '', message: 'missing "encoder" (one for all sensors) or "encoders" (one per sensor). Add one.' });
+      const graphForm = s.nodes !== undefined || s.inputs !== undefined || s.outputs !== undefined;
+      if (graphForm) issues.push(...this.graphFormIssues(s));
+      else {
+        for (const k of ['sensors', 'fusion', 'head'] as const) {
+          if (s[k] === undefined) issues.push({ path: '', message: `missing required option "${k}". Add it (or give the model as a graph: "inputs", "nodes", "outputs").` });
+        }
+        if (!s.encoder && !s.encoders) issues.push({ path: '', message: 'missing "encoder" (one for all sensors) or "encoders" (one per sensor). Add one.' });
+      }
       if (s.encoder && s.encoders) issues.push({ path: '/encoders', message: 'give either "encoder" or "encoders", not both.' });
-      if (s.encoders) {
+      if (s.encoders && s.sensors) {
         for (const k of Object.keys(s.encoders)) {
           if (!s.sensors.includes(k)) issues.push({ path: `/encoders/${k}`, message: `"${k}" is not in "sensors" (${s.sensors.join(', ')}).` });
         }
@@ -206,9 +274,12 @@ export class SpecValidator {
         }
       }
       const adapter = this.registries.datasets.get(s.dataset.type);
-      s.sensors.forEach((name, i) => {
+      // A graph-form spec without "sensors" names them in its inputs: point there.
+      const inputOf = (name: string): string | undefined => (sensorsGiven ? undefined : Object.keys(s.inputs ?? {}).find((k) => s.inputs![k].sensor === name));
+      (s.sensors ?? []).forEach((name, i) => {
+        const at = inputOf(name);
         if (!adapter.sensors.includes(name))
-          issues.push({ path: `/sensors/${i}`, message: `dataset "${adapter.type}" has no sensor "${name}"; it provides ${adapter.sensors.join(', ')}.` });
+          issues.push({ path: at ? `/inputs/${at}/sensor` : `/sensors/${i}`, message: `dataset "${adapter.type}" has no sensor "${name}"; it provides ${adapter.sensors.join(', ')}.` });
       });
       const p = s.preprocessing;
       const len = p.window * p.sampleRate;
@@ -241,13 +312,84 @@ export class SpecValidator {
     };
     const reg = this.registries;
     run(reg.datasets, s.dataset, '/dataset');
+    if (s.nodes) {
+      const g = specGraph(s);
+      const inf = inferGraph(g, reg, ctx.length);
+      if (inf.issues.length) return [...issues, ...inf.issues];
+      for (const name of inf.order) {
+        const info = inf.nodes[name];
+        if (info?.kind) run(kindRegistry(reg, info.kind), g.nodes[name].config, g.nodes[name].pointer, nodeCheckContext(ctx, info));
+      }
+      return issues;
+    }
     if (s.encoder) run(reg.encoders, s.encoder, '/encoder');
     else {
       for (const name of s.sensors) run(reg.encoders, s.encoders![name], `/encoders/${name}`, { ...ctx, sensors: [name] });
       if (!issues.length) issues.push(...encoderAgreement(s, reg, ctx.length));
     }
-    run(reg.fusions, s.fusion, '/fusion');
-    run(reg.heads, s.head, '/head');
+    run(reg.fusions, s.fusion!, '/fusion');
+    run(reg.heads, s.head!, '/head');
+    return issues;
+  }
+
+  private nodeValidator?: ReturnType<Ajv['compile']>;
+
+  /**
+   * The graph form's own checks before the plugins': no slot keys beside it, each node's options against its plugin's
+   * schema (defaults filled), inputs at the common rate, and one output whose label and classes drive the windows.
+   * Fills `sensors` from the inputs when it is not given.
+   */
+  private graphFormIssues(s: GraphSpec): SpecIssue[] {
+    const issues: SpecIssue[] = [];
+    for (const k of ['encoder', 'encoders', 'fusion', 'head'] as const) {
+      if (s[k] !== undefined) issues.push({ path: `/${k}`, message: `the graph form ("inputs", "nodes", "outputs") replaces "${k}": make it a node or remove it.` });
+    }
+    for (const k of ['inputs', 'nodes', 'outputs'] as const) {
+      if (s[k] === undefined) issues.push({ path: '', message: `the graph form needs "inputs", "nodes" and "outputs"; "${k}" is missing. Add it.` });
+    }
+    if (issues.length) return issues;
+    const reg = this.registries;
+    if (!this.nodeValidator) {
+      const seen = new Set<string>();
+      const plugins = [...reg.encoders.all(), ...reg.fusions.all(), ...reg.heads.all()].filter((p) => !seen.has(p.type) && seen.add(p.type));
+      const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, discriminator: true, allowUnionTypes: true, verbose: true });
+      this.nodeValidator = ajv.compile(pluginUnion('model node', plugins));
+    }
+    const known = [...reg.encoders.types(), ...reg.fusions.types(), ...reg.heads.types()];
+    for (const [name, node] of Object.entries(s.nodes!)) {
+      const { inputs, ...config } = node;
+      const pointer = `/nodes/${name}`;
+      if (!known.includes(config.type)) {
+        issues.push({ path: `${pointer}/type`, message: `unknown node type "${config.type}"; known: ${known.join(', ')}. Fix the type, or add the module that provides it to "plugins".` });
+        continue;
+      }
+      if (!this.nodeValidator(config)) {
+        for (const e of this.nodeValidator.errors ?? []) {
+          if (e.keyword === 'oneOf' || e.keyword === 'discriminator') continue;
+          const i = describe(e, config, reg);
+          issues.push({ path: pointer + i.path, message: i.message });
+        }
+        continue;
+      }
+      Object.assign(node, config, { inputs });
+    }
+    const rate = s.preprocessing.sampleRate;
+    for (const [name, i] of Object.entries(s.inputs!)) {
+      if (i.rate !== undefined && i.rate !== rate)
+        issues.push({ path: `/inputs/${name}/rate`, message: `rate ${i.rate} Hz: inputs at their own rates are not supported yet; every input is resampled to preprocessing.sampleRate (${rate} Hz). Remove "rate" or set it to ${rate}.` });
+    }
+    const sensors = [...new Set(Object.values(s.inputs!).map((i) => i.sensor))];
+    if (s.sensors === undefined) s.sensors = sensors;
+    else {
+      for (const [name, i] of Object.entries(s.inputs!)) {
+        if (!s.sensors.includes(i.sensor)) issues.push({ path: `/inputs/${name}/sensor`, message: `sensor "${i.sensor}" is not in "sensors" (${s.sensors.join(', ')}). Add it there, or leave "sensors" out (the inputs' sensors are used).` });
+      }
+    }
+    const outs = Object.entries(s.outputs!);
+    if (outs.length > 1) issues.push({ path: `/outputs/${outs[1][0]}`, message: `${outs.length} outputs; one output is supported for now. Keep one.` });
+    const [, out] = outs[0];
+    if (out.label) s.preprocessing.label.target = out.label;
+    if (out.classes) s.preprocessing.label.classes = out.classes;
     return issues;
   }
 }

@@ -3,6 +3,7 @@ import * as path from 'path';
 import type { Container } from 'inversify';
 import { getRegistries, loadPluginModules } from './container';
 import { SpecValidationError } from './errors';
+import { notRegularFile } from './file-kind';
 import { parseSpecText, SpecValidator } from './schema';
 import type { GraphSpec } from './spec';
 
@@ -24,9 +25,12 @@ export interface LoadedSpec {
  */
 export function loadSpecFile(file: string, container: Container, opts: LoadOptions = {}): LoadedSpec {
   const abs = path.resolve(file);
-  if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) {
+  // stat before open: a FIFO or /dev/zero given as the spec would block or never end
+  const why = notRegularFile(abs);
+  if (why === 'does not exist') {
     throw new SpecValidationError(file, [{ path: '', message: `spec file not found (looked for ${abs}). Give the path to a JSON spec, e.g. specs/emoheal-quick.json.` }]);
   }
+  if (why !== undefined) throw new SpecValidationError(file, [{ path: '', message: `the spec file ${abs} ${why}. Give the path to a JSON spec file.` }]);
   const raw = parseSpecText(fs.readFileSync(abs, 'utf8'), file);
   return { ...loadSpecObject(raw, container, path.dirname(abs), file, opts), file: abs };
 }

@@ -47,6 +47,26 @@ export type EvaluationSpec =
   | { type: 'group-kfold'; k: number }
   | { type: 'groups'; groups: (string | number)[][] };
 
+export interface GraphInputSpec {
+  sensor: string;
+  /** Samples per second; for now the common `preprocessing.sampleRate` (the default). */
+  rate?: number;
+}
+
+export interface GraphNodeSpec extends PluginConfig {
+  /** Names of sensor inputs or other nodes; several are stacked (on the sensor axis for encoders and fusions). */
+  inputs: string[];
+}
+
+export interface GraphOutputSpec {
+  node: string;
+  /** The raw label predicted (arousal, valence, stress, ...). */
+  label: string;
+  /** Class names (default: `preprocessing.label.classes`). */
+  classes?: string[];
+  lossWeight: number;
+}
+
 export interface GraphSpec {
   $schema?: string;
   name: string;
@@ -54,14 +74,21 @@ export interface GraphSpec {
   plugins: string[];
   seed: number;
   dataset: PluginConfig;
+  /** Sensors the windows hold (graph form: derived from `inputs` when not given). */
   sensors: string[];
   preprocessing: PreprocessingSpec;
   /** One encoder for every sensor (per-sensor weights unless `shared: true`) ... */
   encoder?: PluginConfig;
   /** ... or one per sensor, by name. */
   encoders?: Record<string, PluginConfig>;
-  fusion: PluginConfig;
-  head: PluginConfig;
+  fusion?: PluginConfig;
+  head?: PluginConfig;
+  /** Graph form (instead of `encoder(s)`/`fusion`/`head`): named sensor inputs ... */
+  inputs?: Record<string, GraphInputSpec>;
+  /** ... named plugin nodes, each naming its inputs (sensor inputs or other nodes) ... */
+  nodes?: Record<string, GraphNodeSpec>;
+  /** ... and the outputs, each naming its node and label. */
+  outputs?: Record<string, GraphOutputSpec>;
   training: TrainingSpec;
   evaluation: EvaluationSpec;
   output: { dir: string };

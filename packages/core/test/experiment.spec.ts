@@ -79,7 +79,8 @@ describe('runExperiment (core with fake plugins)', function () {
     expect((err as Error).message).to.match(/fold 1 .*epoch 1: the training loss is NaN/);
     const after = fs.readFileSync(path.join(out, 'metrics.json'), 'utf8');
     expect(after).to.equal(before);
-    expect(fs.readdirSync(tmp).filter((n) => n.includes('staging'))).to.be.empty;
+    // Neither the resumable partial folder (`.c.partial`) nor any other hidden folder of the run stays beside it.
+    expect(fs.readdirSync(tmp).filter((n) => n.startsWith('.c.')), 'hidden folders of the failed run').to.deep.equal([]);
   });
 
   it('staged output is invisible until committed', () => {

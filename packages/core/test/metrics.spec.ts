@@ -72,7 +72,7 @@ describe('folds', () => {
     expect(a).to.deep.equal(b);
     expect(a.map((f) => f.test)).to.not.deep.equal(c.map((f) => f.test));
     expect(a.flatMap((f) => f.test).sort()).to.deep.equal([...subjects].sort());
-    for (const f of a) expect(f.train.filter((s) => f.test.includes(s))).to.be.empty;
+    for (const f of a) expect(f.train.filter((s) => f.test.includes(s))).to.deep.equal([]);
   });
 
   it('fixed groups (EmoHEAL folds) use only the listed subjects and reject duplicates', () => {

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { TestScheduler } from 'rxjs/testing';
-import { augmentWithNoise, makeWindows, mapLabel, PreprocessingSpec, resampleToGrid, Rng, slidingWindow, magnitude, stats } from '../src';
+import { augmentWithNoise, makeWindows, mapLabel, PreprocessingSpec, resampleToGrid, Rng, magnitude, stats } from '../src';
 import { fakeRecording } from './fakes';
 
 const P: PreprocessingSpec = {
@@ -89,32 +88,5 @@ describe('windows', () => {
     expect(Array.from(a.x)).to.deep.equal(Array.from(b.x));
     const d = a.x[windows.x.length] - windows.x[0];
     expect(Math.abs(d)).to.be.greaterThan(0).and.lessThan(0.1);
-  });
-});
-
-describe('slidingWindow operator', () => {
-  it('emits windows of `length` frames every `hop` frames (marbles)', () => {
-    const scheduler = new TestScheduler((a, b) => {
-      expect(a).to.deep.equal(b);
-    });
-    scheduler.run(({ cold, expectObservable }) => {
-      const f = (v: number): Float32Array => Float32Array.from([v]);
-      const src = cold('abcdef|', { a: f(1), b: f(2), c: f(3), d: f(4), e: f(5), f: f(6) });
-      expectObservable(src.pipe(slidingWindow(3, 2, 1))).toBe('--x-y-|', {
-        x: Float32Array.from([1, 2, 3]),
-        y: Float32Array.from([3, 4, 5]),
-      });
-    });
-  });
-
-  it('throws on bad arguments when created and errors on bad frames at run time', () => {
-    expect(() => slidingWindow(0, 1, 1)).to.throw(RangeError);
-    const scheduler = new TestScheduler((a, b) => {
-      expect(a).to.deep.equal(b);
-    });
-    scheduler.run(({ cold, expectObservable }) => {
-      const src = cold('a|', { a: Float32Array.from([1, 2]) });
-      expectObservable(src.pipe(slidingWindow(2, 1, 1))).toBe('#', undefined, new RangeError('slidingWindow: frame has 2 values, expected 1'));
-    });
   });
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { causalConv1d, causalShiftStack, gradCheck, GROUPED_BATCHED_MAX_ROWS, mixSeed, SeededDropout } from '@fusion/core';
+import { causalConv1d, causalShiftStack, gradCheck, GROUPED_BATCHED_MAX_ROWS, GROUPED_TINY_MAX_MACS, groupedPointwise, mixSeed, SeededDropout } from '@fusion/core';
 import { maxAbsDiff, useBackend } from './helpers';
 
 /** y[g,b,t,o] = bias + sum_j sum_c W[g, j*C + c, o] * x[g, b, t - (k-1-j)d, c]. */
@@ -76,7 +76,40 @@ describe('core layers: causal dilated convolution', () => {
           return prof.kernels.filter((kernel) => kernel.name === 'Unpack').length;
         };
         expect(await unpacks(GROUPED_BATCHED_MAX_ROWS), `${backend}: few rows, one batched product`).to.equal(0);
-        expect(await unpacks(GROUPED_BATCHED_MAX_ROWS + 1), `${backend}: many rows, per-group products`).to.be.above(0);
+        // A product [rows, 6] x [6, 5] per group counts as tiny (one batched product, in training too) up to
+        // GROUPED_TINY_MAX_MACS multiply-adds.
+        expect(await unpacks(GROUPED_BATCHED_MAX_ROWS + 1), `${backend}: many rows, tiny product`).to.equal(0);
+        expect(await unpacks(Math.floor(GROUPED_TINY_MAX_MACS / 30) + 1), `${backend}: many rows, per-group products`).to.be.above(0);
+      } finally {
+        await useBackend('cpu');
+      }
+    });
+  }
+
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`tiny grouped products (the channel attention's MLP) give the per-group 2-D products' values and gradients bit for bit on ${backend}`, async () => {
+      await useBackend(backend);
+      try {
+        // [sensors, 2B rows, C] x [C, 1] and [sensors, 2B, 1] x [1, C] with 2B = 64 > 48 rows.
+        for (const [cin, cout] of [[25, 1], [1, 25]]) {
+          tf.tidy(() => {
+            const [g, rows] = [5, 64];
+            const x = tf.randomNormal([g, 1, rows, cin], 0, 1, 'float32', 11) as tf.Tensor4D;
+            const w = tf.randomNormal([g, cin, cout], 0, 1, 'float32', 12) as tf.Tensor3D;
+            const dy = tf.randomNormal([g, 1, rows, cout], 0, 1, 'float32', 13);
+            const f = (xi: tf.Tensor, wi: tf.Tensor): tf.Scalar => tf.sum(tf.mul(groupedPointwise(xi as tf.Tensor4D, wi as tf.Tensor3D), dy));
+            const [dx, dw] = tf.grads(f)([x, w]);
+            // The per-group reference: plain untransposed 2-D products (explicit transposes), as the split path does.
+            const xs = tf.unstack(tf.reshape(x, [g, rows, cin]));
+            const ws = tf.unstack(w);
+            const dys = tf.unstack(tf.reshape(dy, [g, rows, cout]));
+            const y = groupedPointwise(x, w);
+            const label = `${backend} [${rows}, ${cin}] x [${cin}, ${cout}]`;
+            expect(Array.from(y.dataSync()), `${label}: values`).to.deep.equal(Array.from(tf.stack(xs.map((xi, i) => tf.matMul(xi, ws[i]))).dataSync()));
+            expect(Array.from(dx.dataSync()), `${label}: input gradient`).to.deep.equal(Array.from(tf.stack(dys.map((d, i) => tf.matMul(d, tf.transpose(ws[i])))).dataSync()));
+            expect(Array.from(dw.dataSync()), `${label}: weight gradient`).to.deep.equal(Array.from(tf.stack(xs.map((xi, i) => tf.matMul(tf.transpose(xi), dys[i]))).dataSync()));
+          });
+        }
       } finally {
         await useBackend('cpu');
       }

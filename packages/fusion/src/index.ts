@@ -2,9 +2,12 @@ import { ContainerModule } from 'inversify';
 import { FusionContribution } from '@fusion/core';
 import { concatFusion } from './concat';
 import { attentionFusion } from './attention';
+import { meanDecision, weightedDecision } from './decision';
 
 export { concatFusion, concatSchema, ConcatFusionConfig } from './concat';
 export { FusionSensorConcat } from './sensor-concat';
+export { meanDecision, weightedDecision, DecisionFusionConfig } from './decision';
+export { FusionDecisionWeights } from './decision-weights';
 export { attentionFusion, attentionFusionSchema, AttentionFusionConfig } from './attention';
 export {
   FusionSensorAttention,
@@ -15,8 +18,10 @@ export {
   sensorAttentionForward,
 } from './sensor-attention';
 
-/** Binds the fusions of this package (`concat`, `attention`) as fusion contributions. */
+/** Binds the fusions of this package (`concat`, `attention`; decision-level `mean`, `weighted`) as fusion contributions. */
 export const fusionModule = new ContainerModule((bind) => {
   bind(FusionContribution).toConstantValue(concatFusion);
   bind(FusionContribution).toConstantValue(attentionFusion);
+  bind(FusionContribution).toConstantValue(meanDecision);
+  bind(FusionContribution).toConstantValue(weightedDecision);
 });

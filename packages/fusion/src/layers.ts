@@ -2,3 +2,4 @@
 // without the plugin factories, schemas and container module, so a saved model loads where Node modules are not available.
 export { FusionSensorConcat } from './sensor-concat';
 export { FusionSensorAttention } from './sensor-attention';
+export { FusionDecisionWeights } from './decision-weights';

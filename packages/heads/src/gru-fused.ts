@@ -14,8 +14,10 @@ import type { BiGruOutput, BiGruWeights } from './bigru-layer';
  * both directions. The backward direction runs over reversed time; its input projections are brought into step
  * order on one host copy (see `hostSteps`).
  *
- * Forward per step: h U_rz and h U_n (2 matMuls) and 9 elementwise kernels. The states and gate activations
- * are stacked once and saved.
+ * Forward per step (11 kernels): one matMul h Ubd [B, 6H] plus [input projections of r and z | c_n] (one add),
+ * split into the r|z pre-activations and h U_n + c_n, one sigmoid, split into r and z, then 6 elementwise kernels.
+ * Each column's sum is the one of separate products, so the values are those of the earlier 13-kernel step
+ * (two matMuls, two adds, two slices) bit for bit. The states and gate activations are stacked once and saved.
  *
  * Backward: everything that does not depend on the incoming gradient is computed in bulk over [T, B, ...] first.
  * With A = (1-z)(1-n^2) (per direction and step):
@@ -57,19 +59,21 @@ function fusedOp(output: BiGruOutput): FusedFn {
  * element in JavaScript, so per-step slices of a [T, ...] tensor would cost O(T^2) over a sequence. Not
  * differentiable: for use inside the custom-gradient function only.
  */
-function hostSteps(y: tf.Tensor, units: number, align: boolean): Float32Array[] {
+function hostSteps(y: tf.Tensor, units: number, align: boolean, cols = y.shape[2] as number): Float32Array[] {
   const [t, b, w] = y.shape;
   const vals = y.dataSync() as Float32Array;
   const step = b * w;
   return Array.from({ length: t }, (_, i) => {
-    if (!align) return vals.slice(i * step, (i + 1) * step);
-    const out = new Float32Array(step);
-    const j = t - 1 - i;
+    if (!align && cols === w) return vals.slice(i * step, (i + 1) * step);
+    // With `cols` < W, only the first `cols` columns of each row (a multiple of 2H).
+    const out = new Float32Array(b * cols);
+    const j = align ? t - 1 - i : i;
     for (let row = 0; row < b; row++) {
-      for (let col = 0; col < w; col += 2 * units) {
-        const o = row * w + col;
-        out.set(vals.subarray(i * step + o, i * step + o + units), o);
-        out.set(vals.subarray(j * step + o + units, j * step + o + 2 * units), o + units);
+      for (let col = 0; col < cols; col += 2 * units) {
+        const from = row * w + col;
+        const o = row * cols + col;
+        out.set(vals.subarray(i * step + from, i * step + from + units), o);
+        out.set(vals.subarray(j * step + from + units, j * step + from + 2 * units), o + units);
       }
     }
     return out;
@@ -124,12 +128,18 @@ function fusedBody(output: BiGruOutput, args: unknown[]): { value: tf.Tensor; gr
   const cg = toGateMajor(recBias, units);
   const projRz = tf.add(tf.matMul(x2, slice2(wg, 0, 2 * h2)), tf.add(slice2(bg, 0, 2 * h2), slice2(cg, 0, 2 * h2)));
   const projN = tf.add(tf.matMul(x2, slice2(wg, 2 * h2, h2)), slice2(bg, 2 * h2, h2));
-  const gxRz = stepTensors(tf.reshape(projRz, [t, b, 2 * h2]), units, true, [b, 2 * h2]);
+  // What each step adds to h Ubd [B, 6H]: [its r and z input projections | c_n] (rows of c_n on the host).
+  const cN = slice2(cg, 2 * h2, h2).dataSync() as Float32Array;
+  const gx = hostSteps(tf.reshape(projRz, [t, b, 2 * h2]), units, true).map((rz) => {
+    const out = new Float32Array(b * 3 * h2);
+    for (let row = 0; row < b; row++) {
+      out.set(rz.subarray(row * 2 * h2, (row + 1) * 2 * h2), row * 3 * h2);
+      out.set(cN, row * 3 * h2 + 2 * h2);
+    }
+    return tf.tensor(out, [b, 3 * h2], 'float32');
+  });
   const gxN = stepTensors(tf.reshape(projN, [t, b, h2]), units, true, [b, h2]);
   const ubd = blockDiagonal(recKernel, units);
-  const uRz = slice2(ubd, 0, 2 * h2);
-  const uN = slice2(ubd, 2 * h2, h2);
-  const cN = slice2(cg, 2 * h2, h2);
 
   let h: tf.Tensor2D = tf.zeros([b, h2]);
   const hs: tf.Tensor[] = [];
@@ -138,10 +148,12 @@ function fusedBody(output: BiGruOutput, args: unknown[]): { value: tf.Tensor; gr
   const ghns: tf.Tensor[] = [];
   for (let i = 0; i < t; i++) {
     hs.push(h);
-    const rz = tf.sigmoid(tf.add(gxRz[i], tf.matMul(h, uRz)));
-    const ghn = tf.add(tf.matMul(h, uN), cN);
-    const n = tf.tanh(tf.add(gxN[i], tf.mul(slice2(rz, 0, h2), ghn)));
-    h = tf.add(n, tf.mul(slice2(rz, h2, h2), tf.sub(h, n)));
+    // One product for all gates (each column's sum is the one of the separate products), one add, two splits.
+    const [rzPre, ghn] = tf.split(tf.add(gx[i], tf.matMul(h, ubd)), [2 * h2, h2], 1);
+    const rz = tf.sigmoid(rzPre);
+    const [r, z] = tf.split(rz, 2, 1);
+    const n = tf.tanh(tf.add(gxN[i], tf.mul(r, ghn)));
+    h = tf.add(n, tf.mul(z, tf.sub(h, n)));
     rzs.push(rz);
     ns.push(n);
     ghns.push(ghn);
@@ -195,8 +207,11 @@ function fusedBody(output: BiGruOutput, args: unknown[]): { value: tf.Tensor; gr
     const pSum = tf.sum(pAll, 0, true); // [1, 10H]
     const dRecBias = tf.reshape(fromGateMajor(tf.concat([slice2(pSum, 0, 2 * h2), slice2(pSum, 3 * h2, h2)], 1), units), [2, 3 * units]);
     const dBias = tf.reshape(fromGateMajor(slice2(pSum, 0, 3 * h2), units), [6 * units]);
-    // Input side [dr | dz | dn] of every step, back in time order.
-    const dgx = tf.reshape(alignedStack(ps.map((p) => slice2(p, 0, 3 * h2)), units, false), [t * b, 3 * h2]);
+    // Input side [dr | dz | dn] of every step (the first 6H columns of P), back in time order, on one host copy.
+    const dgxSteps = hostSteps(tf.reshape(pAll, [t, b, 5 * h2]), units, true, 3 * h2);
+    const dgxVals = new Float32Array(t * b * 3 * h2);
+    dgxSteps.forEach((v, i) => dgxVals.set(v, i * b * 3 * h2));
+    const dgx = tf.tensor(dgxVals, [t * b, 3 * h2], 'float32');
     const dKernel = fromGateMajor(tf.matMul(tf.transpose(x2S), dgx), units);
     const dx = tf.transpose(tf.reshape(tf.matMul(dgx, tf.transpose(wgS)), [t, b, d]), [1, 0, 2]);
     return [dx, dKernel, dBias, dU, dRecBias];

@@ -1,6 +1,7 @@
 export { QueueExecutor } from './queue-executor';
 export type { QueueExecutorOptions } from './queue-executor';
 export { QueueWorker } from './queue-worker';
+export { checkJobPlugins, realPluginRoots, safeResultDir } from './plugin-roots';
 export { ChildProcessJobRunner, contextKey, InProcessJobRunner } from './job-runner';
 export type { JobRunner } from './job-runner';
 export type { QueueWorkerOptions } from './queue-worker';
@@ -12,8 +13,6 @@ export {
   DEFAULT_QUEUE_NAME,
   encodeError,
   hashOf,
-  isPermanent,
-  PERMANENT_ERRORS,
   probeRedis,
   queueJobId,
   redactUrl,

@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import * as net from 'net';
 import * as tls from 'tls';
 import type { ConnectionOptions } from 'bullmq';
-import { FusionError, JobResult, reviveError, TrainJob } from '@fusion/core';
+import { FusionError, isPermanentError, JobResult, reviveError, TrainJob } from '@fusion/core';
 
 /** The default BullMQ queue name of training jobs. */
 export const DEFAULT_QUEUE_NAME = 'fusion-train';
@@ -64,13 +64,6 @@ export function queueJobId(runId: string, jobId: string): string {
   return `${runId}--${jobId}`;
 }
 
-/** Errors a retry cannot fix: the data, the spec or training itself is at fault. They fail the run at once. */
-export const PERMANENT_ERRORS = ['DataFormatError', 'DatasetError', 'SpecValidationError', 'TrainingError', 'ShapeMismatchError', 'UnknownPluginError', 'DuplicatePluginError'];
-
-export function isPermanent(e: unknown): boolean {
-  return e instanceof Error && PERMANENT_ERRORS.includes(e.name);
-}
-
 /** An error as a BullMQ failure reason: `[Name] message`, so the coordinator can rebuild the named error. */
 export function encodeError(e: unknown): string {
   const err = e instanceof Error ? e : new Error(String(e));
@@ -81,7 +74,7 @@ export function decodeError(reason: string | undefined, jobId: string, attempts:
   const m = /^\[(\w+)\] ([\s\S]*)$/.exec(reason ?? '');
   if (m) {
     const e = reviveError(m[1], m[2]);
-    if (!PERMANENT_ERRORS.includes(m[1])) e.message = `job ${jobId} failed on the queue workers after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${m[2]}`;
+    if (!isPermanentError(e)) e.message = `job ${jobId} failed on the queue workers after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${m[2]}`;
     return e;
   }
   return new FusionError(`job ${jobId} failed on the queue workers after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${reason ?? 'no reason given'}`);
@@ -98,13 +91,16 @@ export function connectionOf(url: string): ConnectionOptions {
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new FusionError(`--queue expects a redis:// or rediss:// URL, received "${url}".`);
   const db = u.pathname && u.pathname !== '/' ? Number(u.pathname.slice(1)) : 0;
   if (!Number.isInteger(db) || db < 0) throw new FusionError(`the Redis database in "${url}" must be a whole number, e.g. redis://host:6379/0.`);
+  // WHATWG URLs keep an IPv6 host in brackets ([::1]); ioredis and net.connect want it bare.
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
   return {
-    host: u.hostname || '127.0.0.1',
+    host,
     port: u.port ? Number(u.port) : 6379,
     db,
     ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
     ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    // TLS checks the server's certificate against the host name (SNI), as ioredis does for rediss://.
+    ...(u.protocol === 'rediss:' ? { tls: net.isIP(host) ? {} : { servername: host } } : {}),
     // Workers block on Redis; BullMQ requires unlimited retries per request for them.
     maxRetriesPerRequest: null,
   };
@@ -131,15 +127,22 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
   }
 }
 
+/** A Redis command in the protocol's array form (safe for passwords with spaces or newlines). */
+function respCommand(...args: string[]): string {
+  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+}
+
 /**
- * Checks that a Redis server answers at `url` (a PING over TCP or TLS; an answer asking for authentication counts as
- * reachable) within `ms`, so an unreachable queue is a named error instead of endless reconnection attempts.
+ * Checks that a Redis server answers at `url` within `ms` (AUTH with the URL's credentials, then PING, over TCP or
+ * TLS), so an unreachable queue, a missing or wrong password is a named error at once instead of endless
+ * reconnection attempts.
  */
 export function probeRedis(url: string, ms = 10000): Promise<void> {
-  const c = connectionOf(url) as { host: string; port: number; tls?: object };
+  const c = connectionOf(url) as { host: string; port: number; tls?: tls.ConnectionOptions; username?: string; password?: string };
   const fail = (why: string): FusionError => new FusionError(`cannot reach Redis at ${redactUrl(url)} (${why}). Start redis-server there, open its port to this machine, or check --queue.`);
   return new Promise<void>((resolve, reject) => {
     let done = false;
+    let text = '';
     const finish = (e?: Error): void => {
       if (done) return;
       done = true;
@@ -148,13 +151,23 @@ export function probeRedis(url: string, ms = 10000): Promise<void> {
       if (e) reject(e);
       else resolve();
     };
-    const sock: net.Socket = c.tls ? tls.connect({ host: c.host, port: c.port, servername: c.host }) : net.connect({ host: c.host, port: c.port });
+    const sock: net.Socket = c.tls ? tls.connect({ host: c.host, port: c.port, ...c.tls }) : net.connect({ host: c.host, port: c.port });
     const timer = setTimeout(() => finish(fail(`no answer within ${ms} ms`)), ms);
-    sock.once(c.tls ? 'secureConnect' : 'connect', () => sock.write('PING\r\n'));
+    const auth = c.password !== undefined ? respCommand('AUTH', ...(c.username ? [c.username] : []), c.password) : '';
+    sock.once(c.tls ? 'secureConnect' : 'connect', () => sock.write(auth + respCommand('PING')));
     sock.on('data', (d) => {
-      const line = d.toString('utf8');
-      if (line.startsWith('+PONG') || /^-(NOAUTH|WRONGPASS|ERR)/.test(line)) finish();
-      else finish(fail(`unexpected answer ${JSON.stringify(line.slice(0, 40))}: is this a Redis server?`));
+      text += d.toString('utf8');
+      const lines = text.split('\r\n').slice(0, -1);
+      for (const line of lines) {
+        if (line.startsWith('+PONG')) return finish();
+        if (/^-(WRONGPASS|ERR invalid (username|password))/i.test(line))
+          return finish(new FusionError(`Redis at ${redactUrl(url)} refused the user name or password of the URL (${line.slice(1, 80)}). Fix the password in --queue (percent-encode special characters: @ as %40, : as %3A).`));
+        if (line.startsWith('-NOAUTH'))
+          return finish(new FusionError(`Redis at ${redactUrl(url)} requires a password. Give it in the URL: redis://:PASSWORD@${c.host}:${c.port} (rediss:// for TLS).`));
+        // "AUTH ... called without any password configured": the server needs none; ioredis goes on without it.
+        if (line.startsWith('+OK') || /^-ERR AUTH/i.test(line)) continue;
+        return finish(fail(`unexpected answer ${JSON.stringify(line.slice(0, 40))}: is this a Redis server?`));
+      }
     });
     sock.on('error', (e) => finish(fail(e.message)));
   });

@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Job, Queue, QueueEvents } from 'bullmq';
-import { EpochLog, ExecutorHandlers, JobExecutor, JobResult, OutputError, TrainingError, TrainJob, InterruptedError } from '@fusion/core';
+import { EpochLog, ExecutorHandlers, JobExecutor, JobResult, OutputError, TrainJob, InterruptedError } from '@fusion/core';
+import { safeResultDir } from './plugin-roots';
 import { closeWithin, connectionOf, decodeError, DEFAULT_QUEUE_NAME, probeRedis, QueueJobData, QueueJobResult, queueJobId, redactUrl, within } from './protocol';
 
 export interface QueueExecutorOptions {
@@ -22,6 +23,8 @@ export interface QueueExecutorOptions {
   connectTimeoutMs?: number;
   /** Progress lines (enqueued, collected); default silent. */
   log?: (line: string) => void;
+  /** Warnings (Redis went away); default: `log`. */
+  warn?: (line: string) => void;
 }
 
 /**
@@ -51,11 +54,18 @@ export class QueueExecutor implements JobExecutor {
     const attempts = o.attempts ?? 3;
     const keep = o.keepSeconds ?? 7 * 24 * 3600;
     await probeRedis(o.url, o.connectTimeoutMs ?? 10000);
-    let redisError: Error | undefined;
+    const warn = o.warn ?? log;
+    // Redis going away is said at once (ioredis reports each failed reconnection); commands wait for it to return.
+    let down = false;
+    const onRedisError = (e: Error): void => {
+      if (down || this.queue?.closing) return;
+      down = true;
+      warn(`queue: lost Redis at ${redactUrl(o.url)} (${e.message}); waiting for it to come back. Jobs running on workers go on; the run continues when Redis answers again.`);
+    };
     const queue = (this.queue = new Queue<QueueJobData, QueueJobResult>(this.name, { connection }));
     const events = (this.events = new QueueEvents(this.name, { connection }));
-    queue.on('error', (e) => (redisError = e));
-    events.on('error', (e) => (redisError = e));
+    queue.on('error', onRedisError);
+    events.on('error', onRedisError);
     await within(Promise.all([queue.waitUntilReady(), events.waitUntilReady()]), o.connectTimeoutMs ?? 10000, `cannot reach Redis at ${redactUrl(o.url)}. Start redis-server there or check --queue.`);
 
     const byId = new Map(jobs.map((j) => [queueJobId(o.runId, j.id), j]));
@@ -118,9 +128,12 @@ export class QueueExecutor implements JobExecutor {
         const r = bj.returnvalue;
         if (!r || !r.modelFiles) throw new OutputError(`job ${job.id}: the queue holds no result for it (returned ${JSON.stringify(r)?.slice(0, 80)}).`);
         const { modelFiles, ...result } = r;
-        const dir = path.join(o.data.runDir, result.modelDir);
-        fs.mkdirSync(dir, { recursive: true });
-        for (const [name, b64] of Object.entries(modelFiles)) fs.writeFileSync(path.join(dir, path.basename(name)), Buffer.from(b64, 'base64'));
+        // A result comes from another machine: its files may only land inside this run's folder, under its own id.
+        const refuse = (why: string): OutputError =>
+          new OutputError(`job ${job.id}: refusing the files a queue worker returned: ${why}. Is a worker of another fusion version, or someone else, using this queue?`);
+        if (result.id !== job.id) throw refuse(`they are labelled as job ${JSON.stringify(result.id)}`);
+        const dir = safeResultDir(o.data.runDir, result.modelDir, Object.keys(modelFiles), refuse);
+        for (const [name, b64] of Object.entries(modelFiles)) fs.writeFileSync(path.join(dir, name), Buffer.from(String(b64), 'base64'));
         outstanding.delete(id);
         await h.onDone(result as JobResult);
       } else if (state === 'failed') {
@@ -133,13 +146,15 @@ export class QueueExecutor implements JobExecutor {
     try {
       while (outstanding.size) {
         if (h.shouldStop?.()) throw new InterruptedError();
-        if (redisError && !queue.closing) log(`queue: Redis connection problem: ${redisError.message} (retrying)`);
-        redisError = undefined;
         const full = Date.now() - lastFull >= (o.pollMs ?? 2000);
         const ids = full ? [...outstanding] : [...flagged].filter((id) => outstanding.has(id));
         if (full) lastFull = Date.now();
         flagged.clear();
         for (const id of ids) await check(id);
+        if (full && down) {
+          down = false;
+          log(`queue: Redis at ${redactUrl(o.url)} answers again; continuing.`);
+        }
         if (!outstanding.size) break;
         await new Promise<void>((resolve) => {
           wake = resolve;

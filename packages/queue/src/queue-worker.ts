@@ -1,6 +1,8 @@
 import { Job, UnrecoverableError, Worker } from 'bullmq';
+import { isPermanentError } from '@fusion/core';
 import type { JobRunner } from './job-runner';
-import { connectionOf, DEFAULT_QUEUE_NAME, encodeError, isPermanent, probeRedis, QueueJobData, QueueJobResult, redactUrl, within } from './protocol';
+import { checkJobPlugins } from './plugin-roots';
+import { connectionOf, DEFAULT_QUEUE_NAME, encodeError, probeRedis, QueueJobData, QueueJobResult, redactUrl, within } from './protocol';
 
 export interface QueueWorkerOptions {
   url: string;
@@ -17,6 +19,8 @@ export interface QueueWorkerOptions {
   runner: JobRunner;
   /** Progress lines; default silent. */
   log?: (line: string) => void;
+  /** Real paths of the folders whose plugin modules jobs may load (see `checkJobPlugins`); default none. */
+  pluginRoots?: readonly string[];
 }
 
 /**
@@ -44,6 +48,7 @@ export class QueueWorker {
     const d = job.data;
     this.log(`job ${d.job.id} of run ${d.runId}: started (attempt ${job.attemptsMade + 1})`);
     try {
+      checkJobPlugins(d, this.opts.pluginRoots ?? []);
       const result = await this.opts.runner.run(d, (log) => {
         job.updateProgress({ epoch: log }).catch(() => undefined);
       });
@@ -51,8 +56,8 @@ export class QueueWorker {
       this.log(`job ${d.job.id} of run ${d.runId}: done`);
       return result;
     } catch (e) {
-      this.log(`job ${d.job.id} of run ${d.runId}: failed: ${encodeError(e)}${isPermanent(e) ? ' (not retried)' : ''}`);
-      if (isPermanent(e)) throw new UnrecoverableError(encodeError(e));
+      this.log(`job ${d.job.id} of run ${d.runId}: failed: ${encodeError(e)}${isPermanentError(e) ? ' (not retried)' : ''}`);
+      if (isPermanentError(e)) throw new UnrecoverableError(encodeError(e));
       throw new Error(encodeError(e));
     }
   }

@@ -1,7 +1,10 @@
 import { expect } from 'chai';
 import * as net from 'net';
-import { FusionError, SpecValidationError, TrainingError } from '@fusion/core';
-import { canonicalJson, connectionOf, decodeError, encodeError, isPermanent, probeRedis, queueJobId, redactUrl, runIdOf } from '../src';
+import { FusionError, isPermanentError, SpecValidationError, TrainingError } from '@fusion/core';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { canonicalJson, connectionOf, decodeError, encodeError, probeRedis, queueJobId, redactUrl, runIdOf, safeResultDir } from '../src';
 
 describe('queue protocol', () => {
   it('canonical JSON ignores key order; run ids are stable per spec, base folder and output folder', () => {
@@ -18,10 +21,10 @@ describe('queue protocol', () => {
 
   it('errors travel as "[Name] message": data, spec and training errors are permanent, others are retried', () => {
     const t = new TrainingError('fold 1: the training loss is NaN');
-    expect(isPermanent(t)).to.equal(true);
-    expect(isPermanent(new SpecValidationError('x.json', [{ path: '/a', message: 'bad' }]))).to.equal(true);
-    expect(isPermanent(new Error('ECONNRESET'))).to.equal(false);
-    expect(isPermanent(new FusionError('a worker process exited'))).to.equal(false);
+    expect(isPermanentError(t)).to.equal(true);
+    expect(isPermanentError(new SpecValidationError('x.json', [{ path: '/a', message: 'bad' }]))).to.equal(true);
+    expect(isPermanentError(new Error('ECONNRESET'))).to.equal(false);
+    expect(isPermanentError(new FusionError('a worker process exited'))).to.equal(false);
     const back = decodeError(encodeError(t), 'fold-1-member-1', 1);
     expect(back.name).to.equal('TrainingError');
     expect(back).to.be.instanceOf(FusionError);
@@ -38,6 +41,36 @@ describe('queue protocol', () => {
     expect(() => connectionOf('http://h:1')).to.throw(FusionError, /redis:\/\//);
     expect(() => connectionOf('not a url')).to.throw(FusionError, /Redis URL/);
     expect(redactUrl('redis://u:s3cret@h:1')).to.not.contain('s3cret');
+  });
+
+  it('passes percent-encoded user names and passwords, IPv6 hosts and rediss:// (TLS with the host name) to ioredis', () => {
+    expect(connectionOf(`redis://alice:${encodeURIComponent('p@ss w:rd/%')}@10.0.0.5:6380`)).to.include({ username: 'alice', password: 'p@ss w:rd/%', host: '10.0.0.5', port: 6380 });
+    expect(connectionOf('redis://[::1]:6390')).to.include({ host: '::1', port: 6390 });
+    expect(connectionOf('rediss://:pw@redis.example.org:6380')).to.deep.include({ host: 'redis.example.org', password: 'pw', tls: { servername: 'redis.example.org' } });
+    expect(connectionOf('rediss://127.0.0.1')).to.deep.include({ tls: {} });
+    expect(redactUrl(`rediss://:${encodeURIComponent('p@ss w:rd')}@h:1`)).to.not.contain('p%40ss');
+  });
+
+  it('returned files may land only inside the run folder: no .., no absolute path, no symbolic link out, plain names', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fusion-safe-'));
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'fusion-outside-'));
+    try {
+      const fail = (why: string): Error => new Error(why);
+      expect(safeResultDir(root, path.join('models', 'fold-1', 'member-1'), ['model.json', 'weights.bin'], fail)).to.equal(path.join(root, 'models', 'fold-1', 'member-1'));
+      expect(() => safeResultDir(root, '../x', ['model.json'], fail)).to.throw(/not a plain relative path/);
+      expect(() => safeResultDir(root, 'models/../../x', ['model.json'], fail)).to.throw(/not a plain relative path/);
+      expect(() => safeResultDir(root, outside, ['model.json'], fail)).to.throw(/not a plain relative path/);
+      expect(() => safeResultDir(root, 'models/a', ['../model.json'], fail)).to.throw(/not a plain file name/);
+      expect(() => safeResultDir(root, 'models/a', ['..'], fail)).to.throw(/not a plain file name/);
+      fs.symlinkSync(outside, path.join(root, 'link'));
+      expect(() => safeResultDir(root, 'link/member-1', ['model.json'], fail)).to.throw(/symbolic link/);
+      fs.symlinkSync(path.join(outside, 'target'), path.join(root, 'models', 'fold-1', 'member-1', 'model.json'));
+      expect(() => safeResultDir(root, path.join('models', 'fold-1', 'member-1'), ['model.json'], fail)).to.throw(/symbolic link/);
+      expect(fs.readdirSync(outside)).to.deep.equal([]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
   });
 
   it('an unreachable Redis is a named error at once', async () => {

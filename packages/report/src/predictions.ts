@@ -1,5 +1,7 @@
 /** Reading `predictions.csv` and computing ROC curves from its class probabilities. */
 
+import { auc } from '@fusion/core';
+
 export interface PredictionRow {
   fold: number;
   subject: string;
@@ -87,21 +89,18 @@ export function rocCurve(scores: readonly number[], positive: readonly boolean[]
   const points = [{ fpr: 0, tpr: 0 }];
   let tp = 0;
   let fp = 0;
-  let auc = 0;
   for (let i = 0; i < idx.length; ) {
     let j = i;
     while (j + 1 < idx.length && scores[idx[j + 1]] === scores[idx[i]]) j++;
-    const fp0 = fp;
-    const tp0 = tp;
     for (let k = i; k <= j; k++) {
       if (positive[idx[k]]) tp++;
       else fp++;
     }
-    auc += ((fp - fp0) / N) * ((tp + tp0) / 2 / P); // trapezoid: ties count one half
     points.push({ fpr: fp / N, tpr: tp / P });
     i = j + 1;
   }
-  return { points: thin(points), auc, positives: P, negatives: N };
+  // The area is the metrics' AUROC (rank statistic, ties one half): equal to the trapezoids under these points.
+  return { points: thin(points), auc: auc(scores, positive)!, positives: P, negatives: N };
 }
 
 /** Drops points closer than `eps` (in both rates) to the last kept one; keeps the ends, so the shape is unchanged to the eye. */

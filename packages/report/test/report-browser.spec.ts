@@ -9,12 +9,19 @@ import { makeFixture } from './fixture';
 
 /**
  * Opens a rendered report in headless Chromium from a file:// URL with the network blocked, checks that every chart
- * is drawn, and saves a screenshot to /tmp/report.png (to look at). Chromium is the Debian package:
+ * is drawn, and saves a screenshot to <os.tmpdir()>/fusion-report.png (to look at). Chromium is the Debian package:
  *   apt-get update && apt-get install -y chromium
- * Without /usr/bin/chromium the test is skipped, except under CI (env CI set), where it fails.
+ * found on PATH (or at env CHROMIUM_PATH). Without it the test is skipped, except under CI (env CI set), where it fails.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOT = '/tmp/report.png';
+const CHROMIUM =
+  process.env.CHROMIUM_PATH ??
+  (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter(Boolean)
+    .map((dir) => path.join(dir, 'chromium'))
+    .find((file) => fs.existsSync(file)) ??
+  'chromium';
+const SCREENSHOT = path.join(os.tmpdir(), 'fusion-report.png');
 
 describe('report in headless Chromium', function () {
   this.timeout(120000);
@@ -22,7 +29,7 @@ describe('report in headless Chromium', function () {
 
   before(function () {
     if (!fs.existsSync(CHROMIUM)) {
-      const notice = `Chromium not found at ${CHROMIUM} (install it with: apt-get update && apt-get install -y chromium)`;
+      const notice = `Chromium not found (${CHROMIUM}, searched on PATH) (install it with: apt-get update && apt-get install -y chromium)`;
       if (process.env.CI) throw new Error(`${notice}; the browser test may not be skipped under CI.`);
       console.warn(`    SKIPPED: ${notice}`);
       this.skip();

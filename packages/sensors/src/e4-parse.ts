@@ -1,10 +1,8 @@
 import { DataFormatError, Signal } from '@fusion/core/live';
-import { csvRows, CsvRow, parseNumberCell, parseSampleCell } from './csv-rows';
+import { CsvRow, Float32Chunks, forEachCsvRowOfBytes, parseNumberCell, parseSampleCell } from './csv-rows';
 
-// The E4 file format without Node modules: the CLI reads files with it (e4-reader.ts) and a browser parses dropped files.
-
-/** Nominal E4 rates: K-EmoCon files carry only timestamps, and jittery streaming timestamps are snapped to these. */
-export const E4_NOMINAL_RATES: Readonly<Record<string, number>> = Object.freeze({ acc: 32, bvp: 64, eda: 4, temp: 4, hr: 1 });
+// The E4 file format without Node modules: the CLI reads files with it (e4-reader.ts feeds it the chunks it reads) and a
+// browser parses dropped files with it, so both get the same checks (columns, plausible ranges, file:line errors).
 
 /** The regularly sampled E4 signals and their export file names. */
 export const E4_FILES: Readonly<Record<string, string>> = Object.freeze({
@@ -24,8 +22,60 @@ const E4_CHANNELS: Readonly<Record<string, number>> = { acc: 3, bvp: 1, eda: 1, 
 /** E4 accelerometer counts per g: the device reports 1/64 g steps. */
 export const ACC_COUNTS_PER_G = 64;
 
+/** Nominal E4 rates (Hz). K-EmoCon files carry only timestamps, and jittery streaming timestamps are snapped to these. */
+export const E4_NOMINAL_RATES: Readonly<Record<string, number>> = Object.freeze({ acc: 32, bvp: 64, eda: 4, temp: 4, hr: 1 });
+
+/** A declared rate may differ from the nominal one by this factor (either way) before it is called corrupt. */
+export const RATE_TOLERANCE = 2;
+
 /** No wrist sensor samples faster than this; a larger rate in row 2 is a corrupt header, not a real rate. */
 const MAX_RATE_HZ = 10000;
+
+export interface SensorRange {
+  min: number;
+  max: number;
+  unit: string;
+}
+
+/**
+ * Physically plausible values per sensor, in the units the readers return (acc in g, after the 1/64 g conversion). A
+ * value outside is a corrupt file or the wrong column, not a reading, even when it parses. The bounds leave a wide
+ * margin around the real recordings: Stress-Predict S01-S25 and the E4 sample export span acc -2..1.98 g (the E4 range
+ * is +-2 g), bvp -2752..2102, eda 0..11.0 uS, temp 26.3..36.4 C, hr 49..147 bpm, ibi 0.36..1.55 s. The ibi bound
+ * (0.2-3 s) matches the hr bound (20-250 bpm, i.e. 0.24-3 s between beats).
+ */
+export const SENSOR_RANGES: Readonly<Record<string, Readonly<SensorRange>>> = Object.freeze({
+  acc: { min: -8, max: 8, unit: 'g' },
+  bvp: { min: -1e5, max: 1e5, unit: '(arbitrary units)' },
+  eda: { min: 0, max: 100, unit: 'uS' },
+  temp: { min: 0, max: 50, unit: 'C (skin)' },
+  hr: { min: 20, max: 250, unit: 'bpm' },
+  ibi: { min: 0.2, max: 3, unit: 's' },
+});
+
+/** Plausible recording times, Unix seconds: 2000-01-01 to 2100-01-01. */
+export const EPOCH_RANGE_S: Readonly<{ min: number; max: number }> = Object.freeze({ min: 946684800, max: 4102444800 });
+
+/** Why `value` of `sensor` (readers' units) is not plausible, or undefined; sensors without a range always pass. */
+export function implausibleValue(sensor: string, value: number): string | undefined {
+  const r = SENSOR_RANGES[sensor];
+  if (!r || (value >= r.min && value <= r.max)) return undefined;
+  return `${sensor} value ${value} is outside the plausible ${r.min}..${r.max} ${r.unit}`;
+}
+
+/** Why a time (Unix seconds) is not plausible for a recording, or undefined. */
+export function implausibleTime(t: number): string | undefined {
+  if (t >= EPOCH_RANGE_S.min && t <= EPOCH_RANGE_S.max) return undefined;
+  return `time ${t} is outside 2000-2100 (expected Unix seconds, ${EPOCH_RANGE_S.min}..${EPOCH_RANGE_S.max})`;
+}
+
+/** Why `fs` (Hz) is not a plausible rate for `sensor`, or undefined: within RATE_TOLERANCE of the nominal E4 rate. */
+export function implausibleRate(sensor: string, fs: number): string | undefined {
+  const nominal = E4_NOMINAL_RATES[sensor];
+  if (nominal === undefined) return fs > 0 && fs <= MAX_RATE_HZ ? undefined : `the sample rate ${fs} Hz is outside 0..${MAX_RATE_HZ} Hz`;
+  if (fs >= nominal / RATE_TOLERANCE && fs <= nominal * RATE_TOLERANCE) return undefined;
+  return `the ${sensor} sample rate ${fs} Hz is not near its nominal ${nominal} Hz (accepted ${nominal / RATE_TOLERANCE}..${nominal * RATE_TOLERANCE} Hz)`;
+}
 
 export function checkColumns(file: string, row: CsvRow, expected: number, what: string): void {
   if (row.cells.length !== expected) {
@@ -52,7 +102,8 @@ export function readStart(file: string, rows: CsvRow[], columns: number, isIbi: 
   if (r.line !== 1) throw new DataFormatError(file, 1, 'row 1 is blank; expected the session start time (Unix seconds). Remove the leading blank line(s).');
   checkColumns(file, r, columns, 'row 1 (session start)');
   const t0 = parseNumberCell(file, 1, r.cells[0], 'the session start (row 1)');
-  if (t0 < 0) throw new DataFormatError(file, 1, `the session start is ${r.cells[0]}; expected Unix seconds (>= 0). Fix row 1.`);
+  const badT0 = implausibleTime(t0);
+  if (badT0) throw new DataFormatError(file, 1, `the session start: ${badT0}. Fix row 1.`);
   if (isIbi) {
     if (r.cells[1].toUpperCase() !== 'IBI') {
       throw new DataFormatError(file, 1, `row 1 column 2 is "${r.cells[1]}"; expected "IBI" (row 1 of IBI.csv is "<start>, IBI"). Check that this is an IBI export.`);
@@ -67,7 +118,7 @@ export function readStart(file: string, rows: CsvRow[], columns: number, isIbi: 
 }
 
 /** Row 2 of a regular E4 file: the sample rate in Hz, repeated once per column. */
-function readRate(file: string, rows: CsvRow[], columns: number): number {
+function readRate(file: string, rows: CsvRow[], columns: number, sensor: string): number {
   if (rows.length < 2) {
     throw new DataFormatError(
       file,
@@ -91,30 +142,63 @@ function readRate(file: string, rows: CsvRow[], columns: number): number {
     const v = parseNumberCell(file, 2, r.cells[c], `the sample rate (row 2, column ${c + 1})`);
     if (v !== fs_) throw new DataFormatError(file, 2, `the sample rate differs between columns (${r.cells[0]} vs ${r.cells[c]}); expected one value repeated per column. Fix row 2.`);
   }
+  const badRate = implausibleRate(sensor, fs_);
+  if (badRate) throw new DataFormatError(file, 2, `${badRate}. Check that this is the ${sensor.toUpperCase()} export and fix row 2.`);
   return fs_;
 }
 
-/** One regular E4 signal from its rows (row 1 start, row 2 rate, then samples; ACC in 1/64 g counts -> g). */
-export function e4SignalFromRows(rows: CsvRow[], file: string, name: string): Signal {
-  const columns = E4_CHANNELS[name] ?? Math.max(1, rows[0]?.cells.length ?? 1);
-  const t0 = readStart(file, rows, columns, false);
-  const fs_ = readRate(file, rows, columns);
-  const n = rows.length - 2;
-  const data = new Float32Array(n * columns);
-  const scale = name === 'acc' ? 1 / ACC_COUNTS_PER_G : 1;
-  const axes = columns === 3 ? ['x', 'y', 'z'] : undefined;
-  for (let i = 0; i < n; i++) {
-    const r = rows[i + 2];
+/**
+ * Builds one regular E4 signal (row 1 start, row 2 rate, then samples; ACC in 1/64 g counts -> g) from rows fed one at
+ * a time, parsed straight into float32 chunks: memory follows the samples, not the file's text.
+ */
+export class E4SignalParser {
+  private readonly head: CsvRow[] = [];
+  private columns: number;
+  private t0 = NaN;
+  private fs = NaN;
+  private readonly data = new Float32Chunks();
+  private readonly scale: number;
+  private axes: string[] | undefined;
+
+  constructor(private readonly file: string, private readonly name: string) {
+    this.columns = E4_CHANNELS[name] ?? 1;
+    this.scale = name === 'acc' ? 1 / ACC_COUNTS_PER_G : 1;
+  }
+
+  /** Takes the next non-blank row of the file. */
+  row(r: CsvRow): void {
+    const { file, name, scale, head } = this;
+    if (head.length < 2) {
+      head.push(r);
+      if (head.length === 1) {
+        this.columns = E4_CHANNELS[name] ?? Math.max(1, r.cells.length);
+        this.axes = this.columns === 3 ? ['x', 'y', 'z'] : undefined;
+        this.t0 = readStart(file, head, this.columns, false);
+      } else this.fs = readRate(file, head, this.columns, name);
+      return;
+    }
+    const columns = this.columns;
+    const axes = this.axes;
     checkColumns(file, r, columns, `sample row`);
     for (let c = 0; c < columns; c++) {
-      data[i * columns + c] = parseSampleCell(file, r.line, r.cells[c], axes ? `column ${c + 1} (${axes[c]})` : 'the value', scale);
+      const v = parseSampleCell(file, r.line, r.cells[c], axes ? `column ${c + 1} (${axes[c]})` : 'the value', scale);
+      const bad = implausibleValue(name, v);
+      if (bad) throw new DataFormatError(file, r.line, `${bad}${scale !== 1 ? ` (read ${r.cells[c]})` : ''}; a corrupt row or the wrong file. Fix or delete that row.`);
+      this.data.push(v);
     }
   }
-  return { t0, fs: fs_, channels: columns, data, source: file };
-}
 
+  /** The signal, after the last row (throws when the file ended before its two header rows). */
+  finish(): Signal {
+    if (this.head.length < 1) readStart(this.file, this.head, this.columns, false); // throws: the file is empty
+    if (this.head.length < 2) readRate(this.file, this.head, this.columns, this.name); // throws: row 2 is missing
+    return { t0: this.t0, fs: this.fs, channels: this.columns, data: this.data.toArray(), source: this.file };
+  }
+}
 
 /** One regular E4 file's bytes (e.g. a dropped BVP.csv) as a `Signal`; `file` names it in errors. */
 export function parseE4Signal(bytes: Uint8Array, file: string, sensor: string): Signal {
-  return e4SignalFromRows(csvRows(bytes, file), file, sensor);
+  const parser = new E4SignalParser(file, sensor);
+  forEachCsvRowOfBytes(bytes, file, (r) => parser.row(r));
+  return parser.finish();
 }

@@ -1,10 +1,23 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { DataFormatError, DatasetError, EventSeries, Recording, Signal } from '@fusion/core';
-import { parseNumberCell, readCsvRows } from './csv-text';
-import { e4SignalFromRows, E4_FILES, E4_SENSORS, readStart, checkColumns } from './e4-parse';
+import { DataFormatError, DatasetError, EventSeries, pathKind, Recording, Signal, statDirectory } from '@fusion/core';
+import { forEachCsvRow, parseNumberCell, readCsvRows } from './csv-text';
+import { checkColumns, E4_FILES, E4_SENSORS, E4SignalParser, implausibleValue, readStart } from './e4-parse';
 
-export { ACC_COUNTS_PER_G, E4_FILES, E4_SENSORS, parseE4Signal } from './e4-parse';
+export {
+  ACC_COUNTS_PER_G,
+  E4_FILES,
+  E4_NOMINAL_RATES,
+  E4_SENSORS,
+  EPOCH_RANGE_S,
+  implausibleRate,
+  implausibleTime,
+  implausibleValue,
+  parseE4Signal,
+  RATE_TOLERANCE,
+  SENSOR_RANGES,
+  SensorRange,
+} from './e4-parse';
 
 /**
  * Reads one regular E4 file (ACC, BVP, EDA, TEMP, HR) as a `Signal`. `sensor` fixes the channel count (ACC: 3, converted
@@ -12,7 +25,10 @@ export { ACC_COUNTS_PER_G, E4_FILES, E4_SENSORS, parseE4Signal } from './e4-pars
  */
 export function readE4Signal(file: string, sensor?: string): Signal {
   const name = sensor ?? path.basename(file, path.extname(file)).toLowerCase();
-  return e4SignalFromRows(readCsvRows(file, `E4 ${name}`), file, name);
+  // The file is read in chunks and its rows parsed as they come, by the parser the browser uses (e4-parse.ts).
+  const parser = new E4SignalParser(file, name);
+  forEachCsvRow(file, `E4 ${name}`, (r) => parser.row(r));
+  return parser.finish();
 }
 
 /** Reads an E4 IBI.csv: row 1 `<start>, IBI`, then `offset_seconds, ibi_seconds`; event times are start + offset. */
@@ -31,9 +47,8 @@ export function readE4Ibi(file: string): EventSeries {
     if (off < prev) {
       throw new DataFormatError(file, r.line, `the beat offset ${r.cells[0]} s is before the previous one (${prev} s); expected increasing offsets. The rows are out of order; sort them by column 1.`);
     }
-    if (!(ibi > 0) || ibi > 10) {
-      throw new DataFormatError(file, r.line, `the inter-beat interval is ${r.cells[1]}; expected seconds between 0 and 10 (e.g. 0.8). Fix or delete that row.`);
-    }
+    const bad = implausibleValue('ibi', ibi);
+    if (bad) throw new DataFormatError(file, r.line, `the inter-beat interval: ${bad} (e.g. 0.8). Fix or delete that row.`);
     prev = off;
     times[i] = t0 + off;
     values[i] = ibi;
@@ -53,9 +68,7 @@ export interface E4ExportOptions {
  * required files; `'ibi'` in the list is the same as `options.ibi = true`.
  */
 export function readE4Export(dir: string, sensors: readonly string[] = E4_SENSORS, options: E4ExportOptions = {}): Recording {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new DatasetError(`E4 export folder not found: ${dir}. Give the folder that holds ACC.csv, BVP.csv, EDA.csv, TEMP.csv, HR.csv.`);
-  }
+  statDirectory(dir, 'E4 export folder', 'Give the folder that holds ACC.csv, BVP.csv, EDA.csv, TEMP.csv, HR.csv.');
   const signals: Record<string, Signal> = {};
   let ibiMode: boolean | 'optional' = options.ibi ?? 'optional';
   for (const s of sensors) {
@@ -68,7 +81,7 @@ export function readE4Export(dir: string, sensors: readonly string[] = E4_SENSOR
       throw new DatasetError(`unknown E4 sensor "${s}" for ${dir}; known sensors: ${[...E4_SENSORS, 'ibi'].join(', ')}. Fix the sensor list.`);
     }
     const file = path.join(dir, fileName);
-    if (!fs.existsSync(file)) {
+    if (pathKind(file) === 'missing') {
       throw new DatasetError(`E4 ${s} file not found: ${file} (sensor "${s}" was requested). Add ${fileName} to the export or stop requesting "${s}".`);
     }
     signals[s] = readE4Signal(file, s);
@@ -76,7 +89,7 @@ export function readE4Export(dir: string, sensors: readonly string[] = E4_SENSOR
   const recording: Recording = { subject: options.subject ?? path.basename(path.resolve(dir)), signals, labels: [], source: dir };
   if (ibiMode !== false) {
     const file = path.join(dir, 'IBI.csv');
-    if (fs.existsSync(file)) recording.events = { ibi: readE4Ibi(file) };
+    if (pathKind(file) !== 'missing') recording.events = { ibi: readE4Ibi(file) };
     else if (ibiMode === true) throw new DatasetError(`E4 IBI file not found: ${file} ("ibi" was requested). Add IBI.csv or stop requesting "ibi".`);
   }
   return recording;
@@ -84,7 +97,7 @@ export function readE4Export(dir: string, sensors: readonly string[] = E4_SENSOR
 
 /** True when `dir` looks like one E4 export (holds at least one of the signal files). */
 export function isE4Export(dir: string): boolean {
-  return Object.values(E4_FILES).some((f) => fs.existsSync(path.join(dir, f)));
+  return Object.values(E4_FILES).some((f) => pathKind(path.join(dir, f)) !== 'missing');
 }
 
 /**
@@ -92,7 +105,7 @@ export function isE4Export(dir: string): boolean {
  * (subject = subfolder name), sorted by subject.
  */
 export function readE4Folder(dir: string, sensors: readonly string[] = E4_SENSORS): Recording[] {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new DatasetError(`E4 folder not found: ${dir}.`);
+  statDirectory(dir, 'E4 folder', 'Give an E4 export folder or a folder of one export per subject.');
   if (isE4Export(dir)) return [readE4Export(dir, sensors)];
   const subs = fs
     .readdirSync(dir, { withFileTypes: true })

@@ -1,9 +1,26 @@
-export { ACC_COUNTS_PER_G, E4_FILES, E4_SENSORS, E4ExportOptions, isE4Export, readE4Export, readE4Folder, readE4Ibi, readE4Signal } from './e4-reader';
+export {
+  ACC_COUNTS_PER_G,
+  E4_FILES,
+  E4_NOMINAL_RATES,
+  E4_SENSORS,
+  E4ExportOptions,
+  EPOCH_RANGE_S,
+  implausibleRate,
+  implausibleTime,
+  implausibleValue,
+  isE4Export,
+  RATE_TOLERANCE,
+  readE4Export,
+  readE4Folder,
+  readE4Ibi,
+  readE4Signal,
+  SENSOR_RANGES,
+  SensorRange,
+} from './e4-reader';
 export {
   ANNOTATION_STEP_S,
   Annotator,
   ANNOTATORS,
-  E4_NOMINAL_RATES,
   KEMOCON_TARGETS,
   KEmoConOptions,
   KEmoConSubject,

@@ -1,13 +1,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { DataFormatError, Dataset, DatasetError, EventSeries, LabelInterval, Recording, Signal } from '@fusion/core';
+import { DataFormatError, Dataset, DatasetError, EventSeries, LabelInterval, pathKind, Recording, Signal, statDirectory } from '@fusion/core';
 import { CsvRow, median, parseNumberCell, parseSampleCell, readCsvRows } from './csv-text';
-import { ACC_COUNTS_PER_G, E4_NOMINAL_RATES, E4_SENSORS } from './e4-parse';
+import { duplicateRecordings } from './duplicates';
+import { ACC_COUNTS_PER_G, E4_NOMINAL_RATES, E4_SENSORS, implausibleTime, implausibleValue } from './e4-parse';
 
 export type Annotator = 'self' | 'partner' | 'external';
 export const ANNOTATORS: readonly Annotator[] = Object.freeze(['self', 'partner', 'external'] as Annotator[]);
-
-export { E4_NOMINAL_RATES } from './e4-parse';
 
 /** Label targets read from the annotation files. */
 export const KEMOCON_TARGETS: readonly string[] = Object.freeze(['arousal', 'valence']);
@@ -71,6 +70,8 @@ interface TimedRows {
   times: Float64Array; // epoch ms
   values: Float64Array; // row-major, `channels` per row
   channels: number;
+  /** 1-based file line of each row (for errors found after parsing). */
+  lines: Int32Array;
   device?: string;
 }
 
@@ -112,9 +113,12 @@ function readTimedRows(file: string, sensor: string, device: string | undefined,
   const C = valueCols.length;
   const times = new Float64Array(kept.length);
   const values = new Float64Array(kept.length * C);
+  const lines = Int32Array.from(kept, (r) => r.line);
   kept.forEach((r, i) => {
     checkWidth(file, r, width);
     times[i] = parseNumberCell(file, r.line, r.cells[tCol], 'timestamp');
+    const badT = implausibleTime(times[i] / 1000);
+    if (badT) throw new DataFormatError(file, r.line, `timestamp ${r.cells[tCol]} ms: ${badT}; expected epoch milliseconds. Fix or delete that row.`);
     for (let c = 0; c < C; c++) values[i * C + c] = parseSampleCell(file, r.line, r.cells[vCols[c]], valueCols[c]);
   });
   // Streamed rows occasionally arrive out of order; a stable sort by time restores sample order.
@@ -126,9 +130,19 @@ function readTimedRows(file: string, sensor: string, device: string | undefined,
     const v2 = new Float64Array(values.length);
     order.forEach((i, k) => v2.set(values.subarray(i * C, (i + 1) * C), k * C));
     warn(`${file}: timestamps were not in order; sorted them.`);
-    return { times: t2, values: v2, channels: C, device: keep };
+    return { times: t2, values: v2, channels: C, lines: Int32Array.from(order, (i) => lines[i]), device: keep };
   }
-  return { times, values, channels: C, device: keep };
+  return { times, values, channels: C, lines, device: keep };
+}
+
+/** Throws naming the first row whose value (times `scale`, the readers' units) is outside SENSOR_RANGES. */
+function checkRange(file: string, sensor: string, rows: TimedRows, values: ArrayLike<number>, scale: number): void {
+  for (let i = 0; i < values.length; i++) {
+    const bad = implausibleValue(sensor, values[i] * scale);
+    if (bad) {
+      throw new DataFormatError(file, rows.lines[Math.floor(i / rows.channels)], `${bad}${scale !== 1 ? ` (read ${values[i]})` : ''}; a corrupt row or the wrong file. Fix or delete that row.`);
+    }
+  }
 }
 
 /** Estimates a rate from timestamps (ms) and snaps it to the nominal E4 rate; throws when the two disagree. */
@@ -171,6 +185,8 @@ export function readKEmoConSignal(file: string, sensor: string, options: { devic
   const warn = options.warn ?? ((): void => undefined);
   const rows = readTimedRows(file, sensor, options.device, warn);
   const { times, values, channels: C } = rows;
+  const scale = sensor === 'acc' ? 1 / ACC_COUNTS_PER_G : 1;
+  checkRange(file, sensor, rows, values, scale);
   const fs_ = snapRate(file, sensor, times, warn);
   const t0ms = times[0];
   const spanS = (times[times.length - 1] - t0ms) / 1000;
@@ -186,7 +202,6 @@ export function readKEmoConSignal(file: string, sensor: string, options: { devic
   }
   const n = times.length ? idx[times.length - 1] + 1 : 0;
   const data = new Float32Array(n * C).fill(NaN);
-  const scale = sensor === 'acc' ? 1 / ACC_COUNTS_PER_G : 1;
   for (let i = 0; i < times.length; i++) for (let c = 0; c < C; c++) data[idx[i] * C + c] = values[i * C + c] * scale;
   return { t0: t0ms / 1000, fs: fs_, channels: C, data, source: file };
 }
@@ -197,6 +212,7 @@ export function readKEmoConIbi(file: string, options: { device?: string; warn?: 
   const values = Float32Array.from(rows.values);
   // No heart beats 10 s apart, so a median above 10 means the file is in milliseconds.
   if (median(values) > 10) for (let i = 0; i < values.length; i++) values[i] /= 1000;
+  checkRange(file, 'ibi', rows, values, 1);
   return { times: Float64Array.from(rows.times, (t) => t / 1000), values, source: file };
 }
 
@@ -207,9 +223,14 @@ export function readKEmoConSubjects(file: string): KEmoConSubject[] {
   const idx = headerIndex(rows, file, cols, 'the K-EmoCon subject table');
   const [p, i0, s0, e0] = cols.map((c) => idx.get(c)!);
   const width = Math.max(p, i0, s0, e0) + 1;
+  const lineOf = new Map<string, number>();
   return rows.slice(1).map((r) => {
     checkWidth(file, r, width);
     const pid = String(parseNumberCell(file, r.line, r.cells[p].replace(/^P/i, ''), 'pid'));
+    if (lineOf.has(pid)) {
+      throw new DataFormatError(file, r.line, `participant ${pid} is listed again (first on line ${lineOf.get(pid)}); expected one row per participant. Delete the duplicate row.`);
+    }
+    lineOf.set(pid, r.line);
     const sub = {
       pid,
       initTime: parseNumberCell(file, r.line, r.cells[i0], 'initTime'),
@@ -234,9 +255,14 @@ export function readKEmoConAnnotations(file: string, startTimeMs: number, target
   const width = Math.max(sCol, ...targets.map((t) => idx.get(t)!)) + 1;
   const start = startTimeMs / 1000;
   const out: LabelInterval[] = [];
+  const lineOf = new Map<number, number>();
   for (const r of rows.slice(1)) {
     checkWidth(file, r, width);
     const s = parseNumberCell(file, r.line, r.cells[sCol], 'seconds');
+    if (lineOf.has(s)) {
+      throw new DataFormatError(file, r.line, `seconds ${r.cells[sCol]} is listed again (first on line ${lineOf.get(s)}); expected one row per 5-s interval. Delete the duplicate row.`);
+    }
+    lineOf.set(s, r.line);
     if (s < ANNOTATION_STEP_S - 1e-9) {
       throw new DataFormatError(file, r.line, `seconds is ${r.cells[sCol]}; expected the end of a 5-s interval (5, 10, 15, ...). Fix the row.`);
     }
@@ -266,7 +292,7 @@ export function readKEmoConParticipant(root: string, subject: KEmoConSubject, op
   for (const s of sensors) {
     if (!(s in E4_NOMINAL_RATES)) throw new DatasetError(`unknown K-EmoCon sensor "${s}"; known: ${Object.keys(E4_NOMINAL_RATES).join(', ')}.`);
     const file = path.join(dir, fileName(s));
-    if (!fs.existsSync(file)) {
+    if (pathKind(file) === 'missing') {
       throw new DatasetError(`K-EmoCon ${s} file not found: ${file} (participant ${subject.pid}). Add it, or leave the participant out with "participants".`);
     }
     signals[s] = readKEmoConSignal(file, s, { device: options.device, warn });
@@ -279,10 +305,10 @@ export function readKEmoConParticipant(root: string, subject: KEmoConSubject, op
     source: dir,
   };
   const ibiFile = path.join(dir, fileName('ibi'));
-  if (fs.existsSync(ibiFile)) rec.events = { ibi: readKEmoConIbi(ibiFile, { device: options.device, warn }) };
+  if (pathKind(ibiFile) !== 'missing') rec.events = { ibi: readKEmoConIbi(ibiFile, { device: options.device, warn }) };
   const annotator = options.annotator ?? 'external';
   const af = annotationFile(root, annotator, subject.pid);
-  if (fs.existsSync(af)) rec.labels = readKEmoConAnnotations(af, subject.startTime);
+  if (pathKind(af) !== 'missing') rec.labels = readKEmoConAnnotations(af, subject.startTime);
   else warn(`participant ${subject.pid}: no ${annotator} annotations (${af}); the recording has no labels.`);
   return rec;
 }
@@ -294,21 +320,19 @@ export function readKEmoCon(root: string, options: KEmoConOptions = {}): Dataset
     warnings.push(m);
     options.warn?.(m);
   };
-  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
-    throw new DatasetError(`K-EmoCon folder not found: ${root}. Give the dataset root that holds e4_data/, metadata/ and emotion_annotations/.`);
-  }
+  statDirectory(root, 'K-EmoCon folder', 'Give the dataset root that holds e4_data/, metadata/ and emotion_annotations/.');
   if (options.annotator !== undefined && !ANNOTATORS.includes(options.annotator)) {
     throw new DatasetError(`unknown annotator "${options.annotator}"; expected one of ${ANNOTATORS.join(', ')}.`);
   }
   const subjectsFile = path.join(root, 'metadata', 'subjects.csv');
-  if (!fs.existsSync(subjectsFile)) {
+  if (pathKind(subjectsFile) === 'missing') {
     throw new DatasetError(`K-EmoCon subject table not found: ${subjectsFile}. It gives each debate's start and end (pid,initTime,startTime,endTime); restore it from the dataset.`);
   }
   const e4Root = path.join(root, 'e4_data');
-  if (!fs.existsSync(e4Root)) throw new DatasetError(`K-EmoCon signal folder not found: ${e4Root}. Restore e4_data/<pid>/ from the dataset.`);
+  statDirectory(e4Root, 'K-EmoCon signal folder', 'Restore e4_data/<pid>/ from the dataset.');
   const subjects = readKEmoConSubjects(subjectsFile);
   const byPid = new Map(subjects.map((s) => [s.pid, s]));
-  const withData = new Set(fs.readdirSync(e4Root).filter((d) => fs.statSync(path.join(e4Root, d)).isDirectory()));
+  const withData = new Set(fs.readdirSync(e4Root).filter((d) => pathKind(path.join(e4Root, d)) === 'directory'));
   let chosen: KEmoConSubject[];
   if (options.participants && options.participants.length) {
     chosen = options.participants.map((p) => {
@@ -331,5 +355,7 @@ export function readKEmoCon(root: string, options: KEmoConOptions = {}): Dataset
   chosen.sort((a, b) => Number(a.pid) - Number(b.pid));
   if (chosen.length === 0) throw new DatasetError(`no participant in ${root} has both a subjects.csv row and an e4_data folder.`);
   const recordings = chosen.map((s) => readKEmoConParticipant(root, s, { ...options, warn }));
+  const copies = duplicateRecordings(recordings);
+  if (copies) warn(`${root}: ${copies}`);
   return { name: `kemocon:${root}`, recordings, warnings };
 }

@@ -1,7 +1,7 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import { ContainerModule } from 'inversify';
-import { Dataset, DatasetAdapter, DatasetAdapterContribution, DatasetError, LoadContext, PluginConfig } from '@fusion/core';
+import { Dataset, DatasetAdapter, DatasetAdapterContribution, LoadContext, PluginConfig, statDirectory } from '@fusion/core';
+import { duplicateRecordings } from './duplicates';
 import { E4_SENSORS, readE4Folder } from './e4-reader';
 import { Annotator, ANNOTATORS, readKEmoCon } from './kemocon-reader';
 import { generateSynthetic, SYNTHETIC_DEFAULTS, syntheticCacheName } from './synthetic';
@@ -31,12 +31,11 @@ export interface E4Config extends PluginConfig {
 /** Resolves a spec path and fails with the absolute path and the spec value when the folder is missing. */
 function existingFolder(ctx: LoadContext, given: string): string {
   const abs = path.resolve(ctx.baseDir, given);
-  if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) {
-    throw new DatasetError(
-      `dataset folder not found: ${abs} (from "path": ${JSON.stringify(given)} in the spec). ` +
-        `Fix the path; relative paths are resolved against the spec file's folder (${ctx.baseDir}).`
-    );
-  }
+  statDirectory(
+    abs,
+    'dataset folder',
+    `(from "path": ${JSON.stringify(given)} in the spec) Fix the path; relative paths are resolved against the spec file's folder (${ctx.baseDir}).`
+  );
   return abs;
 }
 
@@ -134,7 +133,9 @@ export const e4Adapter: DatasetAdapter<E4Config> = {
   },
   async load(config: E4Config, ctx: LoadContext): Promise<Dataset> {
     const root = existingFolder(ctx, config.path);
-    return { name: `e4:${root}`, recordings: readE4Folder(root, wanted(ctx)), warnings: [] };
+    const recordings = readE4Folder(root, wanted(ctx));
+    const copies = duplicateRecordings(recordings);
+    return { name: `e4:${root}`, recordings, warnings: copies ? [`${root}: ${copies}`] : [] };
   },
 };
 

@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Dataset, DatasetAdapter, DatasetError, LabelInterval, LoadContext, PluginConfig, Recording } from '@fusion/core';
+import { Dataset, DatasetAdapter, DatasetError, LabelInterval, LoadContext, pathKind, PluginConfig, Recording, statDirectory } from '@fusion/core';
 import { parseNumberCell, readCsvRows } from './csv-text';
+import { duplicateRecordings } from './duplicates';
 import { E4_SENSORS, isE4Export, readE4Export } from './e4-reader';
 
 /**
@@ -209,10 +210,19 @@ export function stressPredictSubjects(root: string): string[] {
  * warning; corrections are reported in `warnings` too.
  */
 export function readStressPredict(root: string, options: StressPredictOptions = {}): Dataset {
-  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
-    throw new DatasetError(`Stress-Predict folder not found: ${root}. Give the Raw_data folder that holds S01/, S02/, ...`);
-  }
+  statDirectory(root, 'Stress-Predict folder', 'Give the Raw_data folder that holds S01/, S02/, ...');
   const available = stressPredictSubjects(root);
+  const seen = new Map<string, string>();
+  for (const s of available) {
+    const first = seen.get(normalizeSubjectId(s));
+    if (first !== undefined) {
+      throw new DatasetError(
+        `Stress-Predict subject folders ${path.join(root, first)} and ${path.join(root, s)} name the same subject ${normalizeSubjectId(s)}; ` +
+          `keep one (a copy would put the same person on both sides of a fold).`
+      );
+    }
+    seen.set(normalizeSubjectId(s), s);
+  }
   if (available.length === 0) {
     throw new DatasetError(`no Stress-Predict subject in ${root}: expected subfolders S01/, S02/, ... each holding an E4 export and tags_SXX.csv.`);
   }
@@ -231,7 +241,7 @@ export function readStressPredict(root: string, options: StressPredictOptions = 
   const recordings: Recording[] = [];
   for (const subject of chosen) {
     const dir = path.join(root, subject);
-    const tagFile = [`tags_${subject}.csv`, 'tags.csv'].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
+    const tagFile = [`tags_${subject}.csv`, 'tags.csv'].map((f) => path.join(dir, f)).find((f) => pathKind(f) !== 'missing');
     if (!tagFile) {
       warnings.push(`${subject}: no tags_${subject}.csv (or tags.csv) in ${dir}; without the task times it cannot be labelled, subject skipped.`);
       continue;
@@ -259,6 +269,8 @@ export function readStressPredict(root: string, options: StressPredictOptions = 
     rec.labels = stressPredictLabels(protocol.tasks, common, phases);
     recordings.push(rec);
   }
+  const copies = duplicateRecordings(recordings);
+  if (copies) warnings.push(`${root}: ${copies}`);
   if (recordings.length === 0) {
     throw new DatasetError(`no usable Stress-Predict subject in ${root} (${chosen.join(', ')}): ${warnings.join(' ')}`);
   }
@@ -296,12 +308,11 @@ export const stressPredictAdapter: DatasetAdapter<StressPredictConfig> = {
   },
   async load(config: StressPredictConfig, ctx: LoadContext): Promise<Dataset> {
     const root = path.resolve(ctx.baseDir, config.path);
-    if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) {
-      throw new DatasetError(
-        `dataset folder not found: ${root} (from "path": ${JSON.stringify(config.path)} in the spec). ` +
-          `Fix the path; relative paths are resolved against the spec file's folder (${ctx.baseDir}).`
-      );
-    }
+    statDirectory(
+      root,
+      'dataset folder',
+      `(from "path": ${JSON.stringify(config.path)} in the spec) Fix the path; relative paths are resolved against the spec file's folder (${ctx.baseDir}).`
+    );
     const sensors = ctx.sensors.filter((s) => E4_SENSORS.includes(s));
     return readStressPredict(root, { subjects: config.subjects, phases: config.phases, sensors: sensors.length ? sensors : E4_SENSORS });
   },

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
-import { DataFormatError, DatasetError } from '@fusion/core';
+import { DataFormatError, DatasetError, requireData } from '@fusion/core';
 import { readE4Export, readE4Folder, readE4Ibi, readE4Signal } from '../src';
-import { E4_SAMPLE, requireFolder, STRESS_PREDICT, thrown, tmpDir } from './helpers';
+import { E4_SAMPLE, STRESS_PREDICT, thrown, tmpDir } from './helpers';
 
 describe('E4 export reader', () => {
   let dir: string;
@@ -32,8 +32,8 @@ describe('E4 export reader', () => {
 
   describe('real data', () => {
     it('reads the e4-sample export: rates, start times, counts, ACC in g, IBI times', function () {
-      requireFolder(this, E4_SAMPLE);
-      const r = readE4Export(E4_SAMPLE);
+      const e4 = requireData(this, ...E4_SAMPLE);
+      const r = readE4Export(e4);
       expect(r.subject).to.equal('empatica');
       expect(r.labels).to.deep.equal([]);
       const { acc, bvp, eda, temp, hr } = r.signals;
@@ -48,7 +48,7 @@ describe('E4 export reader', () => {
       expect(hr.data.length).to.equal(4998);
       expect(acc.data[0]).to.be.closeTo(-61 / 64, 1e-6);
       expect(acc.data[1]).to.be.closeTo(25 / 64, 1e-6);
-      expect(acc.source).to.equal(path.join(E4_SAMPLE, 'ACC.csv'));
+      expect(acc.source).to.equal(path.join(e4, 'ACC.csv'));
       const ibi = r.events!.ibi;
       expect(ibi.times[0]).to.be.closeTo(1560279825 + 83.503822, 1e-6);
       expect(ibi.values[0]).to.be.closeTo(0.609403, 1e-6);
@@ -56,8 +56,7 @@ describe('E4 export reader', () => {
     });
 
     it('reads a Stress-Predict subject (CRLF, bare-integer start in BVP)', function () {
-      const s01 = path.join(STRESS_PREDICT, 'S01');
-      requireFolder(this, s01);
+      const s01 = requireData(this, ...STRESS_PREDICT, 'S01');
       const r = readE4Export(s01, ['bvp', 'acc', 'hr']);
       expect(Object.keys(r.signals).sort()).to.deep.equal(['acc', 'bvp', 'hr']);
       expect(r.signals.bvp.t0).to.equal(1644226061);
@@ -76,12 +75,12 @@ describe('E4 export reader', () => {
     });
 
     it('reads a folder of per-subject exports with subject = subfolder name', function () {
-      requireFolder(this, STRESS_PREDICT);
+      const raw = requireData(this, ...STRESS_PREDICT);
       const parent = tmpDir();
       try {
         for (const s of ['S01', 'S02']) {
           fs.mkdirSync(path.join(parent, s));
-          fs.copyFileSync(path.join(STRESS_PREDICT, s, 'HR.csv'), path.join(parent, s, 'HR.csv'));
+          fs.copyFileSync(path.join(raw, s, 'HR.csv'), path.join(parent, s, 'HR.csv'));
         }
         const recs = readE4Folder(parent, ['hr']);
         expect(recs.map((r) => r.subject)).to.deep.equal(['S01', 'S02']);
@@ -99,7 +98,7 @@ describe('E4 export reader', () => {
       expect(s.t0).to.equal(1644226061);
       expect(s.fs).to.equal(4);
       expect(Array.from(s.data)).to.deep.equal([0.5, 0.25]);
-      const a = readE4Signal(write('ACC.csv', '100.000000, 100.000000, 100.000000\n32.000000, 32.000000, 32.000000\n64,0,-32\n0,64,0\n\n'), 'acc');
+      const a = readE4Signal(write('ACC.csv', '1644226061.000000, 1644226061.000000, 1644226061.000000\n32.000000, 32.000000, 32.000000\n64,0,-32\n0,64,0\n\n'), 'acc');
       expect(a.channels).to.equal(3);
       expect(Array.from(a.data)).to.deep.equal([1, 0, -0.5, 0, 1, 0]);
     });
@@ -139,16 +138,16 @@ describe('E4 export reader', () => {
     });
 
     it('an empty cell', () => {
-      const f = write('ACC.csv', '1,1,1\n32,32,32\n1,2,3\n1,,3\n');
+      const f = write('ACC.csv', '1560279825,1560279825,1560279825\n32,32,32\n1,2,3\n1,,3\n');
       expectFormatError(() => readE4Signal(f, 'acc'), f, 4, /column 2 \(y\) is an empty cell/);
     });
 
     it('a wrong column count (ACC data row, single-column header for ACC)', () => {
-      const f = write('ACC.csv', '1,1,1\n32,32,32\n1,2,3\n4,5,6\n7,8\n');
+      const f = write('ACC.csv', '1560279825,1560279825,1560279825\n32,32,32\n1,2,3\n4,5,6\n7,8\n');
       expectFormatError(() => readE4Signal(f, 'acc'), f, 5, /found 2 column\(s\).*expected 3/);
       const g = write('ACC.csv', '1\n32\n1,2,3\n');
       expectFormatError(() => readE4Signal(g, 'acc'), g, 1, /row 1 \(session start\): found 1 column\(s\).*expected 3/);
-      const h = write('HR.csv', '1\n1\n70,71\n');
+      const h = write('HR.csv', '1560279825\n1\n70,71\n');
       expectFormatError(() => readE4Signal(h, 'hr'), h, 3, /found 2 column\(s\).*expected 1/);
     });
 
@@ -177,7 +176,7 @@ describe('E4 export reader', () => {
       const f = write('IBI.csv', '1560279825, BVP\n1.0,0.8\n');
       expectFormatError(() => readE4Ibi(f), f, 1, /expected "IBI"/);
       const g = write('IBI.csv', '1560279825, IBI\n1.0,0.8\n2.0,-0.8\n');
-      expectFormatError(() => readE4Ibi(g), g, 3, /inter-beat interval is -0.8/);
+      expectFormatError(() => readE4Ibi(g), g, 3, /inter-beat interval: ibi value -0.8 is outside the plausible 0.2..3 s/);
     });
 
     it('a missing file for a requested sensor is a DatasetError naming the file', () => {

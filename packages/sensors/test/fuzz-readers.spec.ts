@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DataFormatError, EventSeries, LabelInterval, Signal } from '@fusion/core';
+import { DataFormatError, EventSeries, LabelInterval, requireData, Signal } from '@fusion/core';
 import { E4_NOMINAL_RATES, readE4Export, readE4Ibi, readE4Signal, readKEmoConAnnotations, readKEmoConIbi, readKEmoConSignal, readKEmoConSubjects } from '../src';
 import { E4_SAMPLE, tmpDir } from './helpers';
 
@@ -256,14 +256,12 @@ describe('fuzz: CSV readers give finite values or a DataFormatError with file an
     seen[r]++;
   };
 
-  const e4Base = (name: string): Buffer =>
-    fs.existsSync(path.join(E4_SAMPLE, name))
-      ? head(path.join(E4_SAMPLE, name), 120)
-      : Buffer.from(name === 'ACC.csv' ? '1560279825.0, 1560279825.0, 1560279825.0\n32.0, 32.0, 32.0\n-1,2,64\n0,0,63\n' : '1560279825.0\n4.0\n0.5\n0.6\n0.7\n');
+  /** The first lines of a file of the real e4-sample export (the seed the mutations start from). */
+  const e4Base = (ctx: Mocha.Context, name: string): Buffer => head(requireData(ctx, ...E4_SAMPLE, name), 120);
 
   for (const [sensor, name, channels] of [['acc', 'ACC.csv', 3], ['bvp', 'BVP.csv', 1], ['eda', 'EDA.csv', 1], ['temp', 'TEMP.csv', 1], ['hr', 'HR.csv', 1]] as const) {
-    it(`readE4Signal: mutated ${name}`, () => {
-      const base = e4Base(name);
+    it(`readE4Signal: mutated ${name}`, function () {
+      const base = e4Base(this, name);
       const file = path.join(dir, name);
       fc.assert(
         fc.property(ops, fc.boolean(), (o, named) => {
@@ -291,8 +289,8 @@ describe('fuzz: CSV readers give finite values or a DataFormatError with file an
     }
   });
 
-  it('readE4Ibi: mutated IBI.csv', () => {
-    const base = fs.existsSync(path.join(E4_SAMPLE, 'IBI.csv')) ? head(path.join(E4_SAMPLE, 'IBI.csv'), 120) : Buffer.from('1560279825.0, IBI\n83.5,0.61\n99.97,0.84\n');
+  it('readE4Ibi: mutated IBI.csv', function () {
+    const base = e4Base(this, 'IBI.csv');
     const file = path.join(dir, 'IBI.csv');
     fc.assert(
       fc.property(ops, (o) => {
@@ -304,11 +302,11 @@ describe('fuzz: CSV readers give finite values or a DataFormatError with file an
     );
   });
 
-  it('readE4Export: one mutated file in an export folder', () => {
+  it('readE4Export: one mutated file in an export folder', function () {
     const exp = path.join(dir, 'export');
     fs.mkdirSync(exp, { recursive: true });
     const names = ['ACC.csv', 'BVP.csv', 'EDA.csv', 'TEMP.csv', 'HR.csv', 'IBI.csv'];
-    const bases = Object.fromEntries(names.map((n) => [n, n === 'IBI.csv' ? Buffer.from('1560279825.0, IBI\n83.5,0.61\n99.97,0.84\n') : e4Base(n)]));
+    const bases = Object.fromEntries(names.map((n) => [n, n === 'IBI.csv' ? Buffer.from('1560279825.0, IBI\n83.5,0.61\n99.97,0.84\n') : e4Base(this, n)]));
     fc.assert(
       fc.property(fc.constantFrom(...names), ops, (name, o) => {
         for (const n of names) fs.writeFileSync(path.join(exp, n), bases[n]);
@@ -405,7 +403,8 @@ describe('fuzz: CSV readers give finite values or a DataFormatError with file an
 
   it('the example plugin reader (examples/csv-folder-adapter): mutated subject file', async () => {
     const root = path.resolve(__dirname, '..', '..', '..', '..');
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // The example is a plain-JavaScript plugin file outside every package, loaded by path as fusion loads plugins.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const plugin = require(path.join(root, 'examples', 'csv-folder-adapter', 'index.js')) as {
       csvFolderAdapter: { load(c: unknown, ctx: unknown): Promise<{ recordings: { signals: Record<string, Signal>; labels: LabelInterval[] }[] }> };
     };
@@ -448,7 +447,8 @@ describe('fuzz: CSV readers give finite values or a DataFormatError with file an
   });
 
   it('the example plugin reader rejects values beyond float32, empty cells and repeated times on their line', async () => {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // The example is a plain-JavaScript plugin file outside every package, loaded by path as fusion loads plugins.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const plugin = require(path.resolve(__dirname, '..', '..', '..', '..', 'examples', 'csv-folder-adapter', 'index.js')) as {
       csvFolderAdapter: { load(c: unknown, ctx: unknown): Promise<unknown> };
     };

@@ -1,21 +1,15 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { expect } from 'chai';
+import { E4_SENSORS, readE4Export, SENSOR_RANGES } from '../src';
 
-export const DATASETS = '/work/shared/datasets';
-export const E4_SAMPLE = path.join(DATASETS, 'e4-sample', 'test', 'wearable-data', 'empatica');
-export const STRESS_PREDICT = path.join(DATASETS, 'stress-predict', 'Raw_data');
+/** Real-data folders under ../shared/datasets (see `requireData` in @fusion/core). */
+export const E4_SAMPLE = ['e4-sample', 'test', 'wearable-data', 'empatica'] as const;
+export const STRESS_PREDICT = ['stress-predict', 'Raw_data'] as const;
 
 export function tmpDir(prefix = 'fusion-sensors-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
-
-/** Skips the current test with a visible notice when a shared data folder is absent. */
-export function requireFolder(ctx: Mocha.Context, dir: string): void {
-  if (!fs.existsSync(dir)) {
-    console.log(`      (skipped: real data folder ${dir} is not present)`);
-    ctx.skip();
-  }
 }
 
 /** Runs `fn` and returns what it threw, failing when it did not throw. */
@@ -45,4 +39,22 @@ export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
     sy += (y[i] - my) ** 2;
   }
   return sx > 0 && sy > 0 ? sxy / Math.sqrt(sx * sy) : 0;
+}
+
+/** Reads each E4 export folder with every sensor and IBI and checks each signal's min and max against SENSOR_RANGES. */
+export function expectInside(dirs: readonly string[]): void {
+  for (const d of dirs) {
+    const rec = readE4Export(d, E4_SENSORS, { ibi: 'optional' });
+    for (const [sensor, sig] of Object.entries(rec.signals)) {
+      const r = SENSOR_RANGES[sensor];
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const v of sig.data) {
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      expect(lo, `${d} ${sensor} min`).to.be.at.least(r.min);
+      expect(hi, `${d} ${sensor} max`).to.be.at.most(r.max);
+    }
+  }
 }

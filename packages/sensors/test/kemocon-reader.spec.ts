@@ -130,8 +130,13 @@ describe('K-EmoCon reader', () => {
       fs.writeFileSync(f, `timestamp,value,device_serial\n${INIT},1.0,A\n${INIT + 250},oops,A\n`);
       e = thrown(() => readKEmoConSignal(f, 'eda'));
       expect(e.message).to.contain(`${f}:3:`).and.contain('value is "oops"');
-      // Timestamps in seconds instead of milliseconds look 1000 times too fast.
+      // Timestamps in seconds instead of milliseconds are in 1970, outside the plausible years.
       fs.writeFileSync(f, `timestamp,value\n${INIT / 1000},1\n${INIT / 1000 + 0.25},1\n${INIT / 1000 + 0.5},1\n${INIT / 1000 + 0.75},1\n`);
+      e = thrown(() => readKEmoConSignal(f, 'eda'));
+      expect(e).to.be.instanceOf(DataFormatError);
+      expect(e.message).to.contain(`${f}:2:`).and.contain('outside 2000-2100').and.contain('epoch milliseconds');
+      // Epoch-ms timestamps 1000 times too dense (the wrong file for the sensor) are still caught by their rate.
+      fs.writeFileSync(f, `timestamp,value\n${INIT},1\n${INIT + 0.25},1\n${INIT + 0.5},1\n${INIT + 0.75},1\n`);
       e = thrown(() => readKEmoConSignal(f, 'eda'));
       expect(e).to.be.instanceOf(DataFormatError);
       expect(e.message).to.contain('expected about 4 Hz').and.contain('epoch milliseconds');

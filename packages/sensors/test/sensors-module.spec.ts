@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
-import { createContainer, DatasetError, getRegistries, LoadContext, SpecValidator } from '@fusion/core';
+import { createContainer, DatasetError, getRegistries, LoadContext, requireData, SpecValidator } from '@fusion/core';
 import { sensorsModule } from '../src';
-import { E4_SAMPLE, requireFolder, thrown, tmpDir } from './helpers';
+import { E4_SAMPLE, tmpDir } from './helpers';
 
 function context(baseDir: string, sensors: string[] = ['hr', 'eda']): LoadContext & { warnings: string[] } {
   const warnings: string[] = [];
@@ -23,7 +23,7 @@ describe('sensors container module', function () {
     expect(reg.datasets.types()).to.deep.equal(['e4', 'kemocon', 'stress-predict', 'synthetic']);
     for (const a of reg.datasets.all()) {
       expect(a.sensors).to.deep.equal(['acc', 'bvp', 'eda', 'temp', 'hr']);
-      expect(a.description).to.be.a('string').and.not.empty;
+      expect(a.description).to.be.a('string').and.not.equal('');
       expect((a.schema.properties as Record<string, unknown>).type).to.deep.equal({ const: a.type });
     }
   });
@@ -77,16 +77,28 @@ describe('sensors container module', function () {
   });
 
   it('e4 load() reads an export folder with no labels', async function () {
-    requireFolder(this, E4_SAMPLE);
+    const e4 = requireData(this, ...E4_SAMPLE);
     const adapter = getRegistries(createContainer(sensorsModule)).datasets.get('e4');
-    const ds = await adapter.load({ type: 'e4', path: E4_SAMPLE }, context(dir, ['temp']));
+    const ds = await adapter.load({ type: 'e4', path: e4 }, context(dir, ['temp']));
     expect(ds.recordings).to.have.length(1);
     expect(ds.recordings[0].subject).to.equal('empatica');
     expect(ds.recordings[0].labels).to.deep.equal([]);
     expect(Object.keys(ds.recordings[0].signals)).to.deep.equal(['temp']);
-    const e = thrown(() => {
-      throw new DatasetError('x');
-    });
-    expect(e).to.be.instanceOf(DatasetError);
+  });
+
+  it('e4 load() names the missing file of a requested sensor', async function () {
+    const e4 = requireData(this, ...E4_SAMPLE);
+    const copy = path.join(dir, 'e4-no-temp');
+    fs.mkdirSync(copy);
+    for (const f of ['EDA.csv', 'HR.csv']) fs.copyFileSync(path.join(e4, f), path.join(copy, f));
+    const adapter = getRegistries(createContainer(sensorsModule)).datasets.get('e4');
+    let err: unknown;
+    try {
+      await adapter.load({ type: 'e4', path: copy }, context(dir, ['eda', 'temp']));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(DatasetError);
+    expect((err as Error).message).to.contain(path.join(copy, 'TEMP.csv')).and.contain('"temp" was requested');
   });
 });

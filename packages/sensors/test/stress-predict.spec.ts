@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
-import { createContainer, DataFormatError, DatasetError, getRegistries, LabelInterval, LoadContext, makeWindows, PreprocessingSpec, SpecValidator } from '@fusion/core';
+import { createContainer, DataFormatError, DatasetError, getRegistries, LabelInterval, LoadContext, makeWindows, PreprocessingSpec, requireData, SpecValidator } from '@fusion/core';
 import {
   normalizeSubjectId,
   readStressPredict,
@@ -12,7 +12,7 @@ import {
   stressPredictTasks,
   TWELVE_HOURS_S,
 } from '../src';
-import { requireFolder, STRESS_PREDICT, thrown, tmpDir } from './helpers';
+import { STRESS_PREDICT, thrown, tmpDir } from './helpers';
 
 const T0 = 1700000000;
 const DURATION = 2400;
@@ -259,8 +259,8 @@ describe('Stress-Predict adapter', function () {
 
   describe('real data (shared Stress-Predict copy)', () => {
     it('S01: the set-up press is ignored and tags 2-7 follow the protocol', function () {
-      requireFolder(this, STRESS_PREDICT);
-      const ds = readStressPredict(STRESS_PREDICT, { subjects: ['S01'], sensors: ['eda', 'hr'] });
+      const raw = requireData(this, ...STRESS_PREDICT);
+      const ds = readStressPredict(raw, { subjects: ['S01'], sensors: ['eda', 'hr'] });
       const r = ds.recordings[0];
       expect(ds.warnings.join('\n')).to.contain('S01: tag #1 is 79 s after the recording start');
       const stress = r.labels.filter((l) => l.values.stress === 1);
@@ -273,8 +273,8 @@ describe('Stress-Predict adapter', function () {
     });
 
     it('S17 and S18: the 12-h tags are corrected with warnings; S06 (tags off the protocol) is skipped', function () {
-      requireFolder(this, STRESS_PREDICT);
-      const ds = readStressPredict(STRESS_PREDICT, { subjects: ['S06', 'S17', 'S18'], sensors: ['eda', 'hr'] });
+      const raw = requireData(this, ...STRESS_PREDICT);
+      const ds = readStressPredict(raw, { subjects: ['S06', 'S17', 'S18'], sensors: ['eda', 'hr'] });
       expect(ds.recordings.map((r) => r.subject)).to.deep.equal(['S17', 'S18']);
       const w = ds.warnings.join('\n');
       expect(w).to.match(/S17: tag #4 \(1645415164 .*corrected by \+43200 s/);

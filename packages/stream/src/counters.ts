@@ -17,6 +17,8 @@ export interface StreamCounters {
   overflow: number;
   /** Streams refused because `maxStreams` were active. */
   refusedStreams: number;
+  /** Streams ended by an error in their own processing (the others went on). */
+  failedStreams: number;
 }
 
 export function createCounters(): StreamCounters {
@@ -33,6 +35,7 @@ export function createCounters(): StreamCounters {
     ignored: 0,
     overflow: 0,
     refusedStreams: 0,
+    failedStreams: 0,
   };
 }
 
@@ -77,6 +80,7 @@ export interface StreamSummary {
   ignored: number;
   overflow: number;
   refusedStreams: number;
+  failedStreams: number;
   latencyMs: { p50: number | undefined; p95: number | undefined };
 }
 
@@ -96,6 +100,7 @@ export function summarize(c: StreamCounters, lat: LatencyRecorder): StreamSummar
     ignored: c.ignored,
     overflow: c.overflow,
     refusedStreams: c.refusedStreams,
+    failedStreams: c.failedStreams,
     latencyMs: { p50: r(lat.quantile(0.5)), p95: r(lat.quantile(0.95)) },
   };
 }

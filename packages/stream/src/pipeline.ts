@@ -38,6 +38,8 @@ export interface PipelineOptions {
   smooth?: number;
   maxStreams?: number;
   idleMs?: number;
+  /** Told when one stream fails (it ends; the others go on). */
+  onStreamError?: (stream: string, error: Error) => void;
   backpressure?: Backpressure;
   counters: StreamCounters;
   latency: LatencyRecorder;
@@ -104,7 +106,7 @@ export function streamPipeline(o: PipelineOptions): OperatorFunction<SampleChunk
       c.samples += chunk.times.length;
       return true;
     }),
-    groupByStream(perStream, { maxStreams: o.maxStreams ?? 1000, idleMs: o.idleMs, counters: c }),
+    groupByStream(perStream, { maxStreams: o.maxStreams ?? 1000, idleMs: o.idleMs, counters: c, onStreamError: o.onStreamError }),
     connect((windows) =>
       merge(
         windows.pipe(

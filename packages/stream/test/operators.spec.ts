@@ -14,17 +14,17 @@ describe('parseNdjson', () => {
   it('parses single samples and batches, reports malformed lines with their line number, skips blank lines', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const src = cold('a-b-c-d-e|', {
-        a: line('{"stream":"d1","sensor":"eda","t":10.5,"values":[0.4]}', 1),
+        a: line('{"stream":"d1","sensor":"eda","t":1700000010.5,"values":[0.4]}', 1),
         b: line('{not json', 2),
-        c: line('{"stream":"d1","sensor":"BVP","t0":10,"fs":2,"values":[1,2,3]}', 3),
+        c: line('{"stream":"d1","sensor":"BVP","t0":1700000010,"fs":64,"values":[1,2,3]}', 3),
         d: line('   ', 4),
-        e: line('{"stream":"d1","sensor":"acc","t":11,"values":[1,"x",3]}', 5),
+        e: line('{"stream":"d1","sensor":"acc","t":1700000011,"values":[1,"x",3]}', 5),
       });
       const out = src.pipe(parseNdjson());
       expectObservable(out).toBe('a-b-c---e|', {
-        a: { stream: 'd1', sensor: 'eda', times: Float64Array.of(10.5), values: Float32Array.of(0.4), channels: 1 },
+        a: { stream: 'd1', sensor: 'eda', times: Float64Array.of(1700000010.5), values: Float32Array.of(0.4), channels: 1 },
         b: { malformed: true, origin: 'test', lineNo: 2, reason: 'not JSON: "{not json"' },
-        c: { stream: 'd1', sensor: 'bvp', times: Float64Array.of(10, 10.5, 11), values: Float32Array.of(1, 2, 3), channels: 1, fs: 2 },
+        c: { stream: 'd1', sensor: 'bvp', times: Float64Array.of(1700000010, 1700000010 + 1 / 64, 1700000010 + 2 / 64), values: Float32Array.of(1, 2, 3), channels: 1, fs: 64 },
         e: { malformed: true, origin: 'test', lineNo: 5, reason: '"values" must hold finite numbers, one per channel' },
       });
     });
@@ -32,7 +32,7 @@ describe('parseNdjson', () => {
 
   it('parses multi-channel batches and rejects ragged rows', () => {
     const got: unknown[] = [];
-    of(line('{"stream":"d","sensor":"acc","t0":0,"fs":32,"values":[[1,2,3],[4,5,6]]}', 1), line('{"stream":"d","sensor":"acc","t0":0,"fs":32,"values":[[1,2,3],[4,5]]}', 2))
+    of(line('{"stream":"d","sensor":"acc","t0":1700000000,"fs":32,"values":[[1,2,3],[4,5,6]]}', 1), line('{"stream":"d","sensor":"acc","t0":1700000000,"fs":32,"values":[[1,2,3],[4,5]]}', 2))
       .pipe(parseNdjson())
       .subscribe((x) => got.push(x));
     expect((got[0] as SampleChunk).channels).to.equal(3);

@@ -19,10 +19,16 @@ const P: PreprocessingSpec = {
 
 describe('StreamModel', () => {
   let dir: string;
+  const x = Float32Array.from({ length: 3 * 8 }, (_, i) => Math.sin(i));
+  /** Each fold model's own probabilities for `x` (3 windows x 2 classes), computed before saving. */
+  const direct: Float32Array[] = [];
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fusion-stream-model-'));
     for (const fold of [1, 2]) {
       const m = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [4, 2] }), tf.layers.dense({ units: 2, activation: 'softmax' })] });
+      const p = m.predict(tf.tensor3d(x, [3, 4, 2])) as tf.Tensor;
+      direct.push(p.dataSync() as Float32Array);
+      tf.dispose(p);
       await saveModel(m, path.join(dir, 'models', `fold-${fold}`, 'member-1'));
       m.dispose();
     }
@@ -35,13 +41,17 @@ describe('StreamModel', () => {
     const one = await StreamModel.load(dir, { fold: 2 });
     expect(all.members).to.have.length(2);
     expect(one.members).to.have.length(1);
-    const x = Float32Array.from({ length: 3 * 8 }, (_, i) => Math.sin(i));
+    // every fold: the mean of the fold models' probabilities; one fold: that fold's model alone
+    const mean = direct[0].map((v, i) => (v + direct[1][i]) / 2);
+    expect(Math.max(...direct[0].map((v, i) => Math.abs(v - direct[1][i]))), 'the two fold models differ').to.be.greaterThan(1e-3);
+    const only2 = await one.predict(x, 3);
+    Array.from(only2).forEach((v, i) => expect(v, `fold 2, value ${i}`).to.be.closeTo(direct[1][i], 1e-6));
     await all.predict(x, 3);
     const before = tf.memory().numTensors;
     for (let i = 0; i < 20; i++) {
       const p = await all.predict(x, 3);
       expect(p).to.have.length(6);
-      expect(p[0] + p[1]).to.be.closeTo(1, 1e-5);
+      Array.from(p).forEach((v, j) => expect(v, `ensemble, value ${j}`).to.be.closeTo(mean[j], 1e-6));
     }
     expect(tf.memory().numTensors).to.equal(before);
     all.dispose();

@@ -95,7 +95,6 @@ export function replayRecording(bundle: FusionBundle, rec: Recording, norm: 'run
 export function webSocketChunks(url: string, counters: StreamCounters = createCounters()): Observable<SampleChunk> {
   return new Observable<SampleChunk>((sub) => {
     const ws = new WebSocket(url);
-    let lineNo = 0;
     let rest = '';
     ws.onmessage = (ev) => {
       const text = rest + String(ev.data);
@@ -107,7 +106,6 @@ export function webSocketChunks(url: string, counters: StreamCounters = createCo
         rest = '';
       }
       for (const line of lines) {
-        lineNo++;
         if (!line.trim()) continue;
         const x = parseLine(line);
         if (typeof x === 'string') counters.malformed++;

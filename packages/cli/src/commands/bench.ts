@@ -27,6 +27,7 @@ export async function benchCommand(specFile: string, opts: BenchCommandOptions, 
   const backend = await selectBackend(opts.backend);
   const r = await benchmarkSpec(spec, getRegistries(container), {
     backend: backend.name,
+    threads: backend.threads,
     length: positiveInt(opts.length, 'length'),
     batch: positiveInt(opts.batch, 'batch'),
     trainSteps: positiveInt(opts.steps, 'steps'),
@@ -35,7 +36,7 @@ export async function benchCommand(specFile: string, opts: BenchCommandOptions, 
   const t = new Table({ style: { head: [], border: [] } });
   const f = (v: number, d = 1): string => v.toFixed(d);
   t.push(
-    { backend: r.backend },
+    { backend: r.threads ? `${r.backend} (${r.threads} thread${r.threads > 1 ? 's' : ''})` : r.backend },
     { 'input (length x sensors), batch': `${r.length} x ${r.sensors}, ${r.batch}` },
     { parameters: r.parameters.toLocaleString('en') },
     { 'training windows/s': `${f(r.trainWindowsPerSec)} (${f(r.trainMsPerStep)} ms/step, ${r.kernelsPerTrainStep} kernels)` },

@@ -18,7 +18,7 @@ export interface ExportCommandOptions {
 function packageVersions(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of ['@fusion/cli', '@fusion/sensors', '@fusion/encoders', '@fusion/fusion', '@fusion/heads']) {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     out[name] = (require(`${name}/package.json`) as { version: string }).version;
   }
   return out;

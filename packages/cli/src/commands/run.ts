@@ -34,7 +34,7 @@ export interface RunCommandOptions {
   maxMemory?: number;
 }
 
-/** Default worker count: one per core (the wasm backend is single-threaded). */
+/** Default worker count: one per core (each worker's wasm backend then runs one thread, see runCommand). */
 export function defaultWorkers(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
@@ -73,6 +73,8 @@ export async function runCommand(specFile: string | undefined, opts: RunCommandO
   onOutDir?.(path.relative(process.cwd(), outDir) || '.');
   let result: Awaited<ReturnType<typeof runExperiment>>;
   try {
+    // Worker processes share the cores: each gets its share of threads unless FUSION_WASM_THREADS says otherwise.
+    if (workers > 1 && !opts.queue && !process.env.FUSION_WASM_THREADS) process.env.FUSION_WASM_THREADS = String(Math.max(1, Math.floor(defaultWorkers() / workers)));
     const backend = await selectBackend(opts.backend);
     const cacheDir = path.resolve(opts.cacheDir ?? '.fusion-cache');
     result = await runExperiment(spec, getRegistries(container), {
@@ -80,6 +82,7 @@ export async function runCommand(specFile: string | undefined, opts: RunCommandO
       cacheDir,
       outDir,
       backend: backend.name,
+      backendThreads: opts.queue ? undefined : backend.threads,
       reporter: term.onRunEvent,
       shouldStop,
       resume: Boolean(opts.resume),
@@ -92,6 +95,7 @@ export async function runCommand(specFile: string | undefined, opts: RunCommandO
               runId: runIdOf(ctx.spec, baseDir, outDir),
               data: { spec: ctx.spec, baseDir, cacheDir, backend: backend.name, runDir: stagingDir },
               log: (line) => term.info(line),
+              warn: (line) => term.warn(line),
             })
         : workers > 1
           ? (ctx, stagingDir) => new ProcessPoolExecutor(workers, path.join(__dirname, '..', 'worker-process.js'), { spec: ctx.spec, baseDir, cacheDir, backend: backend.name, runDir: stagingDir })

@@ -39,6 +39,9 @@ export interface StreamCommandOptions {
   batch?: string;
   maxStreams?: string;
   idle?: string;
+  maxConnections?: string;
+  allowOrigin?: string[];
+  token?: string;
   backend?: string;
   json?: boolean;
 }
@@ -100,6 +103,12 @@ export async function streamCommand(opts: StreamCommandOptions, term: Terminal):
   const batch = num(opts.batch, 'batch', (n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1');
   const maxStreams = num(opts.maxStreams, 'max-streams', (n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1');
   const idle = num(opts.idle, 'idle', (n) => n > 0, 'a number of seconds > 0');
+  const maxConnections = num(opts.maxConnections, 'max-connections', (n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1');
+  const token = opts.token ?? (process.env.FUSION_STREAM_TOKEN || undefined);
+  if (token !== undefined && token.trim() === '') throw new UsageError('--token must not be empty.');
+  for (const o of opts.allowOrigin ?? []) {
+    if (!/^https?:\/\/[^/\s]+$/.test(o)) throw new UsageError(`--allow-origin must be an origin such as https://dashboard.example (scheme and host, no path), received "${o}"`);
+  }
 
   // Registers the built-in layer classes the saved models are made of, and those of the run's plugin modules.
   const container = createDefaultContainer();
@@ -132,8 +141,12 @@ export async function streamCommand(opts: StreamCommandOptions, term: Terminal):
         ? linesFrom(process.stdin, 'stdin')
         : (s.kind === 'tcp' ? tcpSource : wsSource)({
             port: s.port,
-            onListening: (port) => log(`listening on ${s.kind} 127.0.0.1:${port}`),
+            onListening: (port) => log(`listening on ${s.kind} 127.0.0.1:${port}${token !== undefined ? ' (token required)' : ''}`),
             onConnection: (m) => log(m),
+            maxConnections,
+            idleMs: idle === undefined ? undefined : idle * 1000,
+            token,
+            allowOrigins: opts.allowOrigin,
           });
     inputs.push(
       new Observable<SampleChunk>((sub) =>
@@ -180,6 +193,7 @@ export async function streamCommand(opts: StreamCommandOptions, term: Terminal):
             smooth: smoothN,
             maxStreams,
             idleMs: idle === undefined ? undefined : idle * 1000,
+            onStreamError: (id, e) => log(`stream "${id}" failed and was closed (the other streams go on): ${e.message}`),
             backpressure,
             counters,
             latency,
@@ -197,7 +211,7 @@ export async function streamCommand(opts: StreamCommandOptions, term: Terminal):
   log(
     `summary: ${summary.streams} stream(s), ${summary.samples} samples, ${summary.predicted} windows predicted, ${summary.skipped} skipped ` +
       `(missing ${summary.skippedBy.missing}, warm-up ${summary.skippedBy.warmup}), ${summary.dropped} dropped, ${summary.malformed} malformed, ` +
-      `${summary.duplicates} duplicates, ${summary.late} late, latency p50 ${f(summary.latencyMs.p50)} ms / p95 ${f(summary.latencyMs.p95)} ms`
+      `${summary.duplicates} duplicates, ${summary.late} late${summary.failedStreams ? `, ${summary.failedStreams} failed stream(s)` : ''}, latency p50 ${f(summary.latencyMs.p50)} ms / p95 ${f(summary.latencyMs.p95)} ms`
   );
   if (term.json) process.stdout.write(JSON.stringify({ summary }) + '\n');
 }

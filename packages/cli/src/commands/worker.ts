@@ -1,7 +1,7 @@
 import { UsageError } from '../usage-error';
 import * as path from 'path';
 import { selectBackend } from '@fusion/core';
-import { ChildProcessJobRunner, QueueWorker } from '@fusion/queue';
+import { ChildProcessJobRunner, QueueWorker, realPluginRoots } from '@fusion/queue';
 import type { Terminal } from '../terminal';
 
 export interface WorkerCommandOptions {
@@ -11,6 +11,8 @@ export interface WorkerCommandOptions {
   cacheDir?: string;
   lockDuration?: string;
   stalledInterval?: string;
+  /** Folders whose plugin modules jobs may load (repeatable); default none: only the built-in plugins. */
+  pluginsRoot?: string[];
 }
 
 function int(name: string, v: string | undefined, min: number, max: number, dflt: number): number {
@@ -32,17 +34,19 @@ export async function workerCommand(o: WorkerCommandOptions, term: Terminal, sto
   // Fail early on a backend this machine cannot load (jobs run in child processes, which select it again).
   if (o.backend) await selectBackend(o.backend);
   const cacheDir = o.cacheDir ? path.resolve(o.cacheDir) : undefined;
+  const pluginRoots = realPluginRoots(o.pluginsRoot ?? [], (m) => new UsageError(m));
   const worker = new QueueWorker({
     url: o.queue,
     concurrency,
     lockDuration,
     stalledInterval,
+    pluginRoots,
     log: (line) => term.info(`worker ${process.pid}: ${line}`),
     // Each run's context lives in a child process (the process-pool worker script), kept for the run's next job.
     runner: new ChildProcessJobRunner(path.join(__dirname, '..', 'worker-process.js'), { backend: o.backend, cacheDir }),
   });
   await worker.start();
-  term.info(`worker ${process.pid}: ready on ${worker.description}, concurrency ${concurrency}, lock ${lockDuration} ms`);
+  term.info(`worker ${process.pid}: ready on ${worker.description}, concurrency ${concurrency}, lock ${lockDuration} ms, plugins from ${pluginRoots.length ? pluginRoots.join(', ') : 'no folder (built-ins only)'}`);
   const force = await stopped;
   term.info(`worker ${process.pid}: stopping${force ? ' now' : ' after the running job'} (${worker.done} job${worker.done === 1 ? '' : 's'} done)`);
   await worker.close(force);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildModel } from '../model/build-model';
+import { FlatAdamOptimizer } from '../model/flat-adam';
 import { inferProbs } from '../model/infer';
 import { Rng } from '../random';
 import type { Registries } from '../registry';
@@ -13,10 +14,14 @@ export interface BenchOptions {
   /** Inference calls for the leak check (1,000 in the published figures). */
   leakCalls?: number;
   backend: string;
+  /** Threads of the wasm backend (recorded in the result). */
+  threads?: number;
 }
 
 export interface BenchResult {
   backend: string;
+  /** wasm: threads of its thread pool. */
+  threads?: number;
   spec: string;
   sensors: number;
   length: number;
@@ -56,7 +61,7 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
   };
   const rng = new Rng(`${spec.seed}/bench`);
   const model = buildModel(spec, reg, { sensors: spec.sensors, length, classes: C }, spec.seed);
-  const optimizer = tf.train.adam(spec.training.learningRate);
+  const optimizer = new FlatAdamOptimizer(spec.training.learningRate);
   const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   const x = tf.randomNormal([batch, length, S], 0, 1, 'float32', rng.seed31());
   const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % C), 'int32'), C);
@@ -66,7 +71,7 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
     );
   try {
     // Warm-up: kernels compile, optimizer slots appear.
-    for (let i = 0; i < 3; i++) (await step().data(), undefined);
+    for (let i = 0; i < 3; i++) await step().data();
     const epochStart = tf.memory().numTensors;
     let last: tf.Scalar | undefined;
     const t0 = performance.now();
@@ -116,6 +121,7 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
     one.dispose();
     return {
       backend: opts.backend,
+      ...(opts.threads ? { threads: opts.threads } : {}),
       spec: spec.name,
       sensors: S,
       length,

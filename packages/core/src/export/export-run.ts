@@ -262,6 +262,6 @@ function scoreBoth(y: ArrayLike<number>, before: Float32Array, after: Float32Arr
 }
 
 function coreVersion(): string {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('../../../package.json') as { version: string }).version;
 }

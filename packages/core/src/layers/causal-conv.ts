@@ -68,9 +68,45 @@ const groupedMatMul = tf.customGrad(((a: tf.Tensor3D, b: tf.Tensor3D, save: tf.G
  */
 export const GROUPED_BATCHED_MAX_ROWS = 48;
 
-/** a [G, M, K] x b [G, K, N]: one batched matMul for few rows at inference, else `groupedMatMul`. Same values. */
+/**
+ * A tiny grouped product (the channel attention's MLP: [2B, C] x [C, 1] and [2B, 1] x [1, C] per sensor) in few
+ * kernels, with the values of `groupedMatMul` bit for bit. Forward and input gradient are batched matMuls: their sums
+ * run over K or N <= `TINY_MAX_INNER` terms, which tfjs's batched loop adds in order like XNNPACK. The weight
+ * gradient sums over M rows, which that loop adds in blocks of 48: it is taken instead from one plain 2-D product
+ * a^T [G*K, M] x dy [M, G*N] (XNNPACK, in order), whose diagonal blocks are the per-group products; the other
+ * blocks are masked out (adding exact zeros changes no bit). 10 kernels instead of 25.
+ */
+const tinyGroupedMatMul = tf.customGrad(((a: tf.Tensor3D, b: tf.Tensor3D, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a, b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [g, m, k] = saved[0].shape;
+      const n = saved[1].shape[2] as number;
+      const at = tf.reshape(tf.transpose(saved[0], [0, 2, 1]), [g * k, m]);
+      const dyRows = tf.reshape(tf.transpose(dy, [1, 0, 2]), [m, g * n]);
+      const all = tf.reshape(tf.matMul(at, dyRows), [g, k, g, n]);
+      const mask = tf.tensor4d(Array.from({ length: g * g }, (_, i) => (Math.floor(i / g) === i % g ? 1 : 0)), [g, 1, g, 1]);
+      return [tf.matMul(dy, saved[1], false, true), tf.sum(tf.mul(all, mask), 2)];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor3D;
+
+/** Inner sizes (K and N) up to which a grouped product can be `tinyGroupedMatMul`; see there. */
+const TINY_MAX_INNER = 32;
+/** Multiply-adds per group (M x K x N) up to which a grouped product is `tinyGroupedMatMul` in training. */
+export const GROUPED_TINY_MAX_MACS = 4096;
+
+/**
+ * a [G, M, K] x b [G, K, N]: one batched matMul for few rows at inference, `tinyGroupedMatMul` for tiny products,
+ * else `groupedMatMul`. Same values.
+ */
 function groupedProduct(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  return a.shape[1] <= GROUPED_BATCHED_MAX_ROWS && !tf.engine().isTapeOn() ? tf.matMul(a, b) : groupedMatMul(a, b);
+  const [, m, k] = a.shape;
+  const n = b.shape[2];
+  if (m <= GROUPED_BATCHED_MAX_ROWS && !tf.engine().isTapeOn()) return tf.matMul(a, b);
+  if (k <= TINY_MAX_INNER && n <= TINY_MAX_INNER && m * k * n <= GROUPED_TINY_MAX_MACS) return tinyGroupedMatMul(a, b);
+  return groupedMatMul(a, b);
 }
 
 /**

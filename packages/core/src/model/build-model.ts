@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { ShapeMismatchError } from '../errors';
-import type { ModelContext, PluginBase } from '../plugins';
+import { describeValue, PluginError, ShapeMismatchError, UnknownPluginError } from '../errors';
+import { callPlugin } from '../plugin-guard';
+import type { ModelContext } from '../plugins';
 import type { Registries } from '../registry';
 import { Rng } from '../random';
-import type { GraphSpec, PluginConfig } from '../spec';
+import type { GraphSpec } from '../spec';
+import { KIND_RANKS, kindRegistry, modelTypes, nodeKind, nodeScope, specGraph, topoOrder } from './graph';
 import { SelectSensor } from './select-sensor';
 
 export interface ModelShape {
@@ -30,53 +32,95 @@ function context(shape: ModelShape, rng: Rng, scope: string, counters: Map<strin
   };
 }
 
-function applyPlugin(
-  plugin: PluginBase & { apply(x: tf.SymbolicTensor, c: PluginConfig, ctx: ModelContext): tf.SymbolicTensor },
-  x: tf.SymbolicTensor,
-  cfg: PluginConfig,
-  ctx: ModelContext,
-  rank: number,
-  where: string
-): tf.SymbolicTensor {
-  const y = plugin.apply(x, cfg, ctx);
-  if (y.shape.length !== rank) throw new ShapeMismatchError(`${where} "${cfg.type}" output`, y.shape, `rank ${rank}`);
-  return y;
-}
-
 /**
- * Composes a model from the spec: input [batch, length, sensors] -> encoder(s) -> fusion -> head -> softmax.
- * The same spec and seed give the same initial weights.
+ * Composes a model from the spec's graph (`specGraph`: the slot form compiles to input [batch, length, sensors] ->
+ * encoder(s) -> fusion -> head -> softmax). Every sensor input is a channel of the one model input `windows`; a node's
+ * several inputs are stacked (on the sensor axis at rank 4, else on the last). Nodes are built in `topoOrder`, each
+ * output's classifier after them, so the same spec and seed give the same initial weights.
  */
-export function buildModel(spec: Pick<GraphSpec, 'encoder' | 'encoders' | 'fusion' | 'head'>, reg: Registries, shape: ModelShape, seed: number): tf.LayersModel {
+export function buildModel(spec: GraphSpec, reg: Registries, shape: ModelShape, seed: number): tf.LayersModel {
+  const g = specGraph(spec);
+  const { order, cycle } = topoOrder(g);
+  if (cycle) throw new ShapeMismatchError(`graph cycle ${cycle.join(' -> ')}`, [], 'an acyclic graph');
   const rng = new Rng(`${seed}/model`);
   const counters = new Map<string, number>();
   const S = shape.sensors.length;
   const input = tf.input({ shape: [shape.length, S], name: 'windows' });
   const x4 = tf.layers.reshape({ targetShape: [shape.length, S, 1], name: 'encoder_input' }).apply(input) as tf.SymbolicTensor;
-  let enc: tf.SymbolicTensor;
-  if (spec.encoder) {
-    const ctx = context(shape, rng, 'encoder', counters);
-    enc = applyPlugin(reg.encoders.get(spec.encoder.type), x4, spec.encoder, ctx, 4, 'encoder');
-  } else {
-    const outs = shape.sensors.map((sensor, i) => {
-      const cfg = spec.encoders![sensor];
-      const ctx = context({ ...shape, sensors: [sensor] }, rng, `encoder_${sensor}`, counters);
-      const xi = new SelectSensor({ index: i, name: `encoder_select_${sensor}` }).apply(x4) as tf.SymbolicTensor;
-      return applyPlugin(reg.encoders.get(cfg.type), xi, cfg, ctx, 4, `encoders.${sensor}`);
+  const made = new Map<string, tf.SymbolicTensor>();
+  const layerName = (base: string): string => {
+    const n = (counters.get(`#${base}`) ?? 0) + 1;
+    counters.set(`#${base}`, n);
+    return n === 1 ? base : `${base}_${n}`;
+  };
+  const tensorOf = (name: string): tf.SymbolicTensor => {
+    let t = made.get(name);
+    if (t) return t;
+    const i = shape.sensors.indexOf(g.inputs[name].sensor);
+    t = new SelectSensor({ index: i, name: layerName(`encoder_select_${name}`) }).apply(x4) as tf.SymbolicTensor;
+    made.set(name, t);
+    return t;
+  };
+  const gather = (names: string[], scope: string): tf.SymbolicTensor => {
+    // Every sensor, in order: the model input itself (the slot form's shared encoder).
+    if (names.length === S && names.every((n, i) => n in g.inputs && g.inputs[n].sensor === shape.sensors[i])) return x4;
+    const ts = names.map(tensorOf);
+    if (ts.length === 1) return ts[0];
+    const rank = ts[0].shape.length;
+    const allEncoders = names.every((n) => n in g.nodes && nodeKind(reg, g.nodes[n].config.type) === 'encoder');
+    const name = layerName(allEncoders && rank === 4 ? 'encoder_stack' : `${scope}_stack`);
+    return tf.layers.concatenate({ axis: rank === 4 ? 2 : -1, name }).apply(ts) as tf.SymbolicTensor;
+  };
+  // Decision-level fusion: a softmax classifier on each input, their probabilities stacked [batch, inputs, classes].
+  const branchProbabilities = (name: string, inputs: string[], scope: string): tf.SymbolicTensor => {
+    const out = Object.entries(g.outputs).find(([, o]) => o.node === name);
+    const C = out ? out[1].classes.length : shape.classes;
+    const probs = inputs.map((i) => {
+      const p = tf.layers
+        .dense({ units: C, activation: 'softmax', name: layerName(`classifier_${name}_${i}`), kernelInitializer: tf.initializers.glorotUniform({ seed: rng.seed31() }) })
+        .apply(tensorOf(i)) as tf.SymbolicTensor;
+      return tf.layers.reshape({ targetShape: [1, C], name: layerName(`${scope}_branch_${i}`) }).apply(p) as tf.SymbolicTensor;
     });
-    const ref = outs[0].shape;
-    outs.forEach((o, i) => {
-      if (o.shape[1] !== ref[1] || o.shape[3] !== ref[3])
-        throw new ShapeMismatchError(`encoders.${shape.sensors[i]} output`, o.shape, `[batch, ${ref[1]}, 1, ${ref[3]}] like encoders.${shape.sensors[0]}; per-sensor encoders must agree on time steps and features`);
-    });
-    enc = outs.length === 1 ? outs[0] : (tf.layers.concatenate({ axis: 2, name: 'encoder_stack' }).apply(outs) as tf.SymbolicTensor);
+    return probs.length === 1 ? probs[0] : (tf.layers.concatenate({ axis: 1, name: layerName(`${scope}_branches`) }).apply(probs) as tf.SymbolicTensor);
+  };
+  // The sensors that reach a node, in input order (a node's plugin sees them as ctx.sensors).
+  const sensorsOf = (name: string): string[] =>
+    name in g.inputs ? [g.inputs[name].sensor] : [...new Set(g.nodes[name].inputs.flatMap(sensorsOf))];
+  for (const name of order) {
+    const n = g.nodes[name];
+    const kind = nodeKind(reg, n.config.type);
+    if (!kind) throw new UnknownPluginError('model node', n.config.type, modelTypes(reg));
+    const scope = nodeScope(name, kind === 'decision' ? 'fusion' : kind);
+    const x = kind === 'decision' ? branchProbabilities(name, n.inputs, scope) : gather(n.inputs, scope);
+    const info = kind === 'decision' ? { in: 2, out: 1, describe: '[inputs, classes]' } : KIND_RANKS[kind];
+    const where = n.pointer.slice(1).replace(/\//g, '.');
+    if (x.shape.length !== info.in + 1) throw new ShapeMismatchError(`${where} "${n.config.type}" input`, x.shape, `rank ${info.in + 1}: [batch, ${info.describe.slice(1)}`);
+    const sensors = sensorsOf(name);
+    const ctx = context({ ...shape, sensors }, rng, scope, counters);
+    const registry = kindRegistry(reg, kind);
+    // A third-party plugin's failure or garbage is a PluginError naming its file (built-in plugins' bugs stay bugs).
+    const origin = registry.originOf(n.config.type);
+    const y = callPlugin(origin, `${where} "${n.config.type}" apply()`, () => registry.get(n.config.type).apply(x, n.config, ctx));
+    if (origin && (y === null || typeof y !== 'object' || !Array.isArray((y as { shape?: unknown }).shape) || !('sourceLayer' in y)))
+      throw new PluginError(origin, `${where} "${n.config.type}" apply() returned ${describeValue(y)}; expected the tf.SymbolicTensor of a layer applied to its input.`);
+    if (y.shape.length !== info.out + 1) throw new ShapeMismatchError(`${where} "${n.config.type}" output`, y.shape, `rank ${info.out + 1}`);
+    made.set(name, y);
   }
-  const fused = applyPlugin(reg.fusions.get(spec.fusion.type), enc, spec.fusion, context(shape, rng, 'fusion', counters), 3, 'fusion');
-  const feat = applyPlugin(reg.heads.get(spec.head.type), fused, spec.head, context(shape, rng, 'head', counters), 2, 'head');
-  const out = tf.layers
-    .dense({ units: shape.classes, activation: 'softmax', name: 'classifier', kernelInitializer: tf.initializers.glorotUniform({ seed: rng.seed31() }) })
-    .apply(feat) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: out, name: 'fusion' });
+  const entries = Object.entries(g.outputs);
+  const isDecision = (node: string): boolean => nodeKind(reg, g.nodes[node].config.type) === 'decision';
+  const outs = entries.map(([oname, o]) =>
+    isDecision(o.node)
+      ? made.get(o.node)!
+      : (tf.layers
+          .dense({
+            units: o.classes.length,
+            activation: 'softmax',
+            name: entries.length === 1 ? 'classifier' : `classifier_${oname}`,
+            kernelInitializer: tf.initializers.glorotUniform({ seed: rng.seed31() }),
+          })
+          .apply(made.get(o.node)!) as tf.SymbolicTensor)
+  );
+  return tf.model({ inputs: input, outputs: outs.length === 1 ? outs[0] : outs, name: 'fusion' });
 }
 
 /** Parameters per block (encoder, fusion, head, classifier) and in total. */

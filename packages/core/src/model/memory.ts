@@ -1,7 +1,8 @@
 import { ModelTooLargeError } from '../errors';
-import type { EstimateInput, PluginBase, ShapeEstimate } from '../plugins';
-import type { PluginRegistry, Registries } from '../registry';
-import type { GraphSpec, PluginConfig } from '../spec';
+import type { EstimateInput, ShapeEstimate } from '../plugins';
+import type { Registries } from '../registry';
+import type { GraphSpec } from '../spec';
+import { inferGraph, kindRegistry, specGraph } from './graph';
 
 /**
  * Training memory of one model, estimated from the spec alone (nothing is built), float32 throughout.
@@ -48,34 +49,47 @@ export function estimateMemory(spec: GraphSpec, reg: Registries): MemoryEstimate
     activations += e.activations;
     perBlock[block] = (perBlock[block] ?? 0) + blockBytes(e, batch);
   };
-  const run = (
-    registry: PluginRegistry<PluginBase & { estimate?(i: EstimateInput, c: PluginConfig): ShapeEstimate }>,
-    input: EstimateInput,
-    cfg: PluginConfig,
-    pointer: string,
-    block: string
-  ): EstimateInput => {
-    const plugin = registry.has(cfg.type) ? registry.get(cfg.type) : undefined;
-    if (!plugin?.estimate) {
-      unestimated.push(pointer);
-      return input; // sizes unknown: assume the plugin keeps them
+  const g = specGraph(spec);
+  const inf = inferGraph(g, reg, length);
+  // Sizes where a plugin cannot say: assume it keeps its input's.
+  const sizes = new Map<string, EstimateInput>();
+  const sizeOf = (name: string): EstimateInput => (name in g.inputs ? { length, sensors: 1, features: 1 } : sizes.get(name) ?? { length, sensors: 1, features: 1 });
+  for (const name of inf.order) {
+    const n = g.nodes[name];
+    const info = inf.nodes[name];
+    const from = n.inputs.map(sizeOf);
+    if (info?.kind === 'decision' && info.outShape) {
+      // A classifier on each input, then the plugin on [inputs, classes].
+      const classes = info.outShape[0];
+      for (const f of from) add('classifier', { length: 1, features: classes, parameters: f.sensors * f.features * classes + classes, activations: 2 * classes });
+      const e = kindRegistry(reg, 'decision').get(n.config.type).estimate?.({ length: 1, sensors: from.length, features: classes }, n.config);
+      if (e) add('fusion', e);
+      sizes.set(name, { length: 1, sensors: 1, features: classes });
+      continue;
     }
-    const e = plugin.estimate(input, cfg);
-    add(block, e);
-    return { length: e.length, sensors: input.sensors, features: e.features };
-  };
-  let enc: EstimateInput;
-  if (spec.encoder) {
-    enc = run(reg.encoders, { length, sensors: S, features: 1 }, spec.encoder, '/encoder', 'encoder');
-  } else {
-    const outs = spec.sensors.map((s) => run(reg.encoders, { length, sensors: 1, features: 1 }, spec.encoders![s], `/encoders/${s}`, 'encoder'));
-    enc = { length: outs[0].length, sensors: S, features: outs[0].features };
-    if (S > 1) activations += enc.length * S * enc.features; // the stacked sensors
+    const stackedInputs = n.inputs.every((i) => i in g.inputs) && n.inputs.length === S;
+    const input: EstimateInput = { length: from[0].length, sensors: from.reduce((a, f) => a + f.sensors, 0), features: from[0].features };
+    // Stacking node outputs makes one more copy of them (the model input is already stacked).
+    if (from.length > 1 && !stackedInputs) activations += input.length * input.sensors * input.features;
+    const plugin = info?.kind ? kindRegistry(reg, info.kind).get(n.config.type) : undefined;
+    const e = plugin?.estimate?.(info.kind === 'head' ? { length: input.length, sensors: 1, features: from.reduce((a, f) => a + f.sensors * f.features, 0) } : input, n.config);
+    if (!e || !info.kind) {
+      unestimated.push(n.pointer);
+      sizes.set(name, input);
+      continue;
+    }
+    add(info.kind, e);
+    const out = info.outShape;
+    if (out?.length === 3) sizes.set(name, { length: out[0], sensors: out[1], features: out[2] });
+    else if (out?.length === 2) sizes.set(name, { length: out[0], sensors: 1, features: out[1] });
+    else sizes.set(name, info.kind === 'encoder' ? { length: e.length, sensors: input.sensors, features: e.features } : { length: e.length, sensors: 1, features: e.features });
   }
-  const fused = run(reg.fusions, enc, spec.fusion, '/fusion', 'fusion');
-  const feat = run(reg.heads, { length: fused.length, sensors: 1, features: fused.features }, spec.head, '/head', 'head');
-  const classes = p.label.classes.length;
-  add('classifier', { length: 1, features: classes, parameters: feat.features * classes + classes, activations: classes });
+  for (const o of Object.values(g.outputs)) {
+    if (inf.nodes[o.node]?.kind === 'decision') continue;
+    const f = sizes.get(o.node)?.features ?? 1;
+    const classes = o.classes.length;
+    add('classifier', { length: 1, features: classes, parameters: f * classes + classes, activations: classes });
+  }
   const weights = parameters * BYTES;
   const gradientsAndOptimizer = 3 * weights;
   const acts = 2 * batch * activations * BYTES;
@@ -109,7 +123,7 @@ export function describeMemory(e: MemoryEstimate): string {
 export function checkMemory(spec: GraphSpec, reg: Registries, file?: string, limitMB = spec.training.maxMemoryMB): MemoryEstimate {
   const e = estimateMemory(spec, reg);
   if (e.bytes.total > limitMB * MB) {
-    const pointers: Record<string, string> = { encoder: spec.encoder ? '/encoder' : '/encoders', fusion: '/fusion', head: '/head', classifier: '/preprocessing/label/classes', input: '/preprocessing/window' };
+    const pointers: Record<string, string> = { encoder: spec.nodes ? '/nodes' : spec.encoder ? '/encoder' : '/encoders', fusion: spec.nodes ? '/nodes' : '/fusion', head: spec.nodes ? '/nodes' : '/head', classifier: spec.outputs ? '/outputs' : '/preprocessing/label/classes', input: '/preprocessing/window' };
     const [largest] = Object.entries(e.perBlock).sort((a, b) => b[1] - a[1]);
     throw new ModelTooLargeError(file, pointers[largest[0]] ?? '', e.bytes.total / MB, limitMB, describeMemory(e));
   }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { WindowSet } from '../data';
 import { TrainingError } from '../errors';
 import { argmaxRows, computeMetrics } from '../eval/metrics';
+import { FlatAdamOptimizer } from './flat-adam';
 import { inferProbs } from './infer';
 import { Rng } from '../random';
 import type { TrainingSpec } from '../spec';
@@ -80,7 +81,7 @@ export async function trainModel(model: tf.LayersModel, train: WindowSet, val: W
   const classes = train.classes.length;
   const rng = new Rng(`${opts.seed}/shuffle`);
   const weights = classWeights(train.y, classes, cfg.classWeight);
-  const optimizer = tf.train.adam(cfg.learningRate);
+  const optimizer = new FlatAdamOptimizer(cfg.learningRate);
   let lr = cfg.learningRate;
   const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   const decayVars = model.trainableWeights.filter((w) => w.shape.length > 1).map((w) => (w as unknown as { val: tf.Variable }).val);

@@ -2,9 +2,12 @@ import { ChildProcess, fork } from 'child_process';
 import {
   DataFormatError,
   DatasetError,
+  DuplicatePluginError,
   FusionError,
   InterruptedError,
+  IoError,
   OutputError,
+  PluginError,
   ShapeMismatchError,
   SpecValidationError,
   TrainingError,
@@ -70,10 +73,13 @@ export function reviveError(name: string, message: string): Error {
     InterruptedError,
     DatasetError,
     DataFormatError,
+    IoError,
     OutputError,
+    PluginError,
     ShapeMismatchError,
     SpecValidationError,
     UnknownPluginError,
+    DuplicatePluginError,
   };
   const cls = classes[name];
   if (!cls) {
@@ -89,8 +95,8 @@ export function reviveError(name: string, message: string): Error {
 }
 
 /**
- * Jobs spread over N child processes (each with its own TensorFlow.js engine: the wasm backend is single-threaded,
- * so processes are what uses several cores). Results are identical to an in-process run: a job depends only on its
+ * Jobs spread over N child processes (each with its own TensorFlow.js engine and, on wasm, cores / N threads:
+ * the processes are what uses several cores). Results are identical to an in-process run: a job depends only on its
  * spec and seed.
  */
 export class ProcessPoolExecutor implements JobExecutor {

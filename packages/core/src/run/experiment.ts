@@ -10,8 +10,9 @@ import { Rng } from '../random';
 import type { Registries } from '../registry';
 import type { GraphSpec } from '../spec';
 import { InProcessExecutor, JobExecutor } from './executor';
-import { DataFormatError, DatasetError, InterruptedError, OutputError, ShapeMismatchError, SpecValidationError, TrainingError } from '../errors';
+import { describeValue, InterruptedError, isPermanentError, OutputError, SpecValidationError } from '../errors';
 import { StagedOutput } from './output-dir';
+import { ioErrorOf, withIoErrors } from '../io-errors';
 import { indicesOf, JobResult, planJobs, prepareFold, prepareRun, RunContext, TrainJob } from './plan';
 import { Reporter, silentReporter } from './reporter';
 import { selectSweepPoints, SweepMetrics, sweepMetrics, SweepPointScores } from './sweep';
@@ -24,6 +25,8 @@ export interface RunOptions {
   /** Output folder (already resolved). */
   outDir: string;
   backend: string;
+  /** Threads of the wasm backend in each training process (recorded in metrics.json). */
+  backendThreads?: number;
   reporter?: Reporter;
   /** Checked between epochs and jobs: true stops the run; finished jobs stay in the partial folder for `resume`. */
   shouldStop?: () => boolean;
@@ -60,6 +63,8 @@ export interface RunMetrics {
   createdAt: string;
   durationSeconds: number;
   backend: string;
+  /** wasm: threads of its thread pool in each training process. */
+  backendThreads?: number;
   seed: number;
   parameters: { blocks: Record<string, number>; total: number };
   dataset: {
@@ -100,7 +105,37 @@ interface RunState {
 export function readRunState(outDir: string): RunState {
   const file = path.join(StagedOutput.partialDir(outDir), 'run-state.json');
   if (!fs.existsSync(file)) throw new OutputError(`nothing to resume at ${outDir}: ${file} does not exist (no interrupted run there). Start the run again without --resume.`);
-  return JSON.parse(fs.readFileSync(file, 'utf8')) as RunState;
+  const text = withIoErrors(`reading ${file}`, () => fs.readFileSync(file, 'utf8'));
+  let state: Partial<RunState> | null;
+  try {
+    state = JSON.parse(text) as Partial<RunState> | null;
+  } catch (e) {
+    throw damagedState(file, `it is not valid JSON (${(e as Error).message})`);
+  }
+  if (state === null || typeof state !== 'object' || state.spec === null || typeof state.spec !== 'object' || typeof state.baseDir !== 'string')
+    throw damagedState(file, `expected {"spec": {...}, "baseDir": "...", "startedAt": "..."}, found ${describeValue(state)}`);
+  return state as RunState;
+}
+
+function damagedState(file: string, why: string): OutputError {
+  return new OutputError(
+    `cannot resume: ${file}, which records the interrupted run, is damaged: ${why}. ` +
+      `The finished jobs beside it cannot be matched to a spec; start the run again without --resume (it replaces the partial folder).`
+  );
+}
+
+/** A finished job's record in the partial folder, or why it cannot be used (truncated, garbage, another run's). */
+function readJobRecord(out: StagedOutput, rel: string, planned: Map<string, TrainJob>): JobResult | string {
+  let r: Partial<JobResult> | null;
+  try {
+    r = out.readJson<Partial<JobResult> | null>(rel);
+  } catch (e) {
+    if (e instanceof SyntaxError) return `not valid JSON (${e.message})`;
+    throw ioErrorOf(e, `reading ${out.path(rel)}`) ?? e;
+  }
+  if (r === null || typeof r !== 'object' || typeof r.id !== 'string' || !planned.has(r.id)) return `not the record of a job of this run (id ${JSON.stringify(r?.id)})`;
+  if (!Array.isArray(r.probs) || !Array.isArray(r.valProbs) || typeof r.modelDir !== 'string' || !Array.isArray(r.history)) return 'fields are missing (probs, valProbs, modelDir, history)';
+  return r as JobResult;
 }
 
 /**
@@ -111,14 +146,23 @@ export function readRunState(outDir: string): RunState {
 export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunOptions): Promise<RunResult> {
   const report = opts.reporter ?? silentReporter;
   const started = Date.now();
-  report({ type: 'backend', name: opts.backend });
-  const ctx = await prepareRun(spec, reg, { baseDir: opts.baseDir, cacheDir: opts.cacheDir, warn: (message) => report({ type: 'warning', message }) });
+  report({ type: 'backend', name: opts.backend, ...(opts.backendThreads ? { threads: opts.backendThreads } : {}) });
+  // A signal is seen only when the event loop runs: between phases, yield to it and stop if asked (nothing is lost).
+  const checkpoint = async (): Promise<void> => {
+    if (!opts.shouldStop) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (opts.shouldStop()) throw new InterruptedError();
+  };
+  await checkpoint();
+  const ctx = await prepareRun(spec, reg, { baseDir: opts.baseDir, cacheDir: opts.cacheDir, warn: (message) => report({ type: 'warning', message }), shouldStop: opts.shouldStop });
+  await checkpoint();
   const { windows, windowing: wr } = ctx;
   const classes = spec.preprocessing.label.classes;
   const C = classes.length;
   const classCounts: Record<string, number> = Object.fromEntries(classes.map((c) => [c, 0]));
   windows.y.forEach((c) => classCounts[classes[c]]++);
   report({ type: 'dataset', name: ctx.dataset.name, subjects: ctx.subjects.length, windows: windows.y.length, classCounts, dropped: wr.dropped });
+  await checkpoint();
   const points = ctx.points ?? [ctx];
   const jobs = planJobs(ctx);
   // With a sweep, "members" counts every model trained per fold (points x ensemble), so progress totals stay right.
@@ -140,13 +184,17 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     }
   }
 
+  await checkpoint();
   const out = new StagedOutput(opts.outDir, { resumable: true, resume: opts.resume, overwrite: opts.overwrite });
   const results = new Map<string, JobResult>();
   if (opts.resume) {
+    const planned = new Map(jobs.map((j) => [j.id, j]));
     for (const f of fs.existsSync(out.path('jobs')) ? fs.readdirSync(out.path('jobs')) : []) {
       if (!f.endsWith('.json')) continue;
-      const r = out.readJson<JobResult>(path.join('jobs', f));
-      if (fs.existsSync(path.join(out.staging, r.modelDir, 'model.json'))) results.set(r.id, r);
+      const r = readJobRecord(out, path.join('jobs', f), planned);
+      // A damaged record only costs its job: it is trained again (and its record rewritten).
+      if (typeof r === 'string') report({ type: 'warning', message: `${out.path('jobs', f)} is damaged (${r}); that job is trained again.` });
+      else if (fs.existsSync(path.join(out.staging, r.modelDir, 'model.json'))) results.set(r.id, r);
     }
   } else {
     out.writeJson('run-state.json', { spec, baseDir: opts.baseDir, startedAt: new Date(started).toISOString() } satisfies RunState);
@@ -168,7 +216,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
   } catch (e) {
     // A data, spec or training error would fail again on resume: drop the partial folder. An interruption (or an
     // unexpected failure, e.g. a lost worker) keeps the finished jobs for `--resume`.
-    if (!(e instanceof InterruptedError) && (e instanceof TrainingError || e instanceof DatasetError || e instanceof DataFormatError || e instanceof SpecValidationError || e instanceof ShapeMismatchError)) out.discard();
+    if (isPermanentError(e)) out.discard();
     throw e;
   } finally {
     await executor.close();
@@ -280,6 +328,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     createdAt: new Date().toISOString(),
     durationSeconds: (Date.now() - started) / 1000,
     backend: opts.backend,
+    ...(opts.backendThreads ? { backendThreads: opts.backendThreads } : {}),
     seed: spec.seed,
     parameters,
     dataset: {
@@ -312,6 +361,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     folds: foldResults,
     ...(sweep ? { sweep } : {}),
   };
+  await checkpoint();
   out.writeJson('spec.json', spec);
   // Training-fold statistics travel with the fold's models, so live inference normalises exactly as evaluation did.
   if (spec.preprocessing.normalize === 'train' && !sweep) {
@@ -322,10 +372,15 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
   }
   out.writeJson('metrics.json', metrics);
   out.writeText('predictions.csv', csv.join('\n') + '\n');
-  for (const extra of opts.extraOutputs ?? []) await extra(metrics, out);
-  fs.rmSync(out.path('jobs'), { recursive: true, force: true });
-  fs.rmSync(out.path('run-state.json'), { force: true });
+  for (const extra of opts.extraOutputs ?? []) {
+    await checkpoint();
+    await extra(metrics, out);
+  }
+  await checkpoint();
   out.commit();
+  // Only now: a commit that fails (a busy or read-only target) leaves a partial folder that --resume can finish.
+  fs.rmSync(path.join(opts.outDir, 'jobs'), { recursive: true, force: true });
+  fs.rmSync(path.join(opts.outDir, 'run-state.json'), { force: true });
   report({ type: 'written', dir: opts.outDir });
   return { outDir: opts.outDir, metrics };
 }

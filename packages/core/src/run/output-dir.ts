@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { OutputError } from '../errors';
+import { ioErrorOf, withIoErrors } from '../io-errors';
 
 /** The file that marks a folder as made by fusion (a run folder or its staging/partial folder). */
 export const RUN_MARKER = '.fusion-run.json';
@@ -16,7 +17,7 @@ export interface RunMarker {
 }
 
 function fusionVersion(): string {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('../../../package.json') as { version: string }).version;
 }
 
@@ -80,20 +81,23 @@ export class StagedOutput {
         // A partial folder of an older fusion has no marker yet; it is fusion's (it holds run-state.json).
         if (!isFusionRunDir(this.staging)) writeRunMarker(this.staging);
       } else {
-        if (pathExists(this.staging)) {
-          if (!opts.overwrite || !isFusionRunDir(this.staging)) {
+        const staging = this.staging;
+        if (pathExists(staging)) {
+          if (!opts.overwrite || !isFusionRunDir(staging)) {
             throw new OutputError(
-              `${this.staging} exists (an interrupted run${isFusionRunDir(this.staging) ? '' : ', or a folder fusion did not make'}); it is not discarded. ` +
+              `${staging} exists (an interrupted run${isFusionRunDir(staging) ? '' : ', or a folder fusion did not make'}); it is not discarded. ` +
                 `Continue it with --resume, or give --overwrite to start afresh (only a folder fusion made is removed).`
             );
           }
-          fs.rmSync(this.staging, { recursive: true, force: true });
+          withIoErrors(`removing the interrupted run ${staging}`, () => fs.rmSync(staging, { recursive: true, force: true }));
         }
-        fs.mkdirSync(this.staging);
-        writeRunMarker(this.staging);
+        withIoErrors(`creating the staging folder ${staging}`, () => {
+          fs.mkdirSync(staging);
+          writeRunMarker(staging);
+        });
       }
     } else {
-      this.staging = fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.staging-`));
+      this.staging = withIoErrors(`creating a staging folder in ${parent}`, () => fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.staging-`)));
       writeRunMarker(this.staging);
     }
   }
@@ -115,8 +119,13 @@ export class StagedOutput {
     const file = this.path(rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const tmp = `${file}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
+    try {
+      fs.writeFileSync(tmp, text);
+      fs.renameSync(tmp, file);
+    } catch (e) {
+      fs.rmSync(tmp, { force: true });
+      throw ioErrorOf(e, `writing ${file}`) ?? e;
+    }
   }
 
   exists(rel: string): boolean {
@@ -141,13 +150,14 @@ export class StagedOutput {
         );
       }
       backup = `${this.target}.replaced-${process.pid}-${Date.now()}`;
-      fs.renameSync(this.target, backup);
+      const from = backup;
+      withIoErrors(`moving the earlier result ${this.target} aside`, () => fs.renameSync(this.target, from));
     }
     try {
       fs.renameSync(this.staging, this.target);
     } catch (e) {
       if (backup) fs.renameSync(backup, this.target);
-      throw new OutputError(`cannot move the finished run into ${this.target}: ${(e as Error).message}`);
+      throw ioErrorOf(e, `moving the finished run into ${this.target}`) ?? new OutputError(`cannot move the finished run into ${this.target}: ${(e as Error).message}`);
     }
     if (backup) fs.rmSync(backup, { recursive: true, force: true });
   }

@@ -2,7 +2,8 @@ import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { OutputError, OutputLockedError, OutputTargetError } from '../errors';
+import { ioErrorOf } from '../io-errors';
+import { OutputLockedError, OutputTargetError } from '../errors';
 import { isFusionRunDir, pathExists, RUN_MARKER, StagedOutput } from './output-dir';
 
 /** What a lock file records: which process on which machine holds the output folder, since when. */
@@ -70,7 +71,7 @@ export class RunLock {
         // Folders this run made for the lock; removed again on release if the run left them empty.
         for (let d = path.dirname(file); first && d.length >= first.length; d = path.dirname(d)) if (!createdDirs.includes(d)) createdDirs.push(d);
       } catch (e) {
-        throw new OutputError(`cannot create the output folder's parent ${path.dirname(file)}: ${(e as Error).message}. Choose another output folder.`);
+        throw ioErrorOf(e, `creating the output folder's parent ${path.dirname(file)}`) ?? e;
       }
       let fd: number;
       try {
@@ -78,7 +79,7 @@ export class RunLock {
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'ENOENT') continue;
-        if (code !== 'EEXIST') throw new OutputError(`cannot create the lock ${file}: ${(e as Error).message}. Choose another output folder.`);
+        if (code !== 'EEXIST') throw ioErrorOf(e, `creating the output lock ${file}`) ?? e;
         const other = readHolder(file);
         if (other === undefined) continue; // released meanwhile
         if (other === null || other.host !== os.hostname() || alive(other.pid)) throw new OutputLockedError(target, file, other ?? undefined);

@@ -2,6 +2,8 @@ import * as path from 'path';
 import type { Dataset, WindowSet } from '../data';
 import { selectWindows } from '../data';
 import { DatasetError, SpecIssue, SpecValidationError, TrainingError, InterruptedError } from '../errors';
+import { callPluginAsync, checkLoadedDataset } from '../plugin-guard';
+import { withIoErrorsAsync } from '../io-errors';
 import { Fold, makeFolds, splitValidation } from '../eval/folds';
 import { buildModel } from '../model/build-model';
 import { saveModel } from '../model/model-io';
@@ -86,7 +88,7 @@ export function indicesOf(w: WindowSet, subjects: readonly string[]): number[] {
   return idx;
 }
 
-export async function prepareRun(spec: GraphSpec, reg: Registries, opts: { baseDir: string; cacheDir: string; warn?: (m: string) => void }): Promise<RunContext> {
+export async function prepareRun(spec: GraphSpec, reg: Registries, opts: { baseDir: string; cacheDir: string; warn?: (m: string) => void; shouldStop?: () => boolean }): Promise<RunContext> {
   const warnings: string[] = [];
   const warn = (m: string): void => {
     if (warnings.includes(m)) return;
@@ -94,7 +96,12 @@ export async function prepareRun(spec: GraphSpec, reg: Registries, opts: { baseD
     opts.warn?.(m);
   };
   const adapter = reg.datasets.get(spec.dataset.type);
-  const dataset = await adapter.load(spec.dataset, { baseDir: opts.baseDir, cacheDir: opts.cacheDir, sensors: spec.sensors, warn });
+  const origin = reg.datasets.originOf(spec.dataset.type);
+  const loaded = await callPluginAsync(origin, `dataset adapter "${spec.dataset.type}" load()`, () =>
+    adapter.load(spec.dataset, { baseDir: opts.baseDir, cacheDir: opts.cacheDir, sensors: spec.sensors, warn, shouldStop: opts.shouldStop })
+  );
+  const dataset = checkLoadedDataset(origin, spec.dataset.type, loaded);
+  if (opts.shouldStop?.()) throw new InterruptedError();
   dataset.warnings.forEach(warn);
   if (!sweepOf(spec)) return windowRun(spec, reg, dataset, warn, warnings);
   // A sweep: one context per point; points that window the data alike share it (and its prepared folds).
@@ -212,7 +219,8 @@ export async function runTrainJob(root: RunContext, job: TrainJob, runDir: strin
     const probs = await predictProbs(model, p.testW);
     const valProbs = p.valW.y.length ? await predictProbs(model, p.valW) : new Float32Array(0);
     const modelDir = jobModelDir(job);
-    await saveModel(model, path.join(runDir, modelDir));
+    const dir = path.join(runDir, modelDir);
+    await withIoErrorsAsync(`saving the model of ${job.id} into ${dir}`, () => saveModel(model, dir));
     return { ...job, ...res, probs: Array.from(probs), valProbs: Array.from(valProbs), modelDir };
   } finally {
     model.dispose();

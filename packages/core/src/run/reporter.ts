@@ -2,7 +2,7 @@ import type { EpochLog } from '../model/train';
 
 /** Progress events of a run; the CLI turns them into progress bars, tests into arrays. */
 export type RunEvent =
-  | { type: 'backend'; name: string }
+  | { type: 'backend'; name: string; threads?: number }
   | { type: 'dataset'; name: string; subjects: number; windows: number; classCounts: Record<string, number>; dropped: Record<string, number> }
   | { type: 'folds'; count: number; members: number; epochs: number }
   | { type: 'fold-start'; fold: number; test: string[]; validation: string[]; trainWindows: number; testWindows: number }

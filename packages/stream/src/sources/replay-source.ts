@@ -22,7 +22,7 @@ export interface ReplayOptions {
   sensors?: readonly string[];
   /** Stream id (default the recording's subject). */
   stream?: string;
-  /** Stream seconds per chunk at 'max' speed (default 1). */
+  /** Stream seconds per chunk (default 1), at every speed: keep it below the reorder tolerance. */
   chunkSeconds?: number;
   /** Awaited before each chunk at 'max' speed (backpressure). */
   room?: () => Promise<void>;
@@ -68,32 +68,39 @@ export function replaySource(rec: Recording, options: ReplayOptions): Observable
     });
     return out;
   };
+  // Both speeds send the same chunks: every sensor's samples of [start + k step, start + (k+1) step), in k order. A
+  // finite speed only decides when chunk k goes out (once the wall clock has reached its end), never how the samples
+  // are cut: chunks spanning many seconds per sensor would hand the reorder stage one sensor's future before the others'
+  // present, and every window would look "missing" (the bug of `@100` on a 55-min recording).
+  const step = options.chunkSeconds ?? 1;
+  if (!(step > 0) || !Number.isFinite(step)) throw new RangeError(`replaySource: chunkSeconds must be a positive number, received ${step}`);
+  const chunks = Math.max(1, Math.ceil((end - start) / step));
   return new Observable<SampleChunk>((subscriber) => {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let k = 0;
+    /** Sends chunk k; the last one takes everything left. */
+    const sendNext = (): void => {
+      for (const c of take(k + 1 >= chunks ? Infinity : start + (k + 1) * step)) subscriber.next(c);
+      k++;
+    };
     if (speed === 'max') {
-      const step = options.chunkSeconds ?? 1;
       (async (): Promise<void> => {
-        for (let t = start; t < end && !stopped; t += step) {
+        while (k < chunks && !stopped) {
           if (options.room) await options.room();
           else await new Promise<void>((r) => later(r));
           if (stopped) return;
-          for (const c of take(Math.min(t + step, end + 1))) subscriber.next(c);
+          sendNext();
         }
-        if (!stopped) {
-          for (const c of take(Infinity)) subscriber.next(c);
-          subscriber.complete();
-        }
+        if (!stopped) subscriber.complete();
       })().catch((e) => subscriber.error(e));
     } else {
       const wall0 = Date.now();
       const tick = (): void => {
         const until = start + ((Date.now() - wall0) / 1000) * speed;
-        for (const c of take(Math.min(until, end + 1))) subscriber.next(c);
-        if (until > end) {
-          for (const c of take(Infinity)) subscriber.next(c);
-          subscriber.complete();
-        } else timer = setTimeout(tick, options.tickMs ?? 100);
+        while (k < chunks && (k + 1 >= chunks ? end : start + (k + 1) * step) <= until) sendNext();
+        if (k >= chunks) subscriber.complete();
+        else timer = setTimeout(tick, options.tickMs ?? 100);
       };
       timer = setTimeout(tick, 0);
     }

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { DatasetError, PreprocessingSpec, Recording, recordingGrid, Signal } from '@fusion/core';
+import { DatasetError, pathKind, PreprocessingSpec, Recording, recordingGrid, Signal, statDirectory } from '@fusion/core';
 import { E4_NOMINAL_RATES, isE4Export, readE4Export, readKEmoConParticipant, readKEmoConSignal, readKEmoConSubjects } from '@fusion/sensors';
 
 export { recordingStats, ReplayOptions, replaySource } from './replay-source';
@@ -19,14 +19,12 @@ export interface ReplayRecording {
  * window grid starts where batch evaluation starts it).
  */
 export function loadReplay(dir: string, sensors: readonly string[], p: PreprocessingSpec): ReplayRecording {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new DatasetError(`replay folder not found: ${dir}. Give an E4 export folder or a K-EmoCon participant folder (.../e4_data/<pid>).`);
-  }
+  statDirectory(dir, 'replay folder', 'Give an E4 export folder or a K-EmoCon participant folder (.../e4_data/<pid>).');
   let recording: Recording;
   if (fs.readdirSync(dir).some((f) => /^E4_[A-Z]+\.csv$/i.test(f))) {
     const pid = path.basename(path.resolve(dir));
     const subjectsFile = path.join(dir, '..', '..', 'metadata', 'subjects.csv');
-    const subject = fs.existsSync(subjectsFile) ? readKEmoConSubjects(subjectsFile).find((s) => s.pid === pid) : undefined;
+    const subject = pathKind(subjectsFile) !== 'missing' ? readKEmoConSubjects(subjectsFile).find((s) => s.pid === pid) : undefined;
     if (subject) recording = readKEmoConParticipant(path.resolve(dir, '..', '..'), subject, { sensors });
     else {
       const signals: Record<string, Signal> = {};
@@ -41,4 +39,3 @@ export function loadReplay(dir: string, sensors: readonly string[], p: Preproces
   const grid = recordingGrid(recording, sensors, { ...p, normalize: 'none' });
   return { stream: recording.subject, recording, origin: grid.start };
 }
-

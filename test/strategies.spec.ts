@@ -1,0 +1,82 @@
+import { expect } from 'chai';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { buildModel, createContainer, getRegistries, GraphSpec, selectBackend, SpecValidator } from '@fusion/core';
+import { sensorsModule } from '@fusion/sensors';
+import { encodersModule } from '@fusion/encoders';
+import { fusionModule } from '@fusion/fusion';
+import { headsModule } from '@fusion/heads';
+import { cli, ROOT, tmpDir } from './helpers';
+
+/** Fusion strategies in the one graph form: early, intermediate, late (decision) and hierarchical. */
+const registries = getRegistries(createContainer(sensorsModule, encodersModule, fusionModule, headsModule));
+const validator = new SpecValidator(registries);
+const STRATEGIES = ['early', 'intermediate', 'late', 'hierarchical'];
+const load = (name: string): GraphSpec => validator.check(JSON.parse(fs.readFileSync(path.join(ROOT, 'specs', 'strategies', `${name}-quick.json`), 'utf8')), `${name}-quick.json`);
+const build = (s: GraphSpec): tf.LayersModel => {
+  const p = s.preprocessing;
+  return buildModel(s, registries, { sensors: s.sensors, length: Math.round(p.window * p.sampleRate), classes: p.label.classes.length }, s.seed);
+};
+const layer = (m: tf.LayersModel, re: RegExp): tf.layers.Layer[] => m.layers.filter((l) => re.test(l.name));
+
+describe('fusion strategies as graphs', () => {
+  before(async () => {
+    await selectBackend(process.env.FUSION_TEST_BACKEND);
+  });
+
+  it('early: the sensors are the channels of one signal, mixed by the first convolution', () => {
+    const m = build(load('early'));
+    const kernels = m.getWeights().filter((w) => w.shape.length >= 3);
+    // one weight group (not one per sensor) whose taps see kernelSize 2 x 5 sensor channels
+    expect(kernels[0].shape).to.deep.equal([1, 2 * 5, 16]);
+    m.dispose();
+  });
+
+  it('late: a classifier per sensor branch, combined by learnt weights that start as the plain mean', () => {
+    const s = load('late');
+    const m = build(s);
+    expect(layer(m, /^classifier_decision_head_/).map((l) => l.name)).to.have.length(5);
+    const x = tf.randomNormal([3, 20, 5], 0, 1, 'float32', 1);
+    const branches = tf.model({ inputs: m.inputs, outputs: layer(m, /^classifier_decision_head_/).map((l) => l.output as tf.SymbolicTensor) });
+    const probs = branches.predict(x) as tf.Tensor[];
+    const out = m.predict(x) as tf.Tensor;
+    expect(out.shape).to.deep.equal([3, 2]);
+    const mean = tf.addN(probs).div(probs.length);
+    expect(Array.from(out.sub(mean).abs().max().dataSync())[0]).to.be.below(1e-5);
+    tf.dispose([x, out, mean, ...probs]);
+    m.dispose();
+  });
+
+  it('late with "mean": the output is the average of the branch probabilities', () => {
+    const s = load('late');
+    s.nodes!.decision.type = 'mean';
+    const m = build(s);
+    expect(layer(m, /weighted/)).to.have.length(0);
+    const x = tf.randomNormal([2, 20, 5], 0, 1, 'float32', 2);
+    const sum = (m.predict(x) as tf.Tensor).sum(1);
+    expect(Array.from(sum.dataSync()).map((v) => Math.round(v * 1e5) / 1e5)).to.deep.equal([1, 1]);
+    tf.dispose([x, sum]);
+    m.dispose();
+  });
+
+  it('hierarchical: each group is encoded over its own sensors and the head takes the groups side by side', () => {
+    const m = build(load('hierarchical'));
+    const stack = layer(m, /^head_stack/)[0];
+    expect(stack.outputShape).to.deep.equal([null, 20, 16 + 16 + 8]);
+    m.dispose();
+  });
+
+  for (const name of STRATEGIES) {
+    it(`specs/strategies/${name}-quick.json trains and is evaluated by subject against the baselines`, () => {
+      const dir = tmpDir(`fusion-${name}-`);
+      const r = cli(['run', path.join(ROOT, 'specs', 'strategies', `${name}-quick.json`), '--json', '--workers', '1', '--out', 'out', '--cache-dir', 'cache'], dir);
+      expect(r.status, r.stderr).to.equal(0);
+      const metrics = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'metrics.json'), 'utf8'));
+      expect(metrics.folds).to.have.length(3);
+      expect(metrics.summary.model.balancedAccuracy).to.be.within(0, 1);
+      expect(Object.keys(metrics.summary.baselines)).to.include.members(['majority', 'features']);
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+  }
+});
