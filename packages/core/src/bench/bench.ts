@@ -13,6 +13,8 @@ export interface BenchOptions {
   /** Inference calls for the leak check (1,000 in the published figures). */
   leakCalls?: number;
   backend: string;
+  /** Called as each phase starts, with a line saying what it measures (the CLI prints it on stderr). */
+  onPhase?: (line: string) => void;
 }
 
 export interface BenchResult {
@@ -54,7 +56,9 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     peakBytes = Math.max(peakBytes, tf.memory().numBytes);
   };
+  const phase = opts.onPhase ?? ((): void => undefined);
   const rng = new Rng(`${spec.seed}/bench`);
+  phase(`building the model: ${S} sensors x ${length} samples, batch ${batch}`);
   const model = buildModel(spec, reg, { sensors: spec.sensors, length, classes: C }, spec.seed);
   const optimizer = tf.train.adam(spec.training.learningRate);
   const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
@@ -66,7 +70,9 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
     );
   try {
     // Warm-up: kernels compile, optimizer slots appear.
+    phase('warm-up: 3 training steps (not timed)');
     for (let i = 0; i < 3; i++) (await step().data(), undefined);
+    phase(`training speed: ${steps} timed steps of batch ${batch}`);
     const epochStart = tf.memory().numTensors;
     let last: tf.Scalar | undefined;
     const t0 = performance.now();
@@ -79,6 +85,7 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
     const trainMs = (performance.now() - t0) / steps;
     last!.dispose();
     const leakedTrain = tf.memory().numTensors - epochStart;
+    phase('kernels per training step (one profiled step)');
     const prof = await tf.profile(() => step().dispose());
     const kernels = prof.kernels.length;
 
@@ -88,6 +95,7 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
       await o.data();
       o.dispose();
     }
+    phase(`single-window inference latency: ${calls} calls`);
     const lat: number[] = [];
     for (let i = 0; i < calls; i++) {
       const t = performance.now();
@@ -97,6 +105,7 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
       lat.push(performance.now() - t);
     }
     sample();
+    phase(`tensor leaks: ${leakCalls} inference calls`);
     const inferStart = tf.memory().numTensors;
     for (let i = 0; i < leakCalls; i++) {
       const o = inferProbs(model, one);
@@ -105,6 +114,7 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
     }
     const leakedInfer = ((tf.memory().numTensors - inferStart) * 1000) / leakCalls;
     const reps = 10;
+    phase(`batched inference: ${reps} calls of ${batch} windows`);
     const tb = performance.now();
     for (let i = 0; i < reps; i++) {
       const o = inferProbs(model, x);
