@@ -1,6 +1,7 @@
 import { Container, ContainerModule, interfaces } from 'inversify';
 import * as path from 'path';
-import { FusionError } from './errors';
+import { DuplicateTensorFlowError, FusionError } from './errors';
+import { preparePluginModule } from './plugin-host';
 import { DatasetAdapterRegistry, EncoderRegistry, FusionRegistry, HeadRegistry, Registries } from './registry';
 
 /** Core's own bindings: the registries (singletons collecting every package's contributions). */
@@ -39,8 +40,11 @@ export function loadPluginModules(c: Container, specifiers: readonly string[], b
     let mod: Record<string, unknown>;
     try {
       // eslint-disable-next-line @typescript-eslint/no-var-requires
-      mod = require(require.resolve(resolved, { paths: [baseDir] }));
+      const file = require.resolve(resolved, { paths: [baseDir] });
+      preparePluginModule(spec, file);
+      mod = require(file);
     } catch (e) {
+      if (e instanceof DuplicateTensorFlowError) throw e;
       throw new FusionError(
         `plugin "${spec}" (resolved to ${resolved}) could not be loaded: ${(e as Error).message}. ` +
           `Give a path relative to the spec file or an installed package name.`
