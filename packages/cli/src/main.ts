@@ -143,6 +143,19 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'machine-readable output')
     .action(async (run: string, o: import('./commands/export').ExportCommandOptions) => (await import('./commands/export')).exportCommand(run, o, new Terminal(Boolean(o.json))));
   program
+    .command('runs')
+    .description('list the finished runs in a folder: name, date, backend, data, headline metrics and provenance (git commit, fusion version)')
+    .argument('[dir]', 'the folder holding run folders', 'runs')
+    .option('--json', 'machine-readable output')
+    .action(async (dir: string, o: { json?: boolean }) => (await import('./commands/runs')).runsCommand(dir, o, new Terminal(Boolean(o.json))));
+  program
+    .command('compare')
+    .description('metrics of runs side by side, with the paired per-subject difference of balanced accuracy against the first run (mean, bootstrap 95% interval)')
+    .argument('<runs...>', 'two or more run folders; the first is the reference')
+    .option('-o, --out <file>', 'also write a self-contained HTML comparison page')
+    .option('--json', 'machine-readable output')
+    .action(async (dirs: string[], o: { json?: boolean; out?: string }) => (await import('./commands/runs')).compareCommand(dirs, o, new Terminal(Boolean(o.json))));
+  program
     .command('plugins')
     .description('list the registered plugins of every kind')
     .option('--json', 'machine-readable output, with each plugin\'s JSON Schema')

@@ -41,3 +41,4 @@ export * from './run/executor';
 export * from './model/infer';
 export * from './export';
 export * from './plugin-host';
+export * from './run/provenance';

@@ -12,6 +12,7 @@ import type { GraphSpec } from '../spec';
 import { InProcessExecutor, JobExecutor } from './executor';
 import { DataFormatError, DatasetError, InterruptedError, OutputError, ShapeMismatchError, SpecValidationError, TrainingError } from '../errors';
 import { StagedOutput } from './output-dir';
+import { Provenance, runProvenance } from './provenance';
 import { indicesOf, JobResult, planJobs, prepareFold, prepareRun, RunContext, TrainJob } from './plan';
 import { Reporter, silentReporter } from './reporter';
 import { selectSweepPoints, SweepMetrics, sweepMetrics, SweepPointScores } from './sweep';
@@ -83,6 +84,8 @@ export interface RunMetrics {
   folds: FoldResult[];
   /** Sweeps only: the grid, every point's validation and test scores, and the point chosen per fold. */
   sweep?: SweepMetrics;
+  /** The git commit, package versions and data files (sha256) the run used. */
+  provenance?: Provenance;
 }
 
 export interface RunResult {
@@ -322,6 +325,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     perSubject,
     folds: foldResults,
     ...(sweep ? { sweep } : {}),
+    provenance: runProvenance(spec.dataset as { path?: unknown }, opts.baseDir),
   };
   out.writeJson('spec.json', spec);
   // Training-fold statistics travel with the fold's models, so live inference normalises exactly as evaluation did.
