@@ -143,6 +143,28 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'machine-readable output')
     .action(async (run: string, o: import('./commands/export').ExportCommandOptions) => (await import('./commands/export')).exportCommand(run, o, new Terminal(Boolean(o.json))));
   program
+    .command('predict')
+    .description('class probabilities for every window of new recordings, with a run\'s preprocessing and models (all folds\' members averaged)')
+    .argument('<run>', 'a finished `fusion-cli run` output folder')
+    .argument('<data>', 'a dataset spec JSON ({ "type": "e4", "path": "..." }, paths relative to it) or a folder of an E4 export')
+    .requiredOption('-o, --out <csv>', 'the predictions: subject, window_end, pred, p_<class>..., true (when labelled)')
+    .option('--fold <K>', 'use only fold K\'s ensemble members')
+    .addOption(backendOption('node-gpu, node, wasm or cpu'))
+    .option('--cache-dir <dir>', 'where generated datasets are cached', '.fusion-cache')
+    .option('--json', 'machine-readable output')
+    .action(async (run: string, data: string, o: import('./commands/predict').PredictCommandOptions) => (await import('./commands/predict')).predictCommand(run, data, o, new Terminal(Boolean(o.json))));
+  program
+    .command('evaluate')
+    .description('balanced accuracy, macro-F1 and AUROC of a run\'s models on new labelled recordings, next to the majority class')
+    .argument('<run>', 'a finished `fusion-cli run` output folder')
+    .argument('<data>', 'a dataset spec JSON with labels, e.g. { "type": "stress-predict", "path": "Raw_data" }')
+    .option('-o, --out <csv>', 'also write the predictions')
+    .option('--fold <K>', 'use only fold K\'s ensemble members')
+    .addOption(backendOption('node-gpu, node, wasm or cpu'))
+    .option('--cache-dir <dir>', 'where generated datasets are cached', '.fusion-cache')
+    .option('--json', 'machine-readable output')
+    .action(async (run: string, data: string, o: import('./commands/predict').PredictCommandOptions) => (await import('./commands/predict')).evaluateCommand(run, data, o, new Terminal(Boolean(o.json))));
+  program
     .command('runs')
     .description('list the finished runs in a folder: name, date, backend, data, headline metrics and provenance (git commit, fusion version)')
     .argument('[dir]', 'the folder holding run folders', 'runs')

@@ -203,7 +203,7 @@ export async function streamCommand(opts: StreamCommandOptions, term: Terminal):
 }
 
 /** Loads the plugin modules the run's spec named (their custom layers must be registered before its models load). */
-function loadRunPlugins(runDir: string, container: ReturnType<typeof createDefaultContainer>): void {
+export function loadRunPlugins(runDir: string, container: ReturnType<typeof createDefaultContainer>): void {
   const specFile = path.join(runDir, 'spec.json');
   const metricsFile = path.join(runDir, 'metrics.json');
   if (!fs.existsSync(specFile) || !fs.existsSync(metricsFile)) return; // StreamModel.load names what is missing
