@@ -15,6 +15,23 @@ function cliVersion(): string {
   return (require('../../package.json') as { version: string }).version;
 }
 
+/** An example for each command's --help (a test checks every command has one). */
+const EXAMPLES: Record<string, string[]> = {
+  run: ['fusion-cli run specs/emoheal-quick.json --out runs/quick', 'fusion-cli run --resume runs/quick'],
+  worker: ['fusion-cli worker --queue redis://10.0.0.5:6379 --concurrency 1'],
+  validate: ['fusion-cli validate specs/tcn-gru.json'],
+  summary: ['fusion-cli summary specs/tcn-transformer.json --json'],
+  bench: ['fusion-cli bench specs/emoheal.json --steps 20 --backend wasm'],
+  stream: ['fusion-cli stream --model runs/emoheal-quick --source replay:recordings/S01@10 --max-pending 256'],
+  export: ['fusion-cli export runs/emoheal-quick --out bundle --quantize float16'],
+  predict: ['fusion-cli predict runs/emoheal-quick recordings/S01 --out s01-predictions.csv'],
+  evaluate: ['fusion-cli evaluate runs/stress-predict new-subjects.json --json'],
+  runs: ['fusion-cli runs runs --json'],
+  compare: ['fusion-cli compare runs/tcn-gru runs/emoheal --out comparison.html'],
+  plugins: ['fusion-cli plugins --json'],
+  'new-plugin': ['fusion-cli new-plugin encoder my-encoder'],
+};
+
 /** Exit codes: 0 ok, 1 a named error (bad data, training failure), 2 an invalid spec or usage, 3 a bug, 130 interrupted. */
 export const EXIT = { ok: 0, error: 1, usage: 2, bug: 3, interrupted: 130 } as const;
 
@@ -123,7 +140,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--norm <mode>', 'running (per stream running mean/sd after a warm-up) or recording (replay only: whole-recording statistics, as evaluation)', 'running')
     .option('--warmup <s>', 'seconds of signal before running statistics are used', '60')
     .option('--reorder <s>', 'reorder tolerance: how late a sample may arrive, seconds', '2')
-    .option('--queue <n>', 'most windows waiting for the model (oldest dropped beyond)', '256')
+    .option('--max-pending <n>', 'most windows waiting for the model (oldest dropped beyond)', '256')
+    .addOption(new Option('--queue <n>', 'deprecated: --max-pending (--queue is a Redis URL in run and worker)').hideHelp())
     .option('--batch <n>', 'most windows per inference call', '64')
     .option('--max-streams <n>', 'most concurrent streams', '1000')
     .option('--idle <s>', 'close a stream silent for this long (wall seconds; default never)')
@@ -182,6 +200,11 @@ export async function main(argv: string[]): Promise<number> {
     .description('list the registered plugins of every kind')
     .option('--json', 'machine-readable output, with each plugin\'s JSON Schema')
     .action((o: { json?: boolean }) => pluginsCommand(o, new Terminal(Boolean(o.json))));
+  for (const c of program.commands) {
+    const examples = EXAMPLES[c.name()];
+    if (examples) c.addHelpText('after', `\nExample${examples.length > 1 ? 's' : ''}:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n`);
+  }
+  program.addHelpText('after', `\nExample:\n  $ fusion-cli run specs/emoheal-quick.json\n  $ fusion-cli <command> --help   (each command's options and an example)\n`);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
