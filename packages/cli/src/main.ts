@@ -196,6 +196,14 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'machine-readable output')
     .action(async (dirs: string[], o: { json?: boolean; out?: string }) => (await import('./commands/runs')).compareCommand(dirs, o, new Terminal(Boolean(o.json))));
   program
+    .command('new-plugin')
+    .description('scaffold a plugin: a folder with a working dataset, encoder, fusion or head plugin, its package.json and a spec using it')
+    .argument('<kind>', 'dataset, encoder, fusion or head')
+    .argument('<name>', 'the plugin\'s "type" in specs (lower-case letters, digits, -); also the folder name')
+    .option('--dir <dir>', 'where to write it (default: ./<name>)')
+    .option('--json', 'machine-readable output')
+    .action(async (kind: string, name: string, o: { dir?: string; json?: boolean }) => (await import('./commands/new-plugin')).newPluginCommand(kind, name, o, new Terminal(Boolean(o.json))));
+  program
     .command('plugins')
     .description('list the registered plugins of every kind')
     .option('--json', 'machine-readable output, with each plugin\'s JSON Schema')
