@@ -67,7 +67,14 @@ async function predictRun(runArg: string, dataArg: string, o: PredictCommandOpti
     fold = Number(o.fold);
     if (!Number.isInteger(fold) || fold < 1) throw new UsageError(`--fold must be a whole number >= 1, received "${o.fold}".`);
   }
-  const model = await StreamModel.load(runDir, { fold });
+  const model = await StreamModel.load(runDir, { fold }).catch((e: Error) => {
+    const unknown = /Unknown layer: (\w+)/.exec(e.message ?? '');
+    if (!unknown) throw e;
+    throw new DatasetError(
+      `${runDir}: its models use the layer class "${unknown[1]}", which no loaded module registered. The plugin that defines it must call ` +
+        `tf.serialization.registerClass(${unknown[1]}) when it loads, and be listed in the run's spec.json "plugins" (found from the run's specBaseDir).`
+    );
+  });
   try {
     // The dataset config is checked as the run's spec with this dataset: errors name its JSON path under /dataset.
     const spec = new SpecValidator(reg).check({ ...model.spec, dataset: config }, file);
