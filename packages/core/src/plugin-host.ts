@@ -12,13 +12,17 @@ const SHARED = /^(@fusion\/[^/]+|@tensorflow\/[^/]+|inversify|rxjs|reflect-metad
 
 const pluginRoots = new Set<string>();
 let hooked = false;
+/** True while the framework's copy is being resolved (its own resolution must not be redirected again). */
+let redirecting = false;
+/** The folder holding the framework's packages (this repository or the install's node_modules). */
+const FRAMEWORK_CORE = fs.realpathSync(path.resolve(__dirname, '..', '..'));
 
 interface ModuleInternals {
   _resolveFilename(request: string, parent: { filename?: string | null } | undefined, isMain: boolean, options?: unknown): string;
 }
 
 function underPluginFolder(file: string | null | undefined): boolean {
-  if (!file) return false;
+  if (!file || file.startsWith(FRAMEWORK_CORE + path.sep)) return false;
   for (const root of pluginRoots) if (file === root || file.startsWith(root + path.sep)) return true;
   return false;
 }
@@ -44,16 +48,27 @@ function installSharedResolution(): void {
     try {
       return original.call(this, request, parent, isMain, options);
     } catch (e) {
-      if ((e as { code?: string }).code !== 'MODULE_NOT_FOUND' || !SHARED.test(request) || !underPluginFolder(parent?.filename)) throw e;
-      return resolveFromFramework(request);
+      if (redirecting || (e as { code?: string }).code !== 'MODULE_NOT_FOUND' || !SHARED.test(request) || !underPluginFolder(parent?.filename)) throw e;
+      redirecting = true;
+      try {
+        return resolveFromFramework(request);
+      } catch {
+        throw e; // the framework has none either: Node's own error
+      } finally {
+        redirecting = false;
+      }
     }
   };
 }
 
-/** The folder a plugin module belongs to: the nearest folder above it with a package.json, else its own folder. */
+/**
+ * The folder a plugin module belongs to: the nearest folder above it with a package.json, else its own folder; never
+ * a folder holding the framework itself (a plugin file inside the repository is its own folder).
+ */
 export function pluginFolderOf(file: string): string {
   const own = path.dirname(fs.realpathSync(file));
   for (let d = own; ; d = path.dirname(d)) {
+    if (FRAMEWORK_CORE === d || FRAMEWORK_CORE.startsWith(d + path.sep)) return own;
     if (fs.existsSync(path.join(d, 'package.json'))) return d;
     if (path.dirname(d) === d) return own;
   }
