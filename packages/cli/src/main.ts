@@ -18,6 +18,24 @@ function cliVersion(): string {
   return (require('../../package.json') as { version: string }).version;
 }
 
+/** An example for each command's --help (a test checks every command has one). */
+const EXAMPLES: Record<string, string[]> = {
+  run: ['fusion-cli run specs/emoheal-quick.json --out runs/quick', 'fusion-cli run --resume runs/quick'],
+  worker: ['fusion-cli worker --queue redis://10.0.0.5:6379 --concurrency 1'],
+  validate: ['fusion-cli validate specs/tcn-gru.json'],
+  summary: ['fusion-cli summary specs/tcn-transformer.json --json'],
+  bench: ['fusion-cli bench specs/emoheal.json --steps 20 --backend wasm'],
+  stream: ['fusion-cli stream --model runs/emoheal-quick --source replay:recordings/S01@10 --max-pending 256'],
+  export: ['fusion-cli export runs/emoheal-quick --out bundle --quantize float16'],
+  predict: ['fusion-cli predict runs/emoheal-quick recordings/S01 --out s01-predictions.csv'],
+  evaluate: ['fusion-cli evaluate runs/stress-predict new-subjects.json --json'],
+  runs: ['fusion-cli runs runs --json'],
+  compare: ['fusion-cli compare runs/tcn-gru runs/emoheal --out comparison.html'],
+  serve: ['fusion-cli serve bundle --port 8080'],
+  plugins: ['fusion-cli plugins --json'],
+  'new-plugin': ['fusion-cli new-plugin encoder my-encoder'],
+};
+
 /** Exit codes: 0 ok, 1 a named error (bad data, training failure), 2 an invalid spec or usage, 3 a bug, 130 interrupted. */
 export const EXIT = { ok: 0, error: 1, usage: 2, bug: 3, interrupted: 130 } as const;
 
@@ -127,7 +145,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--norm <mode>', 'running (per stream running mean/sd after a warm-up) or recording (replay only: whole-recording statistics, as evaluation)', 'running')
     .option('--warmup <s>', 'seconds of signal before running statistics are used', '60')
     .option('--reorder <s>', 'reorder tolerance: how late a sample may arrive, seconds', '2')
-    .option('--queue <n>', 'most windows waiting for the model (oldest dropped beyond)', '256')
+    .option('--max-pending <n>', 'most windows waiting for the model (oldest dropped beyond)', '256')
+    .addOption(new Option('--queue <n>', 'deprecated: --max-pending (--queue is a Redis URL in run and worker)').hideHelp())
     .option('--batch <n>', 'most windows per inference call', '64')
     .option('--max-streams <n>', 'most concurrent streams', '1000')
     .option('--idle <s>', 'close a stream and a connection silent for this long (wall seconds; default never)')
@@ -158,10 +177,58 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print {"url": ...} when listening')
     .action(async (bundle: string, o: import('./commands/serve').ServeCommandOptions) => (await import('./commands/serve')).serveCommand(bundle, o, new Terminal(Boolean(o.json))));
   program
+    .command('predict')
+    .description('class probabilities for every window of new recordings, with a run\'s preprocessing and models (all folds\' members averaged)')
+    .argument('<run>', 'a finished `fusion-cli run` output folder')
+    .argument('<data>', 'a dataset spec JSON ({ "type": "e4", "path": "..." }, paths relative to it) or a folder of an E4 export')
+    .requiredOption('-o, --out <csv>', 'the predictions: subject, window_end, pred, p_<class>..., true (when labelled)')
+    .option('--fold <K>', 'use only fold K\'s ensemble members')
+    .addOption(backendOption('node-gpu, node, wasm or cpu'))
+    .option('--cache-dir <dir>', 'where generated datasets are cached', '.fusion-cache')
+    .option('--json', 'machine-readable output')
+    .action(async (run: string, data: string, o: import('./commands/predict').PredictCommandOptions) => (await import('./commands/predict')).predictCommand(run, data, o, new Terminal(Boolean(o.json))));
+  program
+    .command('evaluate')
+    .description('balanced accuracy, macro-F1 and AUROC of a run\'s models on new labelled recordings, next to the majority class')
+    .argument('<run>', 'a finished `fusion-cli run` output folder')
+    .argument('<data>', 'a dataset spec JSON with labels, e.g. { "type": "stress-predict", "path": "Raw_data" }')
+    .option('-o, --out <csv>', 'also write the predictions')
+    .option('--fold <K>', 'use only fold K\'s ensemble members')
+    .addOption(backendOption('node-gpu, node, wasm or cpu'))
+    .option('--cache-dir <dir>', 'where generated datasets are cached', '.fusion-cache')
+    .option('--json', 'machine-readable output')
+    .action(async (run: string, data: string, o: import('./commands/predict').PredictCommandOptions) => (await import('./commands/predict')).evaluateCommand(run, data, o, new Terminal(Boolean(o.json))));
+  program
+    .command('runs')
+    .description('list the finished runs in a folder: name, date, backend, data, headline metrics and provenance (git commit, fusion version)')
+    .argument('[dir]', 'the folder holding run folders', 'runs')
+    .option('--json', 'machine-readable output')
+    .action(async (dir: string, o: { json?: boolean }) => (await import('./commands/runs')).runsCommand(dir, o, new Terminal(Boolean(o.json))));
+  program
+    .command('compare')
+    .description('metrics of runs side by side, with the paired per-subject difference of balanced accuracy against the first run (mean, bootstrap 95% interval)')
+    .argument('<runs...>', 'two or more run folders; the first is the reference')
+    .option('-o, --out <file>', 'also write a self-contained HTML comparison page')
+    .option('--json', 'machine-readable output')
+    .action(async (dirs: string[], o: { json?: boolean; out?: string }) => (await import('./commands/runs')).compareCommand(dirs, o, new Terminal(Boolean(o.json))));
+  program
+    .command('new-plugin')
+    .description('scaffold a plugin: a folder with a working dataset, encoder, fusion or head plugin, its package.json and a spec using it')
+    .argument('<kind>', 'dataset, encoder, fusion or head')
+    .argument('<name>', 'the plugin\'s "type" in specs (lower-case letters, digits, -); also the folder name')
+    .option('--dir <dir>', 'where to write it (default: ./<name>)')
+    .option('--json', 'machine-readable output')
+    .action(async (kind: string, name: string, o: { dir?: string; json?: boolean }) => (await import('./commands/new-plugin')).newPluginCommand(kind, name, o, new Terminal(Boolean(o.json))));
+  program
     .command('plugins')
     .description('list the registered plugins of every kind')
     .option('--json', 'machine-readable output, with each plugin\'s JSON Schema')
     .action((o: { json?: boolean }) => pluginsCommand(o, new Terminal(Boolean(o.json))));
+  for (const c of program.commands) {
+    const examples = EXAMPLES[c.name()];
+    if (examples) c.addHelpText('after', `\nExample${examples.length > 1 ? 's' : ''}:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n`);
+  }
+  program.addHelpText('after', `\nExample:\n  $ fusion-cli run specs/emoheal-quick.json\n  $ fusion-cli <command> --help   (each command's options and an example)\n`);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {

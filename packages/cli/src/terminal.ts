@@ -63,6 +63,7 @@ export class Terminal {
   private total = 0;
   private done = 0;
   private epochs = 0;
+  private members = 0;
 
   constructor(readonly json: boolean, private readonly out: NodeJS.WriteStream = process.stdout, private readonly err: NodeJS.WriteStream = process.stderr) {}
 
@@ -118,6 +119,7 @@ export class Terminal {
       case 'folds':
         this.total = e.count * e.members * e.epochs;
         this.epochs = e.epochs;
+        this.members = e.members;
         this.info(`evaluation: ${e.count} folds by subject x ${e.members} model${e.members > 1 ? 's' : ''}, up to ${e.epochs} epochs each`);
         if (this.err.isTTY) {
           this.bar = new cliProgress.SingleBar(
@@ -127,8 +129,18 @@ export class Terminal {
           this.bar.start(this.total, 0, { fold: '-', member: '-', epoch: '-', loss: '-', vba: '-' });
         }
         break;
+      // Without a terminal (CI logs, nohup, | tee): one line as each fold and member starts and ends.
       case 'fold-start':
-        if (!this.bar) this.info(`fold ${e.fold + 1}: test ${e.test.join(', ')} (${e.testWindows} windows), validation ${e.validation.join(', ') || '(none)'}, ${e.trainWindows} training windows`);
+        if (!this.bar)
+          this.info(
+            `fold ${e.fold + 1}: started: test ${e.test.join(', ')} (${e.testWindows} windows), validation ${e.validation.join(', ') || '(none)'}, ${e.trainWindows} training windows (augmented copies included)`
+          );
+        break;
+      case 'member-start':
+        if (!this.bar && this.members > 1) this.info(`fold ${e.fold + 1} member ${e.member + 1}: training`);
+        break;
+      case 'fold-trained':
+        if (!this.bar) this.info(`fold ${e.fold + 1}: done (${e.models} model${e.models > 1 ? 's' : ''} trained)`);
         break;
       case 'epoch':
         this.done++;
@@ -144,9 +156,10 @@ export class Terminal {
         // Early stopping skips epochs: move the bar to where this member's budget ends.
         this.done += this.epochs - e.epochsRun;
         this.bar?.update(this.done);
+        if (!this.bar) this.info(`fold ${e.fold + 1} member ${e.member + 1}: done after ${e.epochsRun} epoch${e.epochsRun > 1 ? 's' : ''} (best epoch ${e.bestEpoch})`);
         break;
       case 'fold-end':
-        if (!this.bar) this.info(`fold ${e.fold + 1}: balanced accuracy ${e.balancedAccuracy.toFixed(3)} (majority baseline ${e.majorityBalancedAccuracy.toFixed(3)})`);
+        if (!this.bar) this.info(`fold ${e.fold + 1}: evaluated: balanced accuracy ${e.balancedAccuracy.toFixed(3)} (majority baseline ${e.majorityBalancedAccuracy.toFixed(3)})`);
         break;
       case 'written':
         this.stopBar();

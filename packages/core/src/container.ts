@@ -1,7 +1,8 @@
 import { Container, ContainerModule, interfaces } from 'inversify';
 import * as path from 'path';
-import { describeThrown, describeValue, PluginError } from './errors';
+import { describeThrown, describeValue, DuplicateTensorFlowError, PluginError } from './errors';
 import { checkPluginObject, PluginKind } from './plugin-guard';
+import { preparePluginModule } from './plugin-host';
 import { DatasetAdapterContribution, EncoderContribution, FusionContribution, HeadContribution } from './plugins';
 import { DatasetAdapterRegistry, EncoderRegistry, FusionRegistry, HeadRegistry, Registries } from './registry';
 
@@ -52,13 +53,15 @@ function requirePlugin(spec: string, resolved: string, baseDir: string): { file:
       `not found (resolved to ${resolved}): ${describeThrown(e).split('\n')[0]}. Give a path relative to the spec file or an installed package name.`
     );
   }
+  // A plugin in its own folder resolves the framework's packages; its own copy of TensorFlow.js is refused.
+  preparePluginModule(spec, file);
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const mod: unknown = require(file);
     if (mod === null || (typeof mod !== 'object' && typeof mod !== 'function')) throw new PluginError(file, `module.exports is ${describeValue(mod)}; expected an object with a ContainerModule.`);
     return { file, mod: mod as Record<string, unknown> };
   } catch (e) {
-    if (e instanceof PluginError) throw e;
+    if (e instanceof PluginError || e instanceof DuplicateTensorFlowError) throw e;
     const missing = (e as { code?: string })?.code === 'MODULE_NOT_FOUND' ? /Cannot find module '([^']+)'/.exec((e as Error).message)?.[1] : undefined;
     if (missing && missing !== file) {
       const local = missing.startsWith('.') || path.isAbsolute(missing);

@@ -175,3 +175,18 @@ export function isPermanentError(e: unknown): boolean {
   if (!(e instanceof Error) || e instanceof InterruptedError || e.name === InterruptedError.name) return false;
   return PERMANENT_NAMES.includes(e.name) || PERMANENT_ERRORS.some((cls) => e instanceof cls);
 }
+
+/**
+ * A plugin brings its own copy of TensorFlow.js. Two copies each register every kernel and keep their own tensors and
+ * backend, so layers a plugin builds with its copy cannot join fusion's model. Exit 1, with the fix.
+ */
+export class DuplicateTensorFlowError extends FusionError {
+  constructor(readonly plugin: string, readonly pluginCopy: string, readonly frameworkCopy: string) {
+    super(
+      `plugin "${plugin}" brings its own copy of TensorFlow.js (${pluginCopy}) besides the one fusion runs on (${frameworkCopy}). ` +
+        `Two copies register every kernel twice and keep separate tensors and backends, so the plugin's layers cannot be part of fusion's model. ` +
+        `Fix: remove @tensorflow/* from the plugin's "dependencies" (list it under "peerDependencies"), delete the plugin's node_modules/@tensorflow, ` +
+        `and use the framework's instance: \`import { tf } from '@fusion/core'\`.`
+    );
+  }
+}

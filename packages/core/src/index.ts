@@ -1,4 +1,8 @@
 import 'reflect-metadata';
+import * as tf from '@tensorflow/tfjs';
+
+/** The TensorFlow.js instance fusion runs on: plugins build their layers with it (never with a copy of their own). */
+export { tf };
 
 export * from './errors';
 export * from './io-errors';
@@ -42,3 +46,5 @@ export * from './run/plan';
 export * from './run/executor';
 export * from './model/infer';
 export * from './export';
+export * from './plugin-host';
+export * from './run/provenance';

@@ -85,6 +85,8 @@ interface CurveRow {
   epoch: number;
   value: number;
   series: string;
+  /** The member's best epoch (lowest validation loss; its weights are the ones kept with training.restoreBest). */
+  best?: boolean;
 }
 
 /** Training and validation loss per epoch, one panel per fold, one colour per ensemble member. */
@@ -94,7 +96,8 @@ export function lossSpec(metrics: RunMetrics): VlSpec | undefined {
     for (const m of f.members)
       for (const h of m.history) {
         if (Number.isFinite(h.loss)) values.push({ fold: f.index, member: `member ${m.member}`, epoch: h.epoch, value: h.loss, series: 'training' });
-        if (h.valLoss !== undefined && Number.isFinite(h.valLoss)) values.push({ fold: f.index, member: `member ${m.member}`, epoch: h.epoch, value: h.valLoss, series: 'validation' });
+        if (h.valLoss !== undefined && Number.isFinite(h.valLoss))
+          values.push({ fold: f.index, member: `member ${m.member}`, epoch: h.epoch, value: h.valLoss, series: 'validation', ...(h.epoch === m.bestEpoch ? { best: true } : {}) });
       }
   if (!values.length) return undefined;
   return curveFacet(values, metrics.folds.length, 'loss', 'Loss per epoch (solid: training, dashed: validation)', undefined);
@@ -126,6 +129,12 @@ function curveFacet(values: CurveRow[], folds: number, yTitle: string, title: st
       },
     },
   ];
+  if (values.some((v) => v.best))
+    layer.push({
+      transform: [{ filter: 'datum.best === true' }],
+      mark: { type: 'point', shape: 'diamond', size: 80, filled: true, stroke: '#000', strokeWidth: 0.6 },
+      encoding: { x: { field: 'epoch', type: 'quantitative' }, y: { field: 'value', type: 'quantitative' }, color: { field: 'member', type: 'nominal', title: 'ensemble member' } },
+    });
   if (chance !== undefined) layer.unshift({ mark: { type: 'rule', strokeDash: [2, 3], color: '#cf222e' }, encoding: { y: { datum: chance, type: 'quantitative' } } });
   return {
     title,

@@ -143,7 +143,7 @@ ${d.warnings.length ? `<details class="warnings"><summary>${d.warnings.length} w
 
 function foldTable(metrics: RunMetrics): string {
   const baselineKeys = Object.keys(metrics.summary.baselines);
-  const head = `<tr><th>Fold</th><th>Test subjects</th><th class="num">Train / val / test windows</th><th class="num">Model BA</th>${baselineKeys.map((k) => `<th class="num">${escapeHtml(methodLabel(k))} BA</th>`).join('')}<th class="num">Model AUROC</th><th>Best / run epochs<br><span class="sub">per member</span></th></tr>`;
+  const head = `<tr><th>Fold</th><th>Test subjects</th><th class="num">Train / val / test windows<br><span class="sub">train includes augmented copies</span></th><th class="num">Model BA</th>${baselineKeys.map((k) => `<th class="num">${escapeHtml(methodLabel(k))} BA</th>`).join('')}<th class="num">Model AUROC</th><th>Best / run epochs<br><span class="sub">per member</span></th></tr>`;
   const rows = metrics.folds
     .map((f) => {
       const b = f.baselines as Record<string, { balancedAccuracy: number } | undefined>;
@@ -221,7 +221,7 @@ export async function renderReportHtml(metrics: RunMetrics, predictionsCsvText: 
 <div class="charts">${await figure('chart-summary', summarySpec(metrics), 'Bars: mean over folds; black line: ± 1 sd; red dashed: chance (1 / classes).', 'No summary chart.')}</div></section>`);
 
   sections.push(`<section id="learning"><h2>Learning curves</h2>
-<div class="charts">${await figure('chart-loss', lossSpec(metrics), 'One panel per fold, one colour per ensemble member. Solid: training loss; dashed: validation loss (on held-out training subjects, not the test fold).', 'No training history recorded.')}
+<div class="charts">${await figure('chart-loss', lossSpec(metrics), 'One panel per fold, one colour per ensemble member. Solid: training loss; dashed: validation loss (on held-out training subjects, not the test fold); diamond: the best epoch of each member (lowest validation loss), whose weights are kept when training.restoreBest is on.', 'No training history recorded.')}
 ${await figure('chart-val-ba', valAccuracySpec(metrics), 'Validation balanced accuracy per epoch; dotted red: chance.', 'No validation balanced accuracy recorded (no validation subjects).')}</div>
 <h3>Folds</h3>${foldTable(metrics)}</section>`);
 

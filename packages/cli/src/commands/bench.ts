@@ -31,6 +31,7 @@ export async function benchCommand(specFile: string, opts: BenchCommandOptions, 
     length: positiveInt(opts.length, 'length'),
     batch: positiveInt(opts.batch, 'batch'),
     trainSteps: positiveInt(opts.steps, 'steps'),
+    onPhase: (line) => term.info(`bench: ${line}`),
   });
   if (opts.json) return term.printJson(r);
   const t = new Table({ style: { head: [], border: [] } });

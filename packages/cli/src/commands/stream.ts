@@ -35,6 +35,8 @@ export interface StreamCommandOptions {
   norm?: string;
   warmup?: string;
   reorder?: string;
+  maxPending?: string;
+  /** Deprecated alias of maxPending (--queue is a Redis URL in run and worker). */
   queue?: string;
   batch?: string;
   maxStreams?: string;
@@ -99,7 +101,8 @@ export async function streamCommand(opts: StreamCommandOptions, term: Terminal):
   const smoothN = num(opts.smooth, 'smooth', (n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1') ?? 1;
   const warmup = num(opts.warmup, 'warmup', (n) => n >= 0, 'a number of seconds >= 0');
   const reorder = num(opts.reorder, 'reorder', (n) => n >= 0, 'a number of seconds >= 0');
-  const queue = num(opts.queue, 'queue', (n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1') ?? 256;
+  if (opts.queue !== undefined) term.warn('--queue on stream is deprecated (in run and worker it is a Redis URL): use --max-pending.');
+  const queue = num(opts.queue ?? opts.maxPending, opts.queue !== undefined ? 'queue' : 'max-pending', (n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1') ?? 256;
   const batch = num(opts.batch, 'batch', (n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1');
   const maxStreams = num(opts.maxStreams, 'max-streams', (n) => Number.isInteger(n) && n >= 1, 'a whole number >= 1');
   const idle = num(opts.idle, 'idle', (n) => n > 0, 'a number of seconds > 0');
@@ -217,7 +220,7 @@ export async function streamCommand(opts: StreamCommandOptions, term: Terminal):
 }
 
 /** Loads the plugin modules the run's spec named (their custom layers must be registered before its models load). */
-function loadRunPlugins(runDir: string, container: ReturnType<typeof createDefaultContainer>): void {
+export function loadRunPlugins(runDir: string, container: ReturnType<typeof createDefaultContainer>): void {
   const specFile = path.join(runDir, 'spec.json');
   const metricsFile = path.join(runDir, 'metrics.json');
   if (!fs.existsSync(specFile) || !fs.existsSync(metricsFile)) return; // StreamModel.load names what is missing

@@ -16,6 +16,8 @@ export interface BenchOptions {
   backend: string;
   /** Threads of the wasm backend (recorded in the result). */
   threads?: number;
+  /** Called as each phase starts, with a line saying what it measures (the CLI prints it on stderr). */
+  onPhase?: (line: string) => void;
 }
 
 export interface BenchResult {
@@ -59,7 +61,9 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     peakBytes = Math.max(peakBytes, tf.memory().numBytes);
   };
+  const phase = opts.onPhase ?? ((): void => undefined);
   const rng = new Rng(`${spec.seed}/bench`);
+  phase(`building the model: ${S} sensors x ${length} samples, batch ${batch}`);
   const model = buildModel(spec, reg, { sensors: spec.sensors, length, classes: C }, spec.seed);
   const optimizer = new FlatAdamOptimizer(spec.training.learningRate);
   const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
@@ -71,7 +75,9 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
     );
   try {
     // Warm-up: kernels compile, optimizer slots appear.
+    phase('warm-up: 3 training steps (not timed)');
     for (let i = 0; i < 3; i++) await step().data();
+    phase(`training speed: ${steps} timed steps of batch ${batch}`);
     const epochStart = tf.memory().numTensors;
     let last: tf.Scalar | undefined;
     const t0 = performance.now();
@@ -84,6 +90,7 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
     const trainMs = (performance.now() - t0) / steps;
     last!.dispose();
     const leakedTrain = tf.memory().numTensors - epochStart;
+    phase('kernels per training step (one profiled step)');
     const prof = await tf.profile(() => step().dispose());
     const kernels = prof.kernels.length;
 
@@ -93,6 +100,7 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
       await o.data();
       o.dispose();
     }
+    phase(`single-window inference latency: ${calls} calls`);
     const lat: number[] = [];
     for (let i = 0; i < calls; i++) {
       const t = performance.now();
@@ -102,6 +110,7 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
       lat.push(performance.now() - t);
     }
     sample();
+    phase(`tensor leaks: ${leakCalls} inference calls`);
     const inferStart = tf.memory().numTensors;
     for (let i = 0; i < leakCalls; i++) {
       const o = inferProbs(model, one);
@@ -110,6 +119,7 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
     }
     const leakedInfer = ((tf.memory().numTensors - inferStart) * 1000) / leakCalls;
     const reps = 10;
+    phase(`batched inference: ${reps} calls of ${batch} windows`);
     const tb = performance.now();
     for (let i = 0; i < reps; i++) {
       const o = inferProbs(model, x);

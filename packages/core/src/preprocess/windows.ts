@@ -54,7 +54,9 @@ function spanOf(rec: Recording, sensors: readonly string[]): { start: number; en
 export function makeWindows(
   recordings: readonly Recording[],
   sensors: readonly string[],
-  p: PreprocessingSpec
+  p: PreprocessingSpec,
+  /** keepUnlabelled: also windows outside the labels (label -1), for prediction on new recordings. */
+  options: { keepUnlabelled?: boolean } = {}
 ): { windows: WindowSet; report: WindowingReport } {
   const length = Math.round(p.window * p.sampleRate);
   const hopN = Math.max(1, Math.round(p.hop * p.sampleRate));
@@ -73,13 +75,15 @@ export function makeWindows(
       const ws = grid.start + k0 / p.sampleRate;
       const we = ws + p.window;
       const iv = labels.find((l) => l.start - 1e-6 <= ws && we <= l.end + 1e-6);
-      if (!iv) {
+      if (!iv && !options.keepUnlabelled) {
         if (labels.some((l) => l.start < we && ws < l.end)) report.dropped.straddling++;
         else report.dropped.unlabelled++;
         continue;
       }
-      const cls = mapLabel(iv.values[p.label.target], p.label);
-      if (cls === undefined) {
+      const cls = iv ? mapLabel(iv.values[p.label.target], p.label) : -1;
+      if (cls === undefined && options.keepUnlabelled) {
+        // kept, without a label
+      } else if (cls === undefined) {
         report.dropped.unlabelled++;
         continue;
       }
@@ -103,7 +107,7 @@ export function makeWindows(
         continue;
       }
       chunks.push(w);
-      y.push(cls);
+      y.push(cls ?? -1);
       subjects.push(rec.subject);
       ends.push(we);
       kept++;

@@ -13,6 +13,7 @@ import { InProcessExecutor, JobExecutor } from './executor';
 import { describeValue, InterruptedError, isPermanentError, OutputError, SpecValidationError } from '../errors';
 import { StagedOutput } from './output-dir';
 import { ioErrorOf, withIoErrors } from '../io-errors';
+import { Provenance, runProvenance } from './provenance';
 import { indicesOf, JobResult, planJobs, prepareFold, prepareRun, RunContext, TrainJob } from './plan';
 import { Reporter, silentReporter } from './reporter';
 import { selectSweepPoints, SweepMetrics, sweepMetrics, SweepPointScores } from './sweep';
@@ -88,6 +89,8 @@ export interface RunMetrics {
   folds: FoldResult[];
   /** Sweeps only: the grid, every point's validation and test scores, and the point chosen per fold. */
   sweep?: SweepMetrics;
+  /** The git commit, package versions and data files (sha256) the run used. */
+  provenance?: Provenance;
 }
 
 export interface RunResult {
@@ -201,15 +204,26 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
   }
   const resumedJobs = results.size;
   const pending = jobs.filter((j) => !results.has(j.id));
+  const foldsStarted = new Set<number>();
   const executor = opts.executor ? opts.executor(ctx, out.staging) : new InProcessExecutor(ctx, out.staging);
   try {
     await executor.run(pending, {
-      onStart: (job) => report({ type: 'member-start', fold: job.fold, member: job.member }),
+      onStart: (job) => {
+        // The first job of a fold to start announces the fold (as it happens, also with worker processes).
+        if (!foldsStarted.has(job.fold)) {
+          foldsStarted.add(job.fold);
+          const p = prepareFold(points[job.point ?? 0], job.fold);
+          report({ type: 'fold-start', fold: job.fold, test: p.fold.test, validation: p.validation, trainWindows: p.fitW.y.length, testWindows: p.testW.y.length });
+        }
+        report({ type: 'member-start', fold: job.fold, member: job.member });
+      },
       onEpoch: (job, log) => report({ type: 'epoch', fold: job.fold, member: job.member, log, epochs: (job.point === undefined ? spec : points[job.point].spec).training.epochs }),
       onDone: (r) => {
         out.writeJson(path.join('jobs', `${r.id}.json`), r);
         results.set(r.id, r);
         report({ type: 'member-end', fold: r.fold, member: r.member, bestEpoch: r.bestEpoch, epochsRun: r.epochsRun });
+        const ofFold = jobs.filter((j) => j.fold === r.fold);
+        if (ofFold.every((j) => results.has(j.id))) report({ type: 'fold-trained', fold: r.fold, models: ofFold.length });
       },
       shouldStop: opts.shouldStop,
     });
@@ -360,6 +374,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     perSubject,
     folds: foldResults,
     ...(sweep ? { sweep } : {}),
+    provenance: runProvenance(spec.dataset as { path?: unknown }, opts.baseDir),
   };
   await checkpoint();
   out.writeJson('spec.json', spec);

@@ -9,6 +9,7 @@ export type RunEvent =
   | { type: 'member-start'; fold: number; member: number }
   | { type: 'epoch'; fold: number; member: number; log: EpochLog; epochs: number }
   | { type: 'member-end'; fold: number; member: number; bestEpoch: number; epochsRun: number }
+  | { type: 'fold-trained'; fold: number; models: number }
   | { type: 'fold-end'; fold: number; balancedAccuracy: number; majorityBalancedAccuracy: number }
   | { type: 'warning'; message: string }
   | { type: 'written'; dir: string };

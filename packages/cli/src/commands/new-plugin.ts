@@ -1,0 +1,166 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Terminal } from '../terminal';
+import { UsageError } from '../usage-error';
+
+export const PLUGIN_KINDS = ['dataset', 'encoder', 'fusion', 'head'] as const;
+export type PluginKind = (typeof PLUGIN_KINDS)[number];
+
+const HEADER = (kind: string, name: string): string => `// A fusion ${kind} plugin: "${name}". Named in a spec's "plugins": ["./${name}/index.js"] (path relative to the spec).
+// @fusion/core and inversify are the framework's own (never install a copy of them or of @tensorflow/*): build
+// layers with the \`tf\` fusion exports. See docs/plugins.md of the fusion repository.
+const { ContainerModule } = require('inversify');
+`;
+
+/** The plugin module's source for each kind: a small working example to edit. */
+function pluginSource(kind: PluginKind, name: string): string {
+  const schema = (props: string, required: string[]): string =>
+    `{ type: 'object', additionalProperties: false, required: ${JSON.stringify(['type', ...required])}, properties: { type: { const: '${name}' }, ${props} } }`;
+  switch (kind) {
+    case 'dataset':
+      return `${HEADER(kind, name)}const { DatasetAdapterContribution, Rng } = require('@fusion/core');
+
+// Makes "subjects" recordings of hr (1 Hz) and eda (4 Hz) with a "stress" label alternating every minute.
+// Replace load() with reading your files; throw DataFormatError(file, line, message) on a bad row.
+const adapter = {
+  type: '${name}',
+  description: 'example dataset adapter (synthetic hr and eda with a stress label); edit to read your files',
+  sensors: ['hr', 'eda'],
+  schema: ${schema(`subjects: { type: 'integer', minimum: 2, maximum: 100, default: 4 }, minutes: { type: 'integer', minimum: 2, maximum: 600, default: 4 }`, [])},
+  async load(config, ctx) {
+    const rng = new Rng('${name}');
+    const recordings = [];
+    for (let s = 1; s <= (config.subjects ?? 4); s++) {
+      const seconds = (config.minutes ?? 4) * 60;
+      const labels = [];
+      for (let m = 0; m * 60 < seconds; m++) labels.push({ start: m * 60, end: (m + 1) * 60, values: { stress: m % 2 } });
+      const signal = (fs, level) => ({ t0: 0, fs, channels: 1, data: Float32Array.from({ length: seconds * fs }, (_, i) => level(i / fs) + rng.normal() * 0.3) });
+      const stressAt = (t) => Math.floor(t / 60) % 2;
+      recordings.push({
+        subject: 'S' + s,
+        signals: { hr: signal(1, (t) => 70 + 8 * stressAt(t)), eda: signal(4, (t) => 2 + stressAt(t)) },
+        labels,
+      });
+    }
+    return { name: '${name}', recordings, warnings: [] };
+  },
+};
+
+module.exports.default = new ContainerModule((bind) => bind(DatasetAdapterContribution).toConstantValue(adapter));
+`;
+    case 'encoder':
+      return `${HEADER(kind, name)}const { EncoderContribution, tf } = require('@fusion/core');
+
+// Per-sensor encoder: [batch, time, sensors, channels] -> [batch, time, sensors, units].
+const encoder = {
+  type: '${name}',
+  description: 'example encoder: a dense layer on each sample of each sensor',
+  schema: ${schema(`units: { type: 'integer', minimum: 1, maximum: 512, default: 8 }`, [])},
+  apply(input, config, ctx) {
+    const dense = tf.layers.dense({ units: config.units ?? 8, activation: 'relu', name: ctx.name('${name}'), kernelInitializer: tf.initializers.glorotUniform({ seed: ctx.nextSeed() }) });
+    return dense.apply(input);
+  },
+  // Optional: sizes for the memory estimate made before anything is built.
+  estimate(input, config) {
+    const units = config.units ?? 8;
+    return { length: input.length, features: units, parameters: (input.features + 1) * units, activations: input.length * input.sensors * units };
+  },
+};
+
+module.exports.default = new ContainerModule((bind) => bind(EncoderContribution).toConstantValue(encoder));
+`;
+    case 'fusion':
+      return `${HEADER(kind, name)}const { FusionContribution, tf } = require('@fusion/core');
+
+// Fusion: [batch, time, sensors, features] -> [batch, time, fused features].
+const fusion = {
+  type: '${name}',
+  description: 'example fusion: concatenates the sensors per time step, then a dense layer',
+  schema: ${schema(`units: { type: 'integer', minimum: 1, maximum: 512, default: 16 }`, [])},
+  apply(input, config, ctx) {
+    const [, time, sensors, features] = input.shape;
+    const flat = tf.layers.reshape({ targetShape: [time, sensors * features], name: ctx.name('${name}-concat') }).apply(input);
+    return tf.layers.dense({ units: config.units ?? 16, activation: 'relu', name: ctx.name('${name}'), kernelInitializer: tf.initializers.glorotUniform({ seed: ctx.nextSeed() }) }).apply(flat);
+  },
+};
+
+module.exports.default = new ContainerModule((bind) => bind(FusionContribution).toConstantValue(fusion));
+`;
+    case 'head':
+      return `${HEADER(kind, name)}const { HeadContribution, tf } = require('@fusion/core');
+
+// Temporal head: [batch, time, features] -> [batch, features'] (core adds the classifier).
+const head = {
+  type: '${name}',
+  description: 'example head: average over time, then a dense layer',
+  schema: ${schema(`units: { type: 'integer', minimum: 1, maximum: 512, default: 16 }`, [])},
+  apply(input, config, ctx) {
+    const pooled = tf.layers.globalAveragePooling1d({ name: ctx.name('${name}-pool') }).apply(input);
+    return tf.layers.dense({ units: config.units ?? 16, activation: 'relu', name: ctx.name('${name}'), kernelInitializer: tf.initializers.glorotUniform({ seed: ctx.nextSeed() }) }).apply(pooled);
+  },
+};
+
+module.exports.default = new ContainerModule((bind) => bind(HeadContribution).toConstantValue(head));
+`;
+  }
+}
+
+/** A tiny spec that uses the plugin (the other blocks built in), to check it with validate, summary and run. */
+function exampleSpec(kind: PluginKind, name: string): Record<string, unknown> {
+  const dataset = kind === 'dataset';
+  return {
+    name: `${name}-example`,
+    plugins: ['./index.js'],
+    seed: 1,
+    dataset: dataset ? { type: name, subjects: 4, minutes: 4 } : { type: 'synthetic', participants: 4, minutes: 3, effect: 1, seed: 3 },
+    sensors: dataset ? ['hr', 'eda'] : ['hr', 'eda', 'bvp'],
+    preprocessing: dataset
+      ? { sampleRate: 1, window: 10, hop: 10, label: { target: 'stress', mapping: 'identity', classes: ['calm', 'stress'] } }
+      : { sampleRate: 4, window: 5, hop: 5 },
+    encoder: kind === 'encoder' ? { type: name, units: 8 } : { type: 'tcn', channels: [8, 8], kernelSize: 2, dropout: 0.1 },
+    fusion: kind === 'fusion' ? { type: name, units: 16 } : { type: 'concat' },
+    head: kind === 'head' ? { type: name, units: 16 } : { type: 'bigru', units: 8 },
+    training: { epochs: 2, batchSize: 32, learningRate: 0.01, patience: 2, ensemble: 1 },
+    evaluation: { type: 'group-kfold', k: 2 },
+    output: { dir: 'runs/${name}' },
+  };
+}
+
+/** `fusion-cli new-plugin <kind> <name>`: a folder with a working plugin of that kind, its package.json and a spec using it. */
+export function newPluginCommand(kind: string, name: string, o: { dir?: string; json?: boolean }, term: Terminal): void {
+  if (!(PLUGIN_KINDS as readonly string[]).includes(kind)) throw new UsageError(`kind must be one of ${PLUGIN_KINDS.join(', ')}, received "${kind}".`);
+  if (!/^[a-z][a-z0-9-]{0,62}$/.test(name)) throw new UsageError(`plugin name "${name}": use lower-case letters, digits and "-", starting with a letter (it becomes the "type" in specs and the folder name).`);
+  const target = path.resolve(o.dir ?? name);
+  if (fs.existsSync(target) && fs.readdirSync(target).length) throw new UsageError(`${target} exists and is not empty; nothing was written. Choose another name or --dir.`);
+  const k = kind as PluginKind;
+  const core = (() => {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return (require('@fusion/core/package.json') as { version: string }).version;
+    } catch {
+      return '0.1.0';
+    }
+  })();
+  const files: Record<string, string> = {
+    'index.js': pluginSource(k, name),
+    'spec.json': JSON.stringify(exampleSpec(k, name), null, 2).replace('"dir": "runs/' + name + '"', '"dir": "runs/${name}"') + '\n',
+    'package.json':
+      JSON.stringify(
+        {
+          name: `fusion-plugin-${name}`,
+          version: '0.1.0',
+          description: `a fusion ${kind} plugin`,
+          main: 'index.js',
+          // The framework's own copies are used: a second @fusion/core, inversify or @tensorflow/* cannot work.
+          peerDependencies: { '@fusion/core': `^${core}`, inversify: '^6.2.2' },
+        },
+        null,
+        2
+      ) + '\n',
+    'README.md': `# ${name}: a fusion ${kind} plugin\n\nCheck it and try it (from this folder):\n\n    fusion-cli validate spec.json\n    fusion-cli summary spec.json\n    fusion-cli run spec.json --workers 1\n\nDo not install @fusion/core, inversify or @tensorflow/* here: the framework's copies are used (list them under peerDependencies).\n`,
+  };
+  fs.mkdirSync(target, { recursive: true });
+  for (const [f, text] of Object.entries(files)) fs.writeFileSync(path.join(target, f), text);
+  if (o.json) return term.printJson({ dir: target, kind, type: name, files: Object.keys(files) });
+  term.result(`a ${kind} plugin "${name}" in ${path.relative(process.cwd(), target) || '.'}/ (${Object.keys(files).join(', ')})\nnext: cd ${path.relative(process.cwd(), target) || '.'} && fusion-cli validate spec.json && fusion-cli run spec.json --workers 1`);
+}

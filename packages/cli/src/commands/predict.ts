@@ -1,0 +1,164 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  argmaxRows,
+  classPrior,
+  computeMetrics,
+  DatasetError,
+  getRegistries,
+  makeWindows,
+  majorityBaseline,
+  selectBackend,
+  SpecValidationError,
+  SpecValidator,
+} from '@fusion/core';
+import type { Metrics, RunMetrics, WindowSet } from '@fusion/core';
+import { StreamModel } from '@fusion/stream';
+import { createDefaultContainer } from '../container';
+import type { Terminal } from '../terminal';
+import { UsageError } from '../usage-error';
+import { loadRunPlugins } from './stream';
+
+export interface PredictCommandOptions {
+  out?: string;
+  fold?: string;
+  backend?: string;
+  cacheDir?: string;
+  json?: boolean;
+}
+
+/** Windows of new recordings cut with a run's preprocessing, and the ensemble's probabilities for each. */
+interface Predicted {
+  model: StreamModel;
+  windows: WindowSet;
+  probs: Float32Array;
+  dataset: string;
+  warnings: string[];
+}
+
+/**
+ * The dataset to predict: a dataset spec JSON (`{ "type": "e4", "path": ... }`, paths relative to its file) or a
+ * folder of an E4 export (or of per-subject exports), checked against the adapter's schema.
+ */
+function datasetConfig(arg: string): { config: Record<string, unknown>; baseDir: string; file?: string } {
+  const abs = path.resolve(arg);
+  if (!fs.existsSync(abs)) throw new DatasetError(`dataset not found: ${abs}. Give a dataset spec JSON ({ "type": "e4", "path": "..." }) or a folder of an E4 export.`);
+  if (fs.statSync(abs).isDirectory()) return { config: { type: 'e4', path: abs }, baseDir: process.cwd() };
+  let config: unknown;
+  try {
+    config = JSON.parse(fs.readFileSync(abs, 'utf8').replace(/^\uFEFF/, ''));
+  } catch (e) {
+    throw new SpecValidationError(abs, [{ path: '', message: `not valid JSON: ${(e as Error).message}. Expected a dataset spec such as { "type": "e4", "path": "recordings" }.` }]);
+  }
+  if (config === null || typeof config !== 'object' || Array.isArray(config) || typeof (config as { type?: unknown }).type !== 'string')
+    throw new SpecValidationError(abs, [{ path: '', message: `found ${JSON.stringify(config)?.slice(0, 80)}, expected a dataset spec object with a "type", e.g. { "type": "e4", "path": "recordings" }.` }]);
+  return { config: config as Record<string, unknown>, baseDir: path.dirname(abs), file: abs };
+}
+
+async function predictRun(runArg: string, dataArg: string, o: PredictCommandOptions, term: Terminal, keepUnlabelled: boolean): Promise<Predicted> {
+  const runDir = path.resolve(runArg);
+  const container = createDefaultContainer();
+  loadRunPlugins(runDir, container);
+  const { config, baseDir, file } = datasetConfig(dataArg);
+  const reg = getRegistries(container);
+  await selectBackend(o.backend);
+  let fold: number | undefined;
+  if (o.fold !== undefined) {
+    fold = Number(o.fold);
+    if (!Number.isInteger(fold) || fold < 1) throw new UsageError(`--fold must be a whole number >= 1, received "${o.fold}".`);
+  }
+  const model = await StreamModel.load(runDir, { fold }).catch((e: Error) => {
+    const unknown = /Unknown layer: (\w+)/.exec(e.message ?? '');
+    if (!unknown) throw e;
+    throw new DatasetError(
+      `${runDir}: its models use the layer class "${unknown[1]}", which no loaded module registered. The plugin that defines it must call ` +
+        `tf.serialization.registerClass(${unknown[1]}) when it loads, and be listed in the run's spec.json "plugins" (found from the run's specBaseDir).`
+    );
+  });
+  try {
+    // The dataset config is checked as the run's spec with this dataset: errors name its JSON path under /dataset.
+    const spec = new SpecValidator(reg).check({ ...model.spec, dataset: config }, file);
+    const warnings: string[] = [];
+    const ds = await reg.datasets.get(spec.dataset.type).load(spec.dataset, { baseDir, cacheDir: path.resolve(o.cacheDir ?? '.fusion-cache'), sensors: spec.sensors, warn: (m) => warnings.push(m) });
+    const { windows, report } = makeWindows(ds.recordings, spec.sensors, spec.preprocessing, { keepUnlabelled });
+    warnings.push(...ds.warnings, ...report.warnings);
+    if (!windows.y.length && !keepUnlabelled && report.dropped.unlabelled + report.dropped.straddling > 0)
+      throw new DatasetError(`no labelled windows in ${ds.name} (dropped: ${JSON.stringify(report.dropped)}): evaluate needs recordings with labels for "${spec.preprocessing.label.target}" (an "e4" export folder has none). Use fusion-cli predict for unlabelled recordings.`);
+    if (!windows.y.length) throw new DatasetError(`no windows of ${spec.preprocessing.window} s with ${spec.sensors.join(', ')} in ${ds.name} (dropped: ${JSON.stringify(report.dropped)}); the recordings must be at least one window long and have every sensor the run used.`);
+    const n = windows.y.length;
+    const per = windows.length * spec.sensors.length;
+    const probs = new Float32Array(n * spec.preprocessing.label.classes.length);
+    const batch = 256;
+    for (let i = 0; i < n; i += batch) {
+      const k = Math.min(batch, n - i);
+      probs.set(await model.predict(windows.x.subarray(i * per, (i + k) * per), k), i * spec.preprocessing.label.classes.length);
+    }
+    warnings.forEach((w) => term.warn(w));
+    return { model, windows, probs, dataset: ds.name, warnings };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
+function csvCell(s: string): string {
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function writeCsv(file: string, p: Predicted): void {
+  const classes = p.model.classes;
+  const C = classes.length;
+  const pred = argmaxRows(p.probs, C);
+  const rows = [`subject,window_end,pred,${classes.map((c) => `p_${c}`).join(',')},true`];
+  for (let i = 0; i < p.windows.y.length; i++) {
+    const ps = Array.from({ length: C }, (_, c) => p.probs[i * C + c].toFixed(6)).join(',');
+    rows.push(`${csvCell(p.windows.subjects[i])},${p.windows.ends[i].toFixed(3)},${csvCell(classes[pred[i]])},${ps},${p.windows.y[i] >= 0 ? csvCell(classes[p.windows.y[i]]) : ''}`);
+  }
+  const abs = path.resolve(file);
+  fs.mkdirSync(path.dirname(abs), { recursive: true });
+  const tmp = `${abs}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, rows.join('\n') + '\n');
+  fs.renameSync(tmp, abs);
+}
+
+/** `fusion-cli predict <run> <dataset> --out <csv>`: class probabilities for every window of new recordings. */
+export async function predictCommand(run: string, data: string, o: PredictCommandOptions, term: Terminal): Promise<void> {
+  if (!o.out) throw new UsageError('give --out <file.csv> for the predictions.');
+  const p = await predictRun(run, data, o, term, true);
+  try {
+    writeCsv(o.out, p);
+    const subjects = new Set(p.windows.subjects).size;
+    if (o.json) term.printJson({ out: path.resolve(o.out), dataset: p.dataset, windows: p.windows.y.length, subjects, members: p.model.members.length, warnings: p.warnings });
+    else term.result(`${p.windows.y.length} windows of ${subjects} recording(s) from ${p.dataset}, ${p.model.members.length} model(s) averaged\nwritten: ${o.out}`);
+  } finally {
+    p.model.dispose();
+  }
+}
+
+/** `fusion-cli evaluate <run> <dataset>`: metrics on new labelled recordings, next to the run's majority baseline. */
+export async function evaluateCommand(run: string, data: string, o: PredictCommandOptions, term: Terminal): Promise<void> {
+  const p = await predictRun(run, data, o, term, false);
+  try {
+    const C = p.model.classes.length;
+    const { y } = p.windows;
+    const model = computeMetrics(y, argmaxRows(p.probs, C), C, p.probs);
+    // The majority class of the data the run was trained on (its metrics.json), as the run's own baseline.
+    const metricsFile = path.join(path.resolve(run), 'metrics.json');
+    const counts = fs.existsSync(metricsFile) ? (JSON.parse(fs.readFileSync(metricsFile, 'utf8')) as RunMetrics).dataset.classCounts : undefined;
+    const trainLabels = counts ? p.model.classes.flatMap((c, k) => new Array<number>(counts[c] ?? 0).fill(k)) : Array.from(y);
+    const maj = majorityBaseline(classPrior(trainLabels, C), y.length);
+    const majority = computeMetrics(y, maj.pred, C, maj.probs);
+    if (o.out) writeCsv(o.out, p);
+    const pick = (m: Metrics): Record<string, number | null> => ({ accuracy: m.accuracy, balancedAccuracy: m.balancedAccuracy, macroF1: m.macroF1, auroc: m.auroc });
+    if (o.json) return term.printJson({ dataset: p.dataset, windows: y.length, subjects: new Set(p.windows.subjects).size, model: pick(model), majority: pick(majority), confusion: model.confusion });
+    const f = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(3));
+    term.result(
+      `${y.length} labelled windows of ${new Set(p.windows.subjects).size} subject(s) from ${p.dataset}\n` +
+        `                 balanced acc.  macro-F1  AUROC\n` +
+        `model            ${f(model.balancedAccuracy).padEnd(15)}${f(model.macroF1).padEnd(10)}${f(model.auroc)}\n` +
+        `majority class   ${f(majority.balancedAccuracy).padEnd(15)}${f(majority.macroF1).padEnd(10)}${f(majority.auroc)}`
+    );
+  } finally {
+    p.model.dispose();
+  }
+}

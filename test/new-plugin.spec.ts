@@ -1,0 +1,50 @@
+import { expect } from 'chai';
+import * as fs from 'fs';
+import * as path from 'path';
+import { cli, ROOT, tmpDir } from './helpers';
+
+describe('fusion-cli new-plugin: a working plugin scaffold outside the repository (real processes)', function () {
+  this.timeout(300000);
+  let dir: string;
+  before(() => {
+    dir = tmpDir('fusion-new-plugin-');
+    expect(path.relative(ROOT, dir).startsWith('..')).to.equal(true);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  for (const kind of ['encoder', 'fusion', 'head']) {
+    it(`${kind}: the scaffold validates and its model builds (summary), with no package installed in its folder`, () => {
+      const r = cli(['new-plugin', kind, `my-${kind}`, '--json'], dir);
+      expect(r.status, r.stderr).to.equal(0);
+      const folder = path.join(dir, `my-${kind}`);
+      expect(JSON.parse(r.stdout).files).to.have.members(['index.js', 'spec.json', 'package.json', 'README.md']);
+      expect(fs.existsSync(path.join(folder, 'node_modules'))).to.equal(false);
+      expect(JSON.parse(fs.readFileSync(path.join(folder, 'package.json'), 'utf8')).peerDependencies).to.have.property('@fusion/core');
+      const v = cli(['validate', 'spec.json'], folder);
+      expect(v.status, v.stderr + v.stdout).to.equal(0);
+      const s = cli(['summary', 'spec.json', '--backend', 'cpu', '--json'], folder);
+      expect(s.status, s.stderr).to.equal(0);
+      expect(JSON.stringify(JSON.parse(s.stdout))).to.contain(`my-${kind}`);
+    });
+  }
+
+  it('dataset: the scaffold loads its recordings and trains end to end', () => {
+    expect(cli(['new-plugin', 'dataset', 'my-data'], dir).status).to.equal(0);
+    const folder = path.join(dir, 'my-data');
+    const r = cli(['run', 'spec.json', '--workers', '1', '--backend', 'cpu', '--json'], folder);
+    expect(r.status, r.stderr).to.equal(0);
+    const m = JSON.parse(fs.readFileSync(path.join(folder, 'runs', 'my-data-example', 'metrics.json'), 'utf8'));
+    expect(m.dataset.name).to.equal('my-data');
+    expect(m.dataset.subjects).to.equal(4);
+  });
+
+  it('a bad kind or name, or a folder that exists: a usage error (exit 2), nothing written', () => {
+    expect(cli(['new-plugin', 'sensor', 'x'], dir).status).to.equal(2);
+    const bad = cli(['new-plugin', 'encoder', 'My Encoder'], dir);
+    expect(bad.status).to.equal(2);
+    expect(bad.stderr).to.contain('lower-case');
+    const again = cli(['new-plugin', 'encoder', 'my-encoder'], dir);
+    expect(again.status).to.equal(2);
+    expect(again.stderr).to.contain('exists and is not empty');
+  });
+});
