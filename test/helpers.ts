@@ -1,4 +1,4 @@
-import { ChildProcess, spawnSync, SpawnSyncReturns } from 'child_process';
+import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
@@ -75,6 +75,22 @@ export class Proc {
     await Promise.race([this.exit, new Promise((r) => setTimeout(r, 10000))]);
     if (!this.exited) this.child.kill('SIGKILL');
   }
+}
+
+/** Skips the suite (with a notice) where redis-server is not installed; under CI that is an error instead. */
+export function skipWithoutRedis(ctx: Mocha.Context, what: string): void {
+  if (haveRedis()) return;
+  if (process.env.CI) throw new Error('redis-server is not installed, and CI is set: install it (apt-get install -y redis-server).');
+  console.warn(`    notice: redis-server is not installed; skipping ${what} (apt-get install -y redis-server).`);
+  ctx.skip();
+}
+
+/** A redis-server on loopback at a free port, without persistence, started in `cwd`; resolves once it answers. */
+export async function startRedis(cwd: string): Promise<{ proc: Proc; url: string }> {
+  const port = await freePort();
+  const proc = new Proc(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { cwd }));
+  await proc.waitFor((s) => /ready to accept connections/i.test(s), 20000, 'redis-server ready');
+  return { proc, url: `redis://127.0.0.1:${port}` };
 }
 
 /** The issues `validator.check` finds in a spec ([] when it is valid); other errors are thrown. */

@@ -2,7 +2,7 @@ import { spawn } from 'child_process';
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
-import { cli, CLI, freePort, haveRedis, Proc, tmpDir, writeSpec } from './helpers';
+import { cli, CLI, freePort, Proc, skipWithoutRedis, startRedis, tmpDir, writeSpec } from './helpers';
 
 /**
  * The job queue end to end with real processes: a redis-server on loopback, `fusion-cli run --queue` coordinators
@@ -40,16 +40,9 @@ describe('job queue: fusion-cli run --queue with fusion-cli worker processes (re
   };
 
   before(async function () {
-    if (!haveRedis()) {
-      if (process.env.CI) throw new Error('redis-server is not installed, and CI is set: install it (apt-get install -y redis-server).');
-      console.warn('    notice: redis-server is not installed; skipping the job-queue tests (apt-get install -y redis-server).');
-      this.skip();
-    }
+    skipWithoutRedis(this, 'the job-queue tests');
     dir = tmpDir('fusion-queue-');
-    const port = await freePort();
-    url = `redis://127.0.0.1:${port}`;
-    redis = new Proc(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { cwd: dir }));
-    await redis.waitFor((s) => /ready to accept connections/i.test(s), 20000, 'redis-server ready');
+    ({ proc: redis, url } = await startRedis(dir));
     spec = writeSpec(dir, 'queued', over);
     const r = cli(['run', spec, '--out', 'reference', '--workers', '1', '--json'], dir);
     expect(r.status, r.stderr).to.equal(0);

@@ -117,13 +117,18 @@ export class QueueExecutor implements JobExecutor {
     /** Collects a finished job; true when the job is no longer outstanding. */
     const check = async (id: string): Promise<void> => {
       const job = byId.get(id)!;
-      const bj: Job<QueueJobData, QueueJobResult> | undefined = await queue.getJob(id);
+      // The state first, the job's fields after: a job read while still waiting or active has no result and no
+      // failure reason yet, and a worker may finish it before its state is asked (under load, or as Redis comes
+      // back), which made a completed job look empty ("returned null") and a failure lose its message.
+      // A finished job's fields are final, so read after a finished state they hold its result or reason.
+      const state = await queue.getJobState(id);
+      if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return;
+      const bj: Job<QueueJobData, QueueJobResult> | undefined = state === 'unknown' ? undefined : await queue.getJob(id);
       if (!bj) {
         // Removed from Redis by someone else (or expired) before it was collected: enqueue it again.
         await add(id, job);
         return;
       }
-      const state = await bj.getState();
       if (state === 'completed') {
         const r = bj.returnvalue;
         if (!r || !r.modelFiles) throw new OutputError(`job ${job.id}: the queue holds no result for it (returned ${JSON.stringify(r)?.slice(0, 80)}).`);
