@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { FusionError } from './errors';
 
@@ -50,10 +49,10 @@ const MAX_WASM_THREADS = 8;
  */
 export function wasmThreads(): number {
   const v = process.env.FUSION_WASM_THREADS;
-  if (v === undefined || v === '') {
-    const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-    return Math.max(1, Math.min(MAX_WASM_THREADS, cores));
-  }
+  // Default 1: on the idle 2-core machine of 2026-12-03 two threads trained no faster (EmoHEAL spec, 224 vs 229
+  // windows/s at length 20, 28.0 vs 28.0 at 160) and answered slower at length 20 (4.1 vs 3.7 ms), faster at 160
+  // (10.8 vs 20.6 ms): threads are opt-in (BENCHMARKS.md).
+  if (v === undefined || v === '') return 1;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > MAX_WASM_THREADS) {
     throw new FusionError(
