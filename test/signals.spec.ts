@@ -27,13 +27,26 @@ describe('signals at every point of a run (real process)', function () {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  /** Starts a run, waits for a line matching `when`, signals, and returns the process once it has ended. */
+  /**
+   * Starts a run, waits for a line matching `when`, signals, and returns the process once it has ended. With
+   * `stopFirst` the child is stopped (SIGSTOP) as soon as the line arrives, in the stderr handler itself, so a fast
+   * synchronous phase cannot race past the point before SIGTERM is sent; SIGCONT then lets it see the signal.
+   */
   const interruptAt = async (when: RegExp, stopFirst = false): Promise<{ p: Proc; code: number | null }> => {
     // --overwrite: the earlier run at runs/sig is the one to replace (without it the run would go to runs/sig-2).
-    const p = new Proc(spawn(process.execPath, [CLI, 'run', spec, '-w', '1', '--overwrite'], { cwd: dir, env: { ...process.env, FORCE_COLOR: '0' } }));
+    const child = spawn(process.execPath, [CLI, 'run', spec, '-w', '1', '--overwrite'], { cwd: dir, env: { ...process.env, FORCE_COLOR: '0' } });
+    if (stopFirst) {
+      let seen = '';
+      const onData = (d: Buffer): void => {
+        seen += d;
+        if (!when.test(seen)) return;
+        child.kill('SIGSTOP');
+        child.stderr!.off('data', onData);
+      };
+      child.stderr!.on('data', onData);
+    }
+    const p = new Proc(child);
     await p.waitFor((s) => when.test(s), 120000, `a line matching ${when}`);
-    // SIGSTOP first where the run would otherwise race on past the point (a fast synchronous phase).
-    if (stopFirst) p.child.kill('SIGSTOP');
     p.child.kill('SIGTERM');
     if (stopFirst) p.child.kill('SIGCONT');
     const { code } = await p.exit;
@@ -45,7 +58,7 @@ describe('signals at every point of a run (real process)', function () {
   };
 
   it('while loading the data (after "backend:"): exit 130, no partial folder, nothing to resume', async () => {
-    const { p, code } = await interruptAt(/^backend: /m);
+    const { p, code } = await interruptAt(/^backend: /m, true);
     expect(code, p.err).to.equal(130);
     expect(p.err).to.contain('run interrupted before its first job; nothing was written');
     expect(fs.existsSync(partial()), 'partial folder').to.equal(false);
@@ -53,14 +66,14 @@ describe('signals at every point of a run (real process)', function () {
   });
 
   it('while building the model (after "dataset:"): exit 130, no partial folder', async () => {
-    const { p, code } = await interruptAt(/^dataset: /m);
+    const { p, code } = await interruptAt(/^dataset: /m, true);
     expect(code, p.err).to.equal(130);
     expect(fs.existsSync(partial()), 'partial folder').to.equal(false);
     untouched();
   });
 
   it('while evaluating and writing the report (after "fold 1:"): exit 130, the jobs kept, --resume finishes the run', async () => {
-    const { p, code } = await interruptAt(/^fold 1: balanced accuracy/m, true);
+    const { p, code } = await interruptAt(/^fold 1: evaluated: balanced accuracy/m, true);
     expect(code, p.err).to.equal(130);
     expect(p.err).to.contain(`Continue with: fusion-cli run --resume ${path.join('runs', 'sig')}`);
     untouched();
