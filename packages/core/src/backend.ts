@@ -45,7 +45,7 @@ const MAX_WASM_THREADS = 8;
 
 /**
  * Threads for the wasm backend: FUSION_WASM_THREADS when set (1 = the single-threaded SIMD build, as before),
- * otherwise one per core, at most 8.
+ * otherwise 1.
  */
 export function wasmThreads(): number {
   const v = process.env.FUSION_WASM_THREADS;

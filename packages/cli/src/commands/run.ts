@@ -34,7 +34,7 @@ export interface RunCommandOptions {
   maxMemory?: number;
 }
 
-/** Default worker count: one per core (each worker's wasm backend then runs one thread, see runCommand). */
+/** Default worker count: one per core (each worker's wasm backend runs one thread unless FUSION_WASM_THREADS says otherwise). */
 export function defaultWorkers(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
@@ -73,8 +73,6 @@ export async function runCommand(specFile: string | undefined, opts: RunCommandO
   onOutDir?.(path.relative(process.cwd(), outDir) || '.');
   let result: Awaited<ReturnType<typeof runExperiment>>;
   try {
-    // Worker processes share the cores: each gets its share of threads unless FUSION_WASM_THREADS says otherwise.
-    if (workers > 1 && !opts.queue && !process.env.FUSION_WASM_THREADS) process.env.FUSION_WASM_THREADS = String(Math.max(1, Math.floor(defaultWorkers() / workers)));
     const backend = await selectBackend(opts.backend);
     const cacheDir = path.resolve(opts.cacheDir ?? '.fusion-cache');
     result = await runExperiment(spec, getRegistries(container), {
