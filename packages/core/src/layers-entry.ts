@@ -2,6 +2,7 @@
 // Node (no fs, path, child_process), so the layers load in a browser bundle and in any JavaScript runtime.
 export { LayerArgs, LayerKwargs, isTraining, singleInput, singleShape } from './layers/types';
 export { mixSeed } from './layers/seeds';
+export { registerClassAlias } from './layers/class-alias';
 export { SeededDropout } from './layers/seeded-dropout';
 export { causalShiftStack, causalConv1d, groupedPointwise, GROUPED_BATCHED_MAX_ROWS } from './layers/causal-conv';
 export { orthogonalMatrix } from './layers/initializers';

@@ -10,14 +10,14 @@ export { FusionBiGru, BiGruArgs, BiGruOutput, BiGruWeights, biGruForward } from 
 export { biGruFused } from './gru-fused';
 export { biGruHost, useHostRecurrence, HOST_RECURRENCE_MAX_BATCH } from './gru-host';
 export { xlstmHead, xlstmSchema, XLstmHeadConfig, XLstmBlockKind } from './xlstm';
-export { FusionSLstm, FusionMLstm, FusionXLstmLayerNorm, FusionXLstmReverse, FusionXLstmReadout, XLstmCellArgs, MLstmArgs, XLstmLayerNormArgs, XLstmReadoutArgs, XLstmReadoutMode } from './xlstm-layers';
+export { FusionSLstm, FusionMLstm, FusionXLstmReverse, FusionXLstmReadout, XLstmCellArgs, MLstmArgs, XLstmReadoutArgs, XLstmReadoutMode } from './xlstm-layers';
 export { sLstmForward, mLstmForward, xLstmHeadNorm, SLstmWeights, MLstmWeights, MLstmMode, XLstmCellOptions, XLstmForgetGate } from './xlstm-cells';
 export { mhaHead, mhaSchema, MhaHeadConfig } from './mha';
 export { transformerHead, transformerSchema, TransformerHeadConfig } from './transformer';
 export { PositionalOption } from './transformer-blocks';
 export { FusionMultiHeadAttention, MultiHeadAttentionArgs, MultiHeadAttentionWeights, MultiHeadAttentionOptions, MultiHeadAttentionResult, multiHeadAttention } from './attention-layer';
 export { FusionPositionalEncoding, PositionalEncodingArgs, PositionalMode, sinusoidalTable } from './positional-encoding';
-export { FusionLayerNorm, LayerNormArgs, layerNorm } from './layer-norm';
+export { FusionLayerNorm, LayerNormArgs, layerNorm, FusionXLstmLayerNorm, XLstmLayerNormArgs } from './layer-norm';
 export { FusionTransformerFeedForward, FusionTransformerPool, TransformerFeedForwardArgs, TransformerPoolArgs, TransformerPoolMode, FeedForwardActivation, gelu } from './transformer-layers';
 
 /** Binds the heads of this package (`bigru`) as head contributions. */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { LayerArgs, LayerKwargs, ShapeMismatchError, singleInput, singleShape } from '@fusion/core/layers';
+import { LayerArgs, LayerKwargs, registerClassAlias, ShapeMismatchError, singleInput, singleShape } from '@fusion/core/layers';
 
 /**
  * Layer normalisation over the last axis: (x - mean) / sqrt(var + eps) * gamma + beta, biased variance
@@ -62,3 +62,10 @@ export class FusionLayerNorm extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(FusionLayerNorm);
+// The xLSTM head had its own copy of this layer (same weights, config and values); models saved with it still load.
+registerClassAlias(FusionLayerNorm, 'FusionXLstmLayerNorm');
+
+/** Former name of `FusionLayerNorm` in the xLSTM head (models saved with it load as `FusionLayerNorm`). */
+export const FusionXLstmLayerNorm = FusionLayerNorm;
+/** Former name of `LayerNormArgs`. */
+export type XLstmLayerNormArgs = LayerNormArgs;

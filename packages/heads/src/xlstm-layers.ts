@@ -229,59 +229,6 @@ export class FusionMLstm extends XLstmCellLayer {
 }
 tf.serialization.registerClass(FusionMLstm);
 
-export interface XLstmLayerNormArgs extends LayerArgs {
-  /** Default 1e-5. */
-  epsilon?: number;
-}
-
-/**
- * LayerNorm over the last axis with learnable gain and bias [F] (init 1 and 0), as `tf.layers.layerNormalization`
- * but with broadcasting instead of `tile`: tfjs' tile gradient slices once per repetition, which cost about 1,300
- * kernels per LayerNorm in a training step at batch 32, length 20.
- */
-export class FusionXLstmLayerNorm extends tf.layers.Layer {
-  static className = 'FusionXLstmLayerNorm';
-  readonly epsilon: number;
-  private gamma?: tf.LayerVariable;
-  private beta?: tf.LayerVariable;
-
-  constructor(args: XLstmLayerNormArgs = {}) {
-    super(args);
-    this.epsilon = args.epsilon ?? 1e-5;
-    if (!(this.epsilon > 0)) {
-      throw new RangeError(`${FusionXLstmLayerNorm.className}: epsilon ${this.epsilon} received; expected a number > 0.`);
-    }
-  }
-
-  override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = singleShape(inputShape, this.name);
-    const f = shape[shape.length - 1];
-    if (f == null) throw new ShapeMismatchError(this.name, shape, '[..., features] with features known');
-    this.gamma = this.addWeight('gamma', [f], 'float32', tf.initializers.ones());
-    this.beta = this.addWeight('beta', [f], 'float32', tf.initializers.zeros());
-    this.built = true;
-  }
-
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    return singleShape(inputShape, this.name);
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.tidy(() => {
-      if (!this.gamma || !this.beta) throw new Error(`${this.name}: the layer is not built yet; apply it to a tensor first.`);
-      const x = singleInput(inputs, this.name);
-      const { mean, variance } = tf.moments(x, -1, true);
-      const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.epsilon)));
-      return tf.add(tf.mul(normed, this.gamma.read()), this.beta.read());
-    });
-  }
-
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), epsilon: this.epsilon };
-  }
-}
-tf.serialization.registerClass(FusionXLstmLayerNorm);
-
 /** Reverses a [B, T, F] sequence in time (the input of the backward stack of a bidirectional xLSTM). */
 export class FusionXLstmReverse extends tf.layers.Layer {
   static className = 'FusionXLstmReverse';

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { HeadPlugin, ModelContext, PluginConfig, ShapeMismatchError } from '@fusion/core';
 import { XLstmForgetGate } from './xlstm-cells';
 import { HEAD_BOUNDS as B, headsDivide, xlstmEstimate } from './sizes';
-import { FusionMLstm, FusionSLstm, FusionXLstmLayerNorm, FusionXLstmReadout, FusionXLstmReverse } from './xlstm-layers';
+import { FusionMLstm, FusionSLstm, FusionXLstmReadout, FusionXLstmReverse } from './xlstm-layers';
+import { FusionLayerNorm } from './layer-norm';
 
 /** A block of an xLSTM stack: 'm' (mLSTM, matrix memory) or 's' (sLSTM, scalar memory with recurrence). */
 export type XLstmBlockKind = 'm' | 's';
@@ -59,7 +60,7 @@ function xLstmStack(input: tf.SymbolicTensor, config: XLstmHeadConfig, ctx: Mode
   const glorot = (): ReturnType<typeof tf.initializers.glorotUniform> => tf.initializers.glorotUniform({ seed: ctx.nextSeed() });
   let x = tf.layers.dense({ units, name: ctx.name('xlstm_in'), kernelInitializer: glorot() }).apply(input) as tf.SymbolicTensor;
   for (const kind of config.blocks ?? ['m', 's']) {
-    const normed = new FusionXLstmLayerNorm({ name: ctx.name('xlstm_ln') }).apply(x) as tf.SymbolicTensor;
+    const normed = new FusionLayerNorm({ name: ctx.name('xlstm_ln') }).apply(x) as tf.SymbolicTensor;
     const cellArgs = {
       units,
       heads: config.heads ?? 4,
@@ -71,7 +72,7 @@ function xLstmStack(input: tf.SymbolicTensor, config: XLstmHeadConfig, ctx: Mode
     const branch = tf.layers.dense({ units, name: ctx.name('xlstm_proj'), kernelInitializer: glorot() }).apply(cell.apply(normed));
     x = tf.layers.add({ name: ctx.name('xlstm_add') }).apply([x, branch as tf.SymbolicTensor]) as tf.SymbolicTensor;
   }
-  x = new FusionXLstmLayerNorm({ name: ctx.name('xlstm_ln') }).apply(x) as tf.SymbolicTensor;
+  x = new FusionLayerNorm({ name: ctx.name('xlstm_ln') }).apply(x) as tf.SymbolicTensor;
   return new FusionXLstmReadout({ name: ctx.name('xlstm_readout'), mode: config.output ?? 'last' }).apply(x) as tf.SymbolicTensor;
 }
 

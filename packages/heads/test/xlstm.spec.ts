@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import Ajv from 'ajv';
 import { expect } from 'chai';
+import * as fs from 'fs';
+import * as path from 'path';
 import { createContainer, getRegistries } from '@fusion/core';
 import {
   FusionMLstm,
@@ -53,8 +55,8 @@ describe('xlstm head', () => {
   it('builds the documented stack and parameter count (units 64, blocks [m, s], 125 features)', () => {
     const m = headModel({}, 1, 20, 125);
     expect(m.layers.slice(1).map((l) => l.getClassName())).to.deep.equal([
-      'Dense', 'FusionXLstmLayerNorm', 'FusionMLstm', 'Dense', 'Add',
-      'FusionXLstmLayerNorm', 'FusionSLstm', 'Dense', 'Add', 'FusionXLstmLayerNorm', 'FusionXLstmReadout',
+      'Dense', 'FusionLayerNorm', 'FusionMLstm', 'Dense', 'Add',
+      'FusionLayerNorm', 'FusionSLstm', 'Dense', 'Add', 'FusionLayerNorm', 'FusionXLstmReadout',
     ]);
     // in 125·64+64; m: LN 128 + cell 64·264+264 + norm 64 + proj 4160; s: LN 128 + cell 64·256+256+4·16·64 + 64 + 4160; LN 128
     expect(m.countParams()).to.equal(8064 + (128 + 17160 + 64 + 4160) + (128 + 20736 + 64 + 4160) + 128);
@@ -67,8 +69,8 @@ describe('xlstm head', () => {
     // layers in creation order (names end in the context's counter)
     const byOrder = [...m.layers.slice(1)].sort((a, b) => Number(a.name.split('_').pop()) - Number(b.name.split('_').pop()));
     expect(byOrder.map((l) => l.getClassName())).to.deep.equal([
-      'Dense', 'FusionXLstmLayerNorm', 'FusionSLstm', 'Dense', 'Add', 'FusionXLstmLayerNorm', 'FusionXLstmReadout',
-      'FusionXLstmReverse', 'Dense', 'FusionXLstmLayerNorm', 'FusionSLstm', 'Dense', 'Add', 'FusionXLstmLayerNorm', 'FusionXLstmReadout',
+      'Dense', 'FusionLayerNorm', 'FusionSLstm', 'Dense', 'Add', 'FusionLayerNorm', 'FusionXLstmReadout',
+      'FusionXLstmReverse', 'Dense', 'FusionLayerNorm', 'FusionSLstm', 'Dense', 'Add', 'FusionLayerNorm', 'FusionXLstmReadout',
       'Concatenate',
     ]);
     const manual = (input: tf.Tensor, first: number): tf.Tensor => {
@@ -94,6 +96,20 @@ describe('xlstm head', () => {
     m.layers.forEach((l, i) => expect(loaded.layers[i].getConfig()).to.deep.equal(l.getConfig()));
     const x = tf.randomNormal([2, T, D], 0, 1, 'float32', 3);
     expect(maxAbsDiff(m.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor)).to.equal(0);
+  });
+
+  it('loads a model saved with the former FusionXLstmLayerNorm class as FusionLayerNorm, predicting the same values', async () => {
+    const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'test', 'fixtures', 'xlstm-old-layernorm.json'), 'utf8'));
+    expect(fixture.classes).to.include('FusionXLstmLayerNorm');
+    const bytes = Buffer.from(fixture.weightData, 'base64');
+    const loaded = await tf.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: fixture.modelTopology, weightSpecs: fixture.weightSpecs, weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) })
+    );
+    const classes = loaded.layers.map((l) => l.getClassName());
+    expect(classes.filter((c) => c === 'FusionLayerNorm')).to.have.length(3);
+    expect(classes).to.not.include('FusionXLstmLayerNorm');
+    const y = loaded.predict(tf.randomNormal([2, 4, 3], 0, 1, 'float32', 9)) as tf.Tensor;
+    expect(Array.from(y.dataSync())).to.deep.equal(fixture.predictions);
   });
 
   it('gives identical initial weights for the same seed and others for another seed', () => {

@@ -2,6 +2,7 @@
 // seeded initialisers and a finite-difference gradient check for tests.
 export { LayerArgs, LayerKwargs, isTraining, singleInput, singleShape } from './types';
 export { mixSeed } from './seeds';
+export { registerClassAlias } from './class-alias';
 export { SeededDropout } from './seeded-dropout';
 export { causalShiftStack, causalConv1d, groupedPointwise, GROUPED_BATCHED_MAX_ROWS, GROUPED_TINY_MAX_MACS } from './causal-conv';
 export { orthogonalMatrix } from './initializers';
