@@ -4,6 +4,7 @@ export { LayerArgs, LayerKwargs, isTraining, singleInput, singleShape } from './
 export { mixSeed } from './layers/seeds';
 export { registerClassAlias } from './layers/class-alias';
 export { SeededDropout } from './layers/seeded-dropout';
+export { SensorBlockLayer, SensorBlockArgs, notBuiltError } from './layers/sensor-block';
 export { causalShiftStack, causalConv1d, groupedPointwise, GROUPED_BATCHED_MAX_ROWS } from './layers/causal-conv';
 export { orthogonalMatrix } from './layers/initializers';
 export { FusionError, ShapeMismatchError } from './errors';

@@ -1,15 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import {
-  groupedPointwise,
-  isTraining,
-  LayerArgs,
-  LayerKwargs,
-  mixSeed,
-  SeededDropout,
-  ShapeMismatchError,
-  singleInput,
-  singleShape,
-} from '@fusion/core/layers';
+import { groupedPointwise, mixSeed, notBuiltError, SensorBlockArgs, SensorBlockLayer } from '@fusion/core/layers';
 import { shiftConv1d, shiftPadLeft } from './shift-conv';
 
 /** One batch normalisation: [S, C] tensors when grouped per sensor, [C] when shared by all sensors. */
@@ -99,20 +89,13 @@ export function resBlockForward(x: tf.Tensor4D, w: ResBlockWeights, opts: ResBlo
   return { y: opts.dropout ? opts.dropout(y) : y, stats };
 }
 
-export interface ResBlock1dArgs extends LayerArgs {
-  /** Output channels. */
-  filters: number;
+export interface ResBlock1dArgs extends SensorBlockArgs {
   /** Taps per convolution ('same' padding). Default 3. */
   kernelSize?: number;
-  /** Dropout on the block's output, training only. Default 0. */
-  dropout?: number;
-  /** One set of weights (and BN statistics) for all sensors. Default false. */
-  shared?: boolean;
   /** Moving-average momentum of the BN statistics (Keras convention: new = m*old + (1-m)*batch). Default 0.99. */
   momentum?: number;
   /** Added to the variance in BN. Default 1e-3. */
   epsilon?: number;
-  seed?: number;
 }
 
 interface BnVariables {
@@ -130,17 +113,11 @@ interface BnVariables {
  * updated in `call` when training (as tfjs' own BatchNormalization does), used at inference.
  * Conv kernels He-normal (seeded), no conv biases.
  */
-export class FusionResBlock1d extends tf.layers.Layer {
+export class FusionResBlock1d extends SensorBlockLayer {
   static className = 'FusionResBlock1d';
 
-  readonly filters: number;
-  readonly kernelSize: number;
-  readonly rate: number;
-  readonly shared: boolean;
   readonly momentum: number;
   readonly epsilon: number;
-  readonly seed: number;
-  private readonly dropoutStream: SeededDropout;
   private kernel1?: tf.LayerVariable;
   private kernel2?: tf.LayerVariable;
   private shortcutKernel?: tf.LayerVariable;
@@ -149,34 +126,15 @@ export class FusionResBlock1d extends tf.layers.Layer {
   private shortcutBn?: BnVariables;
 
   constructor(args: ResBlock1dArgs) {
-    super(args);
-    this.filters = args.filters;
-    this.kernelSize = args.kernelSize ?? 3;
-    this.rate = args.dropout ?? 0;
-    this.shared = args.shared ?? false;
+    super(args, 3);
     this.momentum = args.momentum ?? 0.99;
     this.epsilon = args.epsilon ?? 1e-3;
-    this.seed = args.seed ?? 0;
-    for (const [k, v] of [
-      ['filters', this.filters],
-      ['kernelSize', this.kernelSize],
-    ] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new RangeError(`${FusionResBlock1d.className}: ${k} ${v} received; expected an integer >= 1.`);
-    }
-    if (!(this.rate >= 0 && this.rate < 1)) throw new RangeError(`${FusionResBlock1d.className}: dropout ${this.rate} received; expected a number in [0, 1).`);
-    if (!(this.momentum >= 0 && this.momentum < 1)) throw new RangeError(`${FusionResBlock1d.className}: momentum ${this.momentum} received; expected a number in [0, 1).`);
+    this.checkFraction('momentum', this.momentum);
     if (!(this.epsilon > 0)) throw new RangeError(`${FusionResBlock1d.className}: epsilon ${this.epsilon} received; expected a number > 0.`);
-    this.dropoutStream = new SeededDropout(mixSeed(this.seed, 99));
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = singleShape(inputShape, this.name);
-    const sensors = shape[2];
-    const cin = shape[3];
-    if (shape.length !== 4 || sensors == null || cin == null) {
-      throw new ShapeMismatchError(this.name, shape, '[batch, time, sensors, channels] with sensors and channels known');
-    }
-    const lead = this.shared ? [] : [sensors];
+    const { channels: cin, lead } = this.groupShape(inputShape);
     const k = this.kernelSize;
     const f = this.filters;
     const he = (i: number, fanIn: number) => tf.initializers.randomNormal({ mean: 0, stddev: Math.sqrt(2 / fanIn), seed: mixSeed(this.seed, i) });
@@ -197,33 +155,22 @@ export class FusionResBlock1d extends tf.layers.Layer {
     this.built = true;
   }
 
-  /** Multiply-accumulates for one window: per sensor and step, two k-tap convolutions and the 1x1 shortcut. */
-  macs(inputShape: tf.Shape | tf.Shape[]): number {
-    const [, t, s, cin] = singleShape(inputShape, this.name) as number[];
+  /** Per sensor and step: two k-tap convolutions and the 1x1 shortcut. */
+  protected override stepMacs(cin: number): number {
     const k = this.kernelSize;
     const f = this.filters;
-    return (t ?? 1) * s * (k * cin * f + k * f * f + (cin !== f ? cin * f : 0));
+    return k * cin * f + k * f * f + (cin !== f ? cin * f : 0);
   }
 
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = singleShape(inputShape, this.name);
-    return [shape[0], shape[1], shape[2], this.filters];
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: LayerKwargs): tf.Tensor {
-    return tf.tidy(() => {
-      const x = singleInput(inputs, this.name) as tf.Tensor4D;
-      const training = isTraining(kwargs);
-      const sensorMajor = tf.transpose(x, [2, 0, 1, 3]) as tf.Tensor4D;
-      const { y, stats } = resBlockForward(sensorMajor, this.weightsNow(), {
-        kernelSize: this.kernelSize,
-        training,
-        epsilon: this.epsilon,
-        dropout: training && this.rate > 0 ? (t) => this.dropoutStream.apply(t, this.rate, true) : undefined,
-      });
-      if (training) this.updateMovingStats(stats);
-      return tf.transpose(y, [1, 2, 0, 3]);
+  protected override forwardSensorMajor(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    const { y, stats } = resBlockForward(x, this.weightsNow(), {
+      kernelSize: this.kernelSize,
+      training,
+      epsilon: this.epsilon,
+      dropout: this.dropoutFor(training),
     });
+    if (training) this.updateMovingStats(stats);
+    return y;
   }
 
   /** moving <- momentum * moving + (1 - momentum) * batch, for every BN of the block (as tfjs' BatchNormalization). */
@@ -246,19 +193,19 @@ export class FusionResBlock1d extends tf.layers.Layer {
 
   /** The current weight tensors (owned by the layer's variables; do not dispose). */
   weightsNow(): ResBlockWeights {
-    if (!this.kernel1 || !this.kernel2 || !this.bn1 || !this.bn2) {
-      throw new Error(`${this.name}: the layer is not built yet; apply it to a tensor first.`);
-    }
-    const read = (b: BnVariables): BatchNormWeights => ({
-      gamma: b.gamma.read() as tf.Tensor1D | tf.Tensor2D,
-      beta: b.beta.read() as tf.Tensor1D | tf.Tensor2D,
-      movingMean: b.movingMean.read() as tf.Tensor1D | tf.Tensor2D,
-      movingVariance: b.movingVariance.read() as tf.Tensor1D | tf.Tensor2D,
-    });
+    const read = (b: BnVariables | undefined): BatchNormWeights => {
+      if (!b) throw notBuiltError(this.name);
+      return {
+        gamma: b.gamma.read() as tf.Tensor1D | tf.Tensor2D,
+        beta: b.beta.read() as tf.Tensor1D | tf.Tensor2D,
+        movingMean: b.movingMean.read() as tf.Tensor1D | tf.Tensor2D,
+        movingVariance: b.movingVariance.read() as tf.Tensor1D | tf.Tensor2D,
+      };
+    };
     return {
-      kernel1: this.kernel1.read() as tf.Tensor2D | tf.Tensor3D,
+      kernel1: this.builtVar(this.kernel1).read() as tf.Tensor2D | tf.Tensor3D,
       bn1: read(this.bn1),
-      kernel2: this.kernel2.read() as tf.Tensor2D | tf.Tensor3D,
+      kernel2: this.builtVar(this.kernel2).read() as tf.Tensor2D | tf.Tensor3D,
       bn2: read(this.bn2),
       shortcutKernel: this.shortcutKernel?.read() as tf.Tensor2D | tf.Tensor3D | undefined,
       shortcutBn: this.shortcutBn ? read(this.shortcutBn) : undefined,
@@ -266,16 +213,7 @@ export class FusionResBlock1d extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return {
-      ...super.getConfig(),
-      filters: this.filters,
-      kernelSize: this.kernelSize,
-      dropout: this.rate,
-      shared: this.shared,
-      momentum: this.momentum,
-      epsilon: this.epsilon,
-      seed: this.seed,
-    };
+    return { ...super.getConfig(), momentum: this.momentum, epsilon: this.epsilon };
   }
 }
 tf.serialization.registerClass(FusionResBlock1d);

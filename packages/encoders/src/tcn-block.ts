@@ -1,16 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import {
-  causalConv1d,
-  groupedPointwise,
-  isTraining,
-  LayerArgs,
-  LayerKwargs,
-  mixSeed,
-  SeededDropout,
-  ShapeMismatchError,
-  singleInput,
-  singleShape,
-} from '@fusion/core/layers';
+import { causalConv1d, groupedPointwise, mixSeed, SensorBlockArgs, SensorBlockLayer } from '@fusion/core/layers';
 
 /** The tensors of one temporal block; grouped kernels carry a leading sensor axis, shared ones do not. */
 export interface TcnBlockWeights {
@@ -50,17 +39,11 @@ export function tcnBlockForward(x: tf.Tensor4D, w: TcnBlockWeights, opts: TcnBlo
   });
 }
 
-export interface TcnBlockArgs extends LayerArgs {
-  /** Output channels. */
-  filters: number;
+export interface TcnBlockArgs extends SensorBlockArgs {
+  /** Taps per causal convolution. Default 2. */
   kernelSize?: number;
   dilation?: number;
-  dropout?: number;
   residual?: boolean;
-  /** One kernel for all sensors instead of one per sensor. */
-  shared?: boolean;
-  /** Seeds the initial weights and the dropout stream. */
-  seed?: number;
 }
 
 /**
@@ -69,17 +52,11 @@ export interface TcnBlockArgs extends LayerArgs {
  * are computed together as one batched matMul per convolution in the layout [sensors, batch*time, channels].
  * Causal: the output at time t depends only on inputs at times <= t. Weights N(0, 0.01) as in EmoHEAL, biases 0.
  */
-export class FusionTcnBlock extends tf.layers.Layer {
+export class FusionTcnBlock extends SensorBlockLayer {
   static className = 'FusionTcnBlock';
 
-  readonly filters: number;
-  readonly kernelSize: number;
   readonly dilation: number;
-  readonly rate: number;
   readonly residual: boolean;
-  readonly shared: boolean;
-  readonly seed: number;
-  private readonly dropoutStream: SeededDropout;
   private kernel1?: tf.LayerVariable;
   private bias1?: tf.LayerVariable;
   private kernel2?: tf.LayerVariable;
@@ -88,33 +65,14 @@ export class FusionTcnBlock extends tf.layers.Layer {
   private downBias?: tf.LayerVariable;
 
   constructor(args: TcnBlockArgs) {
-    super(args);
-    this.filters = args.filters;
-    this.kernelSize = args.kernelSize ?? 2;
+    super(args, 2);
     this.dilation = args.dilation ?? 1;
-    this.rate = args.dropout ?? 0;
     this.residual = args.residual ?? true;
-    this.shared = args.shared ?? false;
-    this.seed = args.seed ?? 0;
-    for (const [k, v, min] of [
-      ['filters', this.filters, 1],
-      ['kernelSize', this.kernelSize, 1],
-      ['dilation', this.dilation, 1],
-    ] as const) {
-      if (!Number.isInteger(v) || v < min) throw new RangeError(`${FusionTcnBlock.className}: ${k} ${v} received; expected an integer >= ${min}.`);
-    }
-    if (!(this.rate >= 0 && this.rate < 1)) throw new RangeError(`${FusionTcnBlock.className}: dropout ${this.rate} received; expected a number in [0, 1).`);
-    this.dropoutStream = new SeededDropout(mixSeed(this.seed, 99));
+    this.checkIntegers({ dilation: this.dilation });
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = singleShape(inputShape, this.name);
-    const sensors = shape[2];
-    const cin = shape[3];
-    if (shape.length !== 4 || sensors == null || cin == null) {
-      throw new ShapeMismatchError(this.name, shape, '[batch, time, sensors, channels] with sensors and channels known');
-    }
-    const lead = this.shared ? [] : [sensors];
+    const { channels: cin, lead } = this.groupShape(inputShape);
     const init = (i: number) =>
       tf.initializers.randomNormal({ mean: 0, stddev: 0.01, seed: mixSeed(this.seed, i) });
     const k = this.kernelSize;
@@ -130,61 +88,37 @@ export class FusionTcnBlock extends tf.layers.Layer {
     this.built = true;
   }
 
-  /** Multiply-accumulates for one window: per sensor and step, two k-tap convolutions and the 1x1 downsample. */
-  macs(inputShape: tf.Shape | tf.Shape[]): number {
-    const [, t, s, cin] = singleShape(inputShape, this.name) as number[];
+  /** Per sensor and step: two k-tap convolutions and the 1x1 downsample. */
+  protected override stepMacs(cin: number): number {
     const k = this.kernelSize;
     const f = this.filters;
     const down = this.residual && cin !== f ? cin * f : 0;
-    return (t ?? 1) * s * (k * cin * f + k * f * f + down);
+    return k * cin * f + k * f * f + down;
   }
 
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = singleShape(inputShape, this.name);
-    return [shape[0], shape[1], shape[2], this.filters];
+  /** The block's options for `tcnBlockForward`, with the dropout of this call. */
+  protected blockOptions(training: boolean): TcnBlockOptions {
+    return { kernelSize: this.kernelSize, dilation: this.dilation, residual: this.residual, dropout: this.dropoutFor(training) };
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: LayerKwargs): tf.Tensor {
-    return tf.tidy(() => {
-      const x = singleInput(inputs, this.name) as tf.Tensor4D;
-      const training = isTraining(kwargs);
-      const sensorMajor = tf.transpose(x, [2, 0, 1, 3]) as tf.Tensor4D;
-      const y = tcnBlockForward(sensorMajor, this.weightsNow(), {
-        kernelSize: this.kernelSize,
-        dilation: this.dilation,
-        residual: this.residual,
-        dropout: training && this.rate > 0 ? (t) => this.dropoutStream.apply(t, this.rate, true) : undefined,
-      });
-      return tf.transpose(y, [1, 2, 0, 3]);
-    });
+  protected override forwardSensorMajor(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    return tcnBlockForward(x, this.weightsNow(), this.blockOptions(training));
   }
 
   /** The current weight tensors (owned by the layer's variables; do not dispose). */
   weightsNow(): TcnBlockWeights {
-    if (!this.kernel1 || !this.bias1 || !this.kernel2 || !this.bias2) {
-      throw new Error(`${this.name}: the layer is not built yet; apply it to a tensor first.`);
-    }
     return {
-      kernel1: this.kernel1.read() as tf.Tensor2D | tf.Tensor3D,
-      bias1: this.bias1.read() as tf.Tensor1D | tf.Tensor2D,
-      kernel2: this.kernel2.read() as tf.Tensor2D | tf.Tensor3D,
-      bias2: this.bias2.read() as tf.Tensor1D | tf.Tensor2D,
+      kernel1: this.builtVar(this.kernel1).read() as tf.Tensor2D | tf.Tensor3D,
+      bias1: this.builtVar(this.bias1).read() as tf.Tensor1D | tf.Tensor2D,
+      kernel2: this.builtVar(this.kernel2).read() as tf.Tensor2D | tf.Tensor3D,
+      bias2: this.builtVar(this.bias2).read() as tf.Tensor1D | tf.Tensor2D,
       downKernel: this.downKernel?.read() as tf.Tensor2D | tf.Tensor3D | undefined,
       downBias: this.downBias?.read() as tf.Tensor1D | tf.Tensor2D | undefined,
     };
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return {
-      ...super.getConfig(),
-      filters: this.filters,
-      kernelSize: this.kernelSize,
-      dilation: this.dilation,
-      dropout: this.rate,
-      residual: this.residual,
-      shared: this.shared,
-      seed: this.seed,
-    };
+    return { ...super.getConfig(), dilation: this.dilation, residual: this.residual };
   }
 }
 tf.serialization.registerClass(FusionTcnBlock);

@@ -1,14 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import {
-  causalConv1d,
-  groupedPointwise,
-  isTraining,
-  LayerKwargs,
-  mixSeed,
-  SeededDropout,
-  singleInput,
-  singleShape,
-} from '@fusion/core/layers';
+import { causalConv1d, groupedPointwise, mixSeed, singleShape } from '@fusion/core/layers';
 import { TcnBlockArgs, TcnBlockOptions, TcnBlockWeights, FusionTcnBlock } from './tcn-block';
 import { shiftConv1d, shiftPadLeft } from './shift-conv';
 
@@ -172,7 +163,6 @@ export class FusionTcnCasaBlock extends FusionTcnBlock {
   readonly reduction: number;
   readonly spatialKernel: number;
   readonly causalAttention: boolean;
-  private readonly casaDropout: SeededDropout;
   private caKernel1?: tf.LayerVariable;
   private caKernel2?: tf.LayerVariable;
   private saKernel?: tf.LayerVariable;
@@ -182,20 +172,12 @@ export class FusionTcnCasaBlock extends FusionTcnBlock {
     this.reduction = args.reduction ?? 16;
     this.spatialKernel = args.spatialKernel ?? 7;
     this.causalAttention = args.causalAttention ?? false;
-    for (const [k, v] of [
-      ['reduction', this.reduction],
-      ['spatialKernel', this.spatialKernel],
-    ] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new RangeError(`${FusionTcnCasaBlock.className}: ${k} ${v} received; expected an integer >= 1.`);
-    }
-    // The same stream as FusionTcnBlock's (whose field is private), so equal seeds drop the same units.
-    this.casaDropout = new SeededDropout(mixSeed(this.seed, 99));
+    this.checkIntegers({ reduction: this.reduction, spatialKernel: this.spatialKernel });
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
     super.build(inputShape);
-    const sensors = singleShape(inputShape, this.name)[2] as number;
-    const lead = this.shared ? [] : [sensors];
+    const { lead } = this.groupShape(inputShape);
     const c = this.filters;
     const hidden = casaHiddenUnits(c, this.reduction);
     const init = (i: number, fanIn: number) => {
@@ -220,36 +202,20 @@ export class FusionTcnCasaBlock extends FusionTcnBlock {
     return super.macs(inputShape) + s * ((this.causalAttention ? steps : 1) * mlp + steps * 2 * this.spatialKernel);
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: LayerKwargs): tf.Tensor {
-    return tf.tidy(() => {
-      const x = singleInput(inputs, this.name) as tf.Tensor4D;
-      const training = isTraining(kwargs);
-      const sensorMajor = tf.transpose(x, [2, 0, 1, 3]) as tf.Tensor4D;
-      const y = tcnCasaBlockForward(
-        sensorMajor,
-        { ...this.weightsNow(), ...this.casaWeightsNow() },
-        {
-          kernelSize: this.kernelSize,
-          dilation: this.dilation,
-          residual: this.residual,
-          dropout: training && this.rate > 0 ? (t) => this.casaDropout.apply(t, this.rate, true) : undefined,
-          spatialKernel: this.spatialKernel,
-          causal: this.causalAttention,
-        }
-      );
-      return tf.transpose(y, [1, 2, 0, 3]);
-    });
+  protected override forwardSensorMajor(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    return tcnCasaBlockForward(
+      x,
+      { ...this.weightsNow(), ...this.casaWeightsNow() },
+      { ...this.blockOptions(training), spatialKernel: this.spatialKernel, causal: this.causalAttention }
+    );
   }
 
   /** The current attention tensors (owned by the layer's variables; do not dispose). */
   casaWeightsNow(): CasaWeights {
-    if (!this.caKernel1 || !this.caKernel2 || !this.saKernel) {
-      throw new Error(`${this.name}: the layer is not built yet; apply it to a tensor first.`);
-    }
     return {
-      caKernel1: this.caKernel1.read() as tf.Tensor2D | tf.Tensor3D,
-      caKernel2: this.caKernel2.read() as tf.Tensor2D | tf.Tensor3D,
-      saKernel: this.saKernel.read() as tf.Tensor2D | tf.Tensor3D,
+      caKernel1: this.builtVar(this.caKernel1).read() as tf.Tensor2D | tf.Tensor3D,
+      caKernel2: this.builtVar(this.caKernel2).read() as tf.Tensor2D | tf.Tensor3D,
+      saKernel: this.builtVar(this.saKernel).read() as tf.Tensor2D | tf.Tensor3D,
     };
   }
 

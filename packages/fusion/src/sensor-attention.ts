@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { LayerArgs, mixSeed, ShapeMismatchError, singleInput, singleShape } from '@fusion/core/layers';
+import { LayerArgs, mixSeed, notBuiltError, ShapeMismatchError, singleInput, singleShape } from '@fusion/core/layers';
 
 /** How the attention-weighted sensors are combined. */
 export type SensorAttentionOutput = 'sum' | 'concat';
@@ -111,7 +111,7 @@ export class FusionSensorAttention extends tf.layers.Layer {
   /** The current weight tensors (owned by the layer's variables; do not dispose). */
   weightsNow(): SensorAttentionWeights {
     if (!this.kernel || !this.bias || !this.score) {
-      throw new Error(`${this.name}: the layer is not built yet; apply it to a tensor first.`);
+      throw notBuiltError(this.name);
     }
     return {
       kernel: this.kernel.read() as tf.Tensor2D,

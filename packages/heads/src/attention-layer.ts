@@ -4,6 +4,7 @@ import {
   LayerArgs,
   LayerKwargs,
   mixSeed,
+  notBuiltError,
   SeededDropout,
   ShapeMismatchError,
   singleInput,
@@ -197,7 +198,7 @@ export class FusionMultiHeadAttention extends tf.layers.Layer {
   /** The current weight tensors (owned by the layer's variables; do not dispose). */
   weightsNow(): MultiHeadAttentionWeights {
     if (!this.qkvKernel || !this.qkvBias || !this.outputKernel || !this.outputBias) {
-      throw new Error(`${this.name}: the layer is not built yet; apply it to a tensor first.`);
+      throw notBuiltError(this.name);
     }
     return {
       qkvKernel: this.qkvKernel.read() as tf.Tensor2D,

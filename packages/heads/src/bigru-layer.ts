@@ -4,6 +4,7 @@ import {
   LayerArgs,
   LayerKwargs,
   mixSeed,
+  notBuiltError,
   orthogonalMatrix,
   SeededDropout,
   ShapeMismatchError,
@@ -182,7 +183,7 @@ export class FusionBiGru extends tf.layers.Layer {
   /** The current weight tensors (owned by the layer's variables; do not dispose). */
   weightsNow(): BiGruWeights {
     if (!this.kernel || !this.bias || !this.recurrentKernel || !this.recurrentBias) {
-      throw new Error(`${this.name}: the layer is not built yet; apply it to a tensor first.`);
+      throw notBuiltError(this.name);
     }
     return {
       kernel: this.kernel.read() as tf.Tensor2D,

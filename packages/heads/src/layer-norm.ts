@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { LayerArgs, LayerKwargs, registerClassAlias, ShapeMismatchError, singleInput, singleShape } from '@fusion/core/layers';
+import { LayerArgs, LayerKwargs, notBuiltError, registerClassAlias, ShapeMismatchError, singleInput, singleShape } from '@fusion/core/layers';
 
 /**
  * Layer normalisation over the last axis: (x - mean) / sqrt(var + eps) * gamma + beta, biased variance
@@ -53,7 +53,7 @@ export class FusionLayerNorm extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: LayerKwargs): tf.Tensor {
-    if (!this.gamma || !this.beta) throw new Error(`${this.name}: the layer is not built yet; apply it to a tensor first.`);
+    if (!this.gamma || !this.beta) throw notBuiltError(this.name);
     return layerNorm(singleInput(inputs, this.name), this.gamma.read() as tf.Tensor1D, this.beta.read() as tf.Tensor1D, this.epsilon);
   }
 

@@ -4,6 +4,7 @@ import {
   LayerArgs,
   LayerKwargs,
   mixSeed,
+  notBuiltError,
   SeededDropout,
   ShapeMismatchError,
   singleInput,
@@ -108,7 +109,7 @@ export class FusionPositionalEncoding extends tf.layers.Layer {
   }
 
   private learnedRows(t: number, shape: number[]): tf.Tensor {
-    if (!this.embedding) throw new Error(`${this.name}: the layer is not built yet; apply it to a tensor first.`);
+    if (!this.embedding) throw notBuiltError(this.name);
     const maxLength = this.maxLength as number;
     if (t > maxLength) {
       throw new ShapeMismatchError(this.name, shape, `at most ${maxLength} time steps (maxLength of the learned table); raise maxLength`);

@@ -4,6 +4,7 @@ import {
   LayerArgs,
   LayerKwargs,
   mixSeed,
+  notBuiltError,
   SeededDropout,
   ShapeMismatchError,
   singleInput,
@@ -94,7 +95,7 @@ export class FusionTransformerFeedForward extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: LayerKwargs): tf.Tensor {
     if (!this.kernel1 || !this.bias1 || !this.kernel2 || !this.bias2) {
-      throw new Error(`${this.name}: the layer is not built yet; apply it to a tensor first.`);
+      throw notBuiltError(this.name);
     }
     const [k1, b1, k2, b2] = [this.kernel1.read(), this.bias1.read(), this.kernel2.read(), this.bias2.read()];
     return tf.tidy(() => {

@@ -4,6 +4,7 @@ import {
   LayerArgs,
   LayerKwargs,
   mixSeed,
+  notBuiltError,
   orthogonalMatrix,
   SeededDropout,
   ShapeMismatchError,
@@ -99,7 +100,7 @@ abstract class XLstmCellLayer extends tf.layers.Layer {
   }
 
   protected notBuilt(): Error {
-    return new Error(`${this.name}: the layer is not built yet; apply it to a tensor first.`);
+    return notBuiltError(this.name);
   }
 
   override getConfig(): tf.serialization.ConfigDict {
