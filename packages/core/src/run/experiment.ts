@@ -16,7 +16,7 @@ import { ioErrorOf, withIoErrors } from '../io-errors';
 import { Provenance, runProvenance } from './provenance';
 import { indicesOf, JobResult, planJobs, prepareFold, prepareRun, RunContext, TrainJob } from './plan';
 import { Reporter, silentReporter } from './reporter';
-import { selectSweepPoints, SweepMetrics, sweepMetrics, SweepPointScores } from './sweep';
+import { selectSweepPoints, SweepMetrics, sweepMetrics, SweepPointScores } from './sweep-select';
 
 export interface RunOptions {
   /** Folder the spec's relative dataset paths are resolved against (the spec file's folder). */
