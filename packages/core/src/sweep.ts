@@ -1,5 +1,5 @@
-import type { SpecIssue } from '../errors';
-import type { GraphSpec } from '../spec';
+import type { SpecIssue } from './errors';
+import type { GraphSpec } from './spec';
 
 /**
  * Hyper-parameter sweeps: a spec's top-level `sweep` maps dotted JSON paths to lists of values, e.g.

@@ -1,7 +1,7 @@
 /** Choosing each fold's sweep point from validation scores, and the sweep's table for metrics.json (how a sweep is expanded and checked: `sweep.ts`). */
 
 import { mean, METRIC_KEYS, MetricKey, Metrics, sd } from '../eval/metrics';
-import type { SweepPoint } from './sweep';
+import type { SweepPoint } from '@fusion/core';
 
 /** One point's ensemble metrics per outer fold: on the fold's validation subjects and (for information) its test subjects. */
 export interface SweepPointScores {
