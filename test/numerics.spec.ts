@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
-import { DatasetError, getRegistries, loadSpecObject, runExperiment, RunEvent, selectBackend, TrainingError } from '@fusion/core';
+import { DatasetError, getRegistries, loadSpecObject, selectBackend, TrainingError } from '@fusion/core';
+import { runExperiment, RunEvent } from '@fusion/runner';
 import { createDefaultContainer } from '@fusion/cli';
 import { writeSyntheticFiles } from '@fusion/sensors';
 import { ROOT, tmpDir } from './helpers';

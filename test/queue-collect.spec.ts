@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import { JobResult, PluginError, TrainJob } from '@fusion/core';
+import { PluginError } from '@fusion/core';
+import { JobResult, TrainJob } from '@fusion/runner';
 import { encodeError, QueueExecutor } from '@fusion/queue';
 import { Proc, skipWithoutRedis, startRedis, tmpDir } from './helpers';
 

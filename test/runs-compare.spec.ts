@@ -3,7 +3,7 @@ import { execFileSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { hashDataFiles } from '@fusion/core';
+import { hashDataFiles } from '@fusion/runner';
 import { cli, tmpDir, writeSpec } from './helpers';
 
 describe('fusion-cli runs and compare; provenance in metrics.json (real processes)', function () {

@@ -7,7 +7,8 @@ import type { AddressInfo } from 'net';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { chromium } from 'playwright-core';
-import { BundleManifest, getRegistries, indicesOf, loadModel, loadSpecObject, predictProbs, prepareFold, prepareRun, selectWindows } from '@fusion/core';
+import { BundleManifest, getRegistries, loadModel, loadSpecObject, selectWindows } from '@fusion/core';
+import { indicesOf, predictProbs, prepareFold, prepareRun } from '@fusion/runner';
 import { createDefaultContainer } from '@fusion/cli';
 import { cli, ROOT, tmpDir, writeSpec } from './helpers';
 

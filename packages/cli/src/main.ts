@@ -1,7 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
-import { IoError, ioErrorOf, OutputTargetError, SpecValidationError, StagedOutput } from '@fusion/core';
+import { IoError, ioErrorOf, OutputTargetError, SpecValidationError } from '@fusion/core';
+import { StagedOutput } from '@fusion/runner';
 import { benchCommand, BenchCommandOptions } from './commands/bench';
 import { pluginsCommand } from './commands/plugins';
 import { runCommand } from './commands/run';

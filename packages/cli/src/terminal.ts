@@ -1,7 +1,8 @@
 import * as cliProgress from 'cli-progress';
 import Table from 'cli-table3';
 import { DataFormatError, DatasetError, InterruptedError, ModelTooLargeError, OutputError, SpecValidationError, UnknownPluginError } from '@fusion/core';
-import type { MetricSummary, RunEvent, RunMetrics, SpecIssue } from '@fusion/core';
+import type { SpecIssue } from '@fusion/core';
+import type { MetricSummary, RunEvent, RunMetrics } from '@fusion/runner';
 
 /** What a failed command reports: as text on stderr, and as `{"error": ...}` on stdout with `--json`. */
 export interface ErrorReport {

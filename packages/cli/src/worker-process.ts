@@ -2,7 +2,8 @@
  * A training worker: a child process that rebuilds the run context from the spec it is sent and runs the jobs it is
  * given, one at a time, reporting epochs and results over IPC. Started by the process-pool executor.
  */
-import { FromWorker, ioErrorOf, loadSpecObject, getRegistries, prepareRun, RunContext, runTrainJob, selectBackend, ToWorker, WorkerInit } from '@fusion/core';
+import { ioErrorOf, loadSpecObject, getRegistries, selectBackend } from '@fusion/core';
+import { FromWorker, prepareRun, RunContext, runTrainJob, ToWorker, WorkerInit } from '@fusion/runner';
 import { createDefaultContainer } from './container';
 
 let ctx: RunContext | undefined;

@@ -5,7 +5,7 @@ import { checkMemory } from './model/memory';
 import { inferGraph, kindRegistry, nodeCheckContext, specGraph } from './model/graph';
 import type { PluginRegistry, Registries } from './registry';
 import { evaluationSchema, GraphSpec, PluginConfig, preprocessingSchema, trainingSchema } from './spec';
-import { sweepIssues } from './run/sweep';
+import { sweepIssues } from './sweep';
 
 /** The spec schema's union of one kind's plugins (a discriminator on `type`). */
 export function pluginUnion(kind: string, plugins: PluginBase[]): Record<string, unknown> {

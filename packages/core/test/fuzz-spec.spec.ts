@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Container } from 'inversify';
 import { createContainer, FusionError, getRegistries, loadSpecFile, parseSpecText, SpecValidationError, SpecValidator } from '../src';
-import { fakeModule, fakeSpec } from './fakes';
+import { fakeModule, fakeSpec } from '../src/testing/fakes';
 
 /**
  * Fuzzing of the spec front door (parseSpecText, SpecValidator.check, loadSpecFile): whatever comes in, the answer is

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { augmentWithNoise, makeWindows, mapLabel, PreprocessingSpec, resampleToGrid, Rng, magnitude, stats } from '../src';
-import { fakeRecording } from './fakes';
+import { fakeRecording } from '../src/testing/fakes';
 
 const P: PreprocessingSpec = {
   sampleRate: 4,

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createContainer, getRegistries, SpecValidationError, SpecValidator, parseSpecText, UnknownPluginError, PluginRegistry, DuplicatePluginError } from '../src';
-import { fakeModule, fakeSpec, flatEncoder, rejectedIssues } from './fakes';
+import { fakeModule, fakeSpec, flatEncoder, rejectedIssues } from '../src/testing/fakes';
 
 function validator(): SpecValidator {
   return new SpecValidator(getRegistries(createContainer(fakeModule)));

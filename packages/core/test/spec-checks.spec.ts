@@ -16,7 +16,7 @@ import {
   SpecValidationError,
   SpecValidator,
 } from '../src';
-import { fakeModule, fakeSpec, rejectedIssues } from './fakes';
+import { fakeModule, fakeSpec, rejectedIssues } from '../src/testing/fakes';
 
 /** An encoder with a `check` (width <= window length) and an `estimate` (a dense layer of `width` per step). */
 const widthEncoder: EncoderPlugin = {

@@ -2,7 +2,8 @@ import { ChildProcess, fork } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { EpochLog, FromWorker, FusionError, JobResult, reviveError, RunContext, runTrainJob, ToWorker, WorkerInit } from '@fusion/core';
+import { FusionError } from '@fusion/core';
+import { EpochLog, FromWorker, JobResult, reviveError, RunContext, runTrainJob, ToWorker, WorkerInit } from '@fusion/runner';
 import { hashOf, QueueJobData, QueueJobResult } from './protocol';
 
 /** Runs one queued job and returns its result with the model's files (base64). */

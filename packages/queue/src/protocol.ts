@@ -2,7 +2,8 @@ import { createHash } from 'crypto';
 import * as net from 'net';
 import * as tls from 'tls';
 import type { ConnectionOptions } from 'bullmq';
-import { FusionError, isPermanentError, JobResult, reviveError, TrainJob } from '@fusion/core';
+import { FusionError, isPermanentError } from '@fusion/core';
+import { JobResult, reviveError, TrainJob } from '@fusion/runner';
 
 /** The default BullMQ queue name of training jobs. */
 export const DEFAULT_QUEUE_NAME = 'fusion-train';

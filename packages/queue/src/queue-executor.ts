@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Job, Queue, QueueEvents } from 'bullmq';
-import { EpochLog, ExecutorHandlers, JobExecutor, JobResult, OutputError, TrainJob, InterruptedError } from '@fusion/core';
+import { OutputError, InterruptedError } from '@fusion/core';
+import { EpochLog, ExecutorHandlers, JobExecutor, JobResult, TrainJob } from '@fusion/runner';
 import { safeResultDir } from './plugin-roots';
 import { closeWithin, connectionOf, decodeError, DEFAULT_QUEUE_NAME, probeRedis, QueueJobData, QueueJobResult, queueJobId, redactUrl, within } from './protocol';
 

@@ -1,6 +1,6 @@
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
-import type { RunMetrics } from '@fusion/core';
+import type { RunMetrics } from '@fusion/runner';
 import { NamedRoc, PredictionRow, rocCurves, rocCurve } from './predictions';
 
 /** A vega-lite spec as plain data (typed loosely here; vega-lite validates it when compiling). */

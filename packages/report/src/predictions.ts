@@ -1,6 +1,6 @@
 /** Reading `predictions.csv` and computing ROC curves from its class probabilities. */
 
-import { auc } from '@fusion/core';
+import { auc } from '@fusion/runner';
 
 export interface PredictionRow {
   fold: number;

@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import type { MetricSummary, RunMetrics, StagedOutput } from '@fusion/core';
+import type { MetricSummary, RunMetrics, StagedOutput } from '@fusion/runner';
 import {
   confusionSpec,
   foldConfusionSpec,

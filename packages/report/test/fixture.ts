@@ -1,4 +1,5 @@
-import { argmaxRows, computeMetrics, Metrics, MetricSummary, Rng, RunMetrics, summarize } from '@fusion/core';
+import { Rng } from '@fusion/core';
+import { argmaxRows, computeMetrics, Metrics, MetricSummary, RunMetrics, summarize } from '@fusion/runner';
 
 export interface FixtureOptions {
   classes?: string[];

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { auc, Rng, StagedOutput } from '@fusion/core';
+import { Rng } from '@fusion/core';
+import { auc, StagedOutput } from '@fusion/runner';
 import { escapeHtml, parsePredictionsCsv, pooledRocSpec, renderReportHtml, rocCurve, rocCurves, splitCsvLine, writeReport } from '../src';
 import { makeFixture } from './fixture';
 

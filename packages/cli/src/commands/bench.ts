@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
-import { benchmarkSpec, getRegistries, loadSpecFile, selectBackend } from '@fusion/core';
+import { getRegistries, loadSpecFile, selectBackend } from '@fusion/core';
+import { benchmarkSpec } from '@fusion/runner';
 import { createDefaultContainer } from '../container';
 import { memoryLimit } from '../options';
 import { UsageError } from '../usage-error';

@@ -1,5 +1,6 @@
 import * as path from 'path';
-import { exportRun, getRegistries, loadSpecObject, readRunFolder, selectBackend, WEIGHT_PRECISIONS, WeightPrecision } from '@fusion/core';
+import { getRegistries, loadSpecObject, selectBackend, WEIGHT_PRECISIONS, WeightPrecision } from '@fusion/core';
+import { exportRun, readRunFolder } from '@fusion/runner';
 import { createDefaultContainer } from '../container';
 import { UsageError } from '../usage-error';
 import type { Terminal } from '../terminal';

@@ -1,18 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import {
-  argmaxRows,
-  classPrior,
-  computeMetrics,
-  DatasetError,
-  getRegistries,
-  makeWindows,
-  majorityBaseline,
-  selectBackend,
-  SpecValidationError,
-  SpecValidator,
-} from '@fusion/core';
-import type { Metrics, RunMetrics, WindowSet } from '@fusion/core';
+import { DatasetError, getRegistries, makeWindows, selectBackend, SpecValidationError, SpecValidator } from '@fusion/core';
+import { argmaxRows, classPrior, computeMetrics, majorityBaseline } from '@fusion/runner';
+import type { WindowSet } from '@fusion/core';
+import type { Metrics, RunMetrics } from '@fusion/runner';
 import { StreamModel } from '@fusion/stream';
 import { createDefaultContainer } from '../container';
 import type { Terminal } from '../terminal';

@@ -1,17 +1,7 @@
 import * as os from 'os';
 import * as path from 'path';
-import {
-  claimOutput,
-  getRegistries,
-  GraphSpec,
-  loadSpecFile,
-  loadSpecObject,
-  ProcessPoolExecutor,
-  readRunState,
-  resolveOutputDir,
-  runExperiment,
-  selectBackend,
-} from '@fusion/core';
+import { getRegistries, GraphSpec, loadSpecFile, loadSpecObject, resolveOutputDir, selectBackend } from '@fusion/core';
+import { claimOutput, ProcessPoolExecutor, readRunState, runExperiment } from '@fusion/runner';
 import { writeReport } from '@fusion/report';
 import { QueueExecutor, runIdOf } from '@fusion/queue';
 import { createDefaultContainer } from '../container';

@@ -2,7 +2,7 @@ import Table from 'cli-table3';
 import * as fs from 'fs';
 import * as path from 'path';
 import { OutputError, Rng } from '@fusion/core';
-import type { RunMetrics } from '@fusion/core';
+import type { RunMetrics } from '@fusion/runner';
 import { UsageError } from '../usage-error';
 import type { Terminal } from '../terminal';
 

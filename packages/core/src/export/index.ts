@@ -1,3 +1,2 @@
 export { quantizeWeights, affineUint8, float32ToFloat16Bits, WeightPrecision, WEIGHT_PRECISIONS } from './quantize';
 export { BundleManifest, BundleEvaluation, BundleScores, BundleCost } from './manifest';
-export { exportRun, readRunFolder, ExportOptions, RunFolder } from './export-run';

@@ -1,6 +1,6 @@
-import { FusionError } from '../errors';
-import { Rng } from '../random';
-import type { EvaluationSpec } from '../spec';
+import { FusionError } from '@fusion/core';
+import { Rng } from '@fusion/core';
+import type { EvaluationSpec } from '@fusion/core';
 
 export interface Fold {
   index: number;

@@ -13,7 +13,7 @@ import {
   SpecIssue,
   SpecValidationError,
   SpecValidator,
-} from '../src';
+} from '../index';
 
 /** Minimal plugins for testing core in isolation (no other package needed). */
 export function fakeRecording(subject: string, seconds: number, labelOf: (t: number) => number, effect = 1, seed = 1): Recording {

@@ -1,20 +1,20 @@
 import * as path from 'path';
-import type { Dataset, WindowSet } from '../data';
-import { selectWindows } from '../data';
-import { DatasetError, SpecIssue, SpecValidationError, TrainingError, InterruptedError } from '../errors';
-import { callPluginAsync, checkLoadedDataset } from '../plugin-guard';
-import { withIoErrorsAsync } from '../io-errors';
+import type { Dataset, WindowSet } from '@fusion/core';
+import { selectWindows } from '@fusion/core';
+import { DatasetError, SpecIssue, SpecValidationError, TrainingError, InterruptedError } from '@fusion/core';
+import { callPluginAsync, checkLoadedDataset } from '@fusion/core';
+import { withIoErrorsAsync } from '@fusion/core';
 import { Fold, makeFolds, splitValidation } from '../eval/folds';
-import { buildModel } from '../model/build-model';
-import { saveModel } from '../model/model-io';
+import { buildModel } from '@fusion/core';
+import { saveModel } from '@fusion/core';
 import { EpochLog, predictProbs, trainModel, TrainResult } from '../model/train';
-import { applySensorStats, augmentWithNoise, sensorStats } from '../preprocess/augment';
-import { makeWindows, WindowingReport } from '../preprocess/windows';
-import { Rng } from '../random';
-import type { Registries } from '../registry';
-import { SpecValidator } from '../schema';
-import type { GraphSpec } from '../spec';
-import { pointSpecs, preprocessingKey, sweepOf, SweepPoint } from './sweep';
+import { applySensorStats, augmentWithNoise, sensorStats } from '@fusion/core';
+import { makeWindows, WindowingReport } from '@fusion/core';
+import { Rng } from '@fusion/core';
+import type { Registries } from '@fusion/core';
+import { SpecValidator } from '@fusion/core';
+import type { GraphSpec } from '@fusion/core';
+import { pointSpecs, preprocessingKey, sweepOf, SweepPoint } from '@fusion/core';
 
 /**
  * The unit of work of a run: one ensemble member of one fold. A job's result depends only on the spec and the job

@@ -2,8 +2,8 @@ import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { OutputError } from '../errors';
-import { ioErrorOf, withIoErrors } from '../io-errors';
+import { OutputError } from '@fusion/core';
+import { ioErrorOf, withIoErrors } from '@fusion/core';
 
 /** The file that marks a folder as made by fusion (a run folder or its staging/partial folder). */
 export const RUN_MARKER = '.fusion-run.json';

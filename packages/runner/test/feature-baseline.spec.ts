@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { computeMetrics, featureBaseline, featureNames, Rng, scrCount, selectWindows, windowFeatures, WindowSet } from '../src';
+import { Rng, selectWindows, WindowSet } from '@fusion/core';
+import { computeMetrics, featureBaseline, featureNames, scrCount, windowFeatures } from '../src';
 
 function windowsOf(series: number[][][], y: number[], sensors: string[], classes = ['low', 'high']): WindowSet {
   // series[i][s][t]

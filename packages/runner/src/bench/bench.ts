@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { buildModel } from '../model/build-model';
+import { buildModel } from '@fusion/core';
 import { FlatAdamOptimizer } from '../model/flat-adam';
-import { inferProbs } from '../model/infer';
-import { Rng } from '../random';
-import type { Registries } from '../registry';
-import type { GraphSpec } from '../spec';
+import { inferProbs } from '@fusion/core';
+import { Rng } from '@fusion/core';
+import type { Registries } from '@fusion/core';
+import type { GraphSpec } from '@fusion/core';
 
 export interface BenchOptions {
   length?: number;

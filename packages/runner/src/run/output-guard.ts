@@ -2,8 +2,8 @@ import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ioErrorOf } from '../io-errors';
-import { OutputLockedError, OutputTargetError } from '../errors';
+import { ioErrorOf } from '@fusion/core';
+import { OutputLockedError, OutputTargetError } from '@fusion/core';
 import { isFusionRunDir, pathExists, RUN_MARKER, StagedOutput } from './output-dir';
 
 /** What a lock file records: which process on which machine holds the output folder, since when. */

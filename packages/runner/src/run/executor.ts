@@ -12,7 +12,7 @@ import {
   SpecValidationError,
   TrainingError,
   UnknownPluginError,
-} from '../errors';
+} from '@fusion/core';
 import type { EpochLog } from '../model/train';
 import { JobHooks, JobResult, RunContext, runTrainJob, TrainJob } from './plan';
 

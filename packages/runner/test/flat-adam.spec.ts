@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
-import { FlatAdamOptimizer, useBackend } from '../src';
+import { useBackend } from '@fusion/core';
+import { FlatAdamOptimizer } from '../src';
 
 /** Variables of several shapes and a loss that reaches all of them. */
 function problem(): { vars: tf.Variable[]; loss: () => tf.Scalar; dispose: () => void } {

@@ -2,17 +2,17 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { OutputError, RunFolderError } from '../errors';
+import { OutputError, RunFolderError } from '@fusion/core';
 import { argmaxRows, computeMetrics } from '../eval/metrics';
-import { modelCost } from '../model/macs';
-import { loadModel } from '../model/model-io';
+import { modelCost } from '@fusion/core';
+import { loadModel } from '@fusion/core';
 import { predictProbs } from '../model/train';
-import type { Registries } from '../registry';
+import type { Registries } from '@fusion/core';
 import { prepareFold, prepareRun, RunContext } from '../run/plan';
 import { StagedOutput } from '../run/output-dir';
-import type { GraphSpec } from '../spec';
-import type { BundleCost, BundleEvaluation, BundleManifest, BundleScores } from './manifest';
-import { quantizeWeights, WeightPrecision } from './quantize';
+import type { GraphSpec } from '@fusion/core';
+import type { BundleCost, BundleEvaluation, BundleManifest, BundleScores } from '@fusion/core';
+import { quantizeWeights, WeightPrecision } from '@fusion/core';
 
 /** The parts of a finished run folder an export reads. */
 export interface RunFolder {

@@ -7,12 +7,12 @@ import {
   InterruptedError,
   isPermanentError,
   OutputError,
-  reviveError,
   ShapeMismatchError,
   SpecValidationError,
   TrainingError,
   UnknownPluginError,
-} from '../src';
+} from '@fusion/core';
+import { reviveError } from '../src';
 
 describe('isPermanentError (the one list of errors a retry or a resume cannot fix)', () => {
   const permanent: Error[] = [

@@ -1,6 +1,6 @@
 import { Matrix } from 'ml-matrix';
-import type { WindowSet } from '../data';
-import { Rng } from '../random';
+import type { WindowSet } from '@fusion/core';
+import { Rng } from '@fusion/core';
 
 /**
  * A hand-crafted-feature baseline evaluated beside the deep models on the same folds: per-window, per-sensor

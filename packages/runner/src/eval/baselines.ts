@@ -1,4 +1,4 @@
-import { Rng } from '../random';
+import { Rng } from '@fusion/core';
 
 /**
  * Baselines evaluated on the same folds as the model. Both use only the fold's training labels.

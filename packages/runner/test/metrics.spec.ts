@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { auc, classPrior, classRatioBaseline, computeMetrics, majorityBaseline, makeFolds, Rng, splitValidation, summarize } from '../src';
+import { Rng } from '@fusion/core';
+import { auc, classPrior, classRatioBaseline, computeMetrics, majorityBaseline, makeFolds, splitValidation, summarize } from '../src';
 
 describe('metrics', () => {
   it('computes accuracy, balanced accuracy, macro-F1 and the confusion matrix by hand', () => {

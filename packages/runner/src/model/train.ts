@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import type { WindowSet } from '../data';
-import { TrainingError } from '../errors';
+import type { WindowSet } from '@fusion/core';
+import { TrainingError } from '@fusion/core';
 import { argmaxRows, computeMetrics } from '../eval/metrics';
 import { FlatAdamOptimizer } from './flat-adam';
-import { inferProbs } from './infer';
-import { Rng } from '../random';
-import type { TrainingSpec } from '../spec';
+import { inferProbs } from '@fusion/core';
+import { Rng } from '@fusion/core';
+import type { TrainingSpec } from '@fusion/core';
 
 export interface EpochLog {
   epoch: number;

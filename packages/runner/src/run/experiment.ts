@@ -3,20 +3,20 @@ import * as path from 'path';
 import { classPrior, classRatioBaseline, majorityBaseline } from '../eval/baselines';
 import { featureBaseline } from '../eval/feature-baseline';
 import { argmaxRows, computeMetrics, Metrics, MetricSummary, summarize } from '../eval/metrics';
-import { buildModel, parameterCounts } from '../model/build-model';
+import { buildModel, parameterCounts } from '@fusion/core';
 import type { TrainResult } from '../model/train';
-import type { WindowingReport } from '../preprocess/windows';
-import { Rng } from '../random';
-import type { Registries } from '../registry';
-import type { GraphSpec } from '../spec';
+import type { WindowingReport } from '@fusion/core';
+import { Rng } from '@fusion/core';
+import type { Registries } from '@fusion/core';
+import type { GraphSpec } from '@fusion/core';
 import { InProcessExecutor, JobExecutor } from './executor';
-import { describeValue, InterruptedError, isPermanentError, OutputError, SpecValidationError } from '../errors';
+import { describeValue, InterruptedError, isPermanentError, OutputError, SpecValidationError } from '@fusion/core';
 import { StagedOutput } from './output-dir';
-import { ioErrorOf, withIoErrors } from '../io-errors';
+import { ioErrorOf, withIoErrors } from '@fusion/core';
 import { Provenance, runProvenance } from './provenance';
 import { indicesOf, JobResult, planJobs, prepareFold, prepareRun, RunContext, TrainJob } from './plan';
 import { Reporter, silentReporter } from './reporter';
-import { selectSweepPoints, SweepMetrics, sweepMetrics, SweepPointScores } from './sweep';
+import { selectSweepPoints, SweepMetrics, sweepMetrics, SweepPointScores } from './sweep-select';
 
 export interface RunOptions {
   /** Folder the spec's relative dataset paths are resolved against (the spec file's folder). */

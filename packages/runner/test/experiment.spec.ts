@@ -3,8 +3,9 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { createContainer, getRegistries, isFusionRunDir, loadModel, OutputError, RunEvent, runExperiment, SpecValidator, StagedOutput, TrainingError } from '../src';
-import { fakeModule, fakeSpec } from './fakes';
+import { createContainer, getRegistries, loadModel, OutputError, SpecValidator, TrainingError } from '@fusion/core';
+import { isFusionRunDir, RunEvent, runExperiment, StagedOutput } from '../src';
+import { fakeModule, fakeSpec } from '@fusion/core/testing';
 
 async function run(over: Record<string, unknown>, outDir: string, events: RunEvent[] = []) {
   const reg = getRegistries(createContainer(fakeModule));
