@@ -11,6 +11,7 @@ export * from './run/output-guard';
 export * from './run/experiment';
 export * from './run/plan';
 export * from './run/executor';
+export * from './run/worker-client';
 export * from './run/provenance';
 export * from './run/sweep-select';
 export * from './bench/bench';
