@@ -1,9 +1,7 @@
-import { ChildProcess, fork } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { FusionError } from '@fusion/core';
-import { EpochLog, FromWorker, JobResult, reviveError, RunContext, runTrainJob, ToWorker, WorkerInit } from '@fusion/runner';
+import { EpochLog, JobResult, RunContext, runTrainJob, WorkerClient, WorkerInit } from '@fusion/runner';
 import { hashOf, QueueJobData, QueueJobResult } from './protocol';
 
 /** Runs one queued job and returns its result with the model's files (base64). */
@@ -63,22 +61,17 @@ export class InProcessJobRunner implements JobRunner {
   }
 }
 
-/** A child process holding one run's prepared context. */
+/** A worker process holding one run's prepared context. */
 interface Child {
   key: string;
-  proc: ChildProcess;
+  worker: WorkerClient;
   runDir: string;
-  ready: Promise<void>;
   busy: boolean;
-  /** The running job's listeners. */
-  onMessage?: (m: FromWorker) => void;
-  onExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
-  exited: boolean;
   lastUsed: number;
 }
 
 /**
- * Jobs in child processes running the process-pool worker script (`ToWorker`/`FromWorker` over IPC): one child per
+ * Jobs in child processes running the process-pool worker script, through the runner's `WorkerClient`: one child per
  * run context (kept for the next job of the same run, so its data is loaded once), at most `maxIdle` idle children.
  * The queue worker's own event loop stays free to renew job locks while a child trains.
  */
@@ -90,16 +83,6 @@ export class ChildProcessJobRunner implements JobRunner {
 
   private spawn(data: QueueJobData): Child {
     const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fusion-worker-'));
-    const proc = fork(this.script, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    const child: Child = { key: contextKey(data), proc, runDir, busy: true, exited: false, lastUsed: Date.now(), ready: Promise.resolve() };
-    proc.on('message', (m: FromWorker) => child.onMessage?.(m));
-    proc.on('exit', (code, signal) => {
-      child.exited = true;
-      fs.rmSync(runDir, { recursive: true, force: true });
-      const i = this.children.indexOf(child);
-      if (i >= 0) this.children.splice(i, 1);
-      child.onExit?.(code, signal);
-    });
     const init: WorkerInit = {
       spec: data.spec,
       baseDir: data.baseDir,
@@ -107,21 +90,19 @@ export class ChildProcessJobRunner implements JobRunner {
       backend: this.override.backend ?? data.backend,
       runDir,
     };
-    child.ready = new Promise<void>((resolve, reject) => {
-      child.onMessage = (m) => {
-        if (m.type === 'ready') resolve();
-        else if (m.type === 'error') reject(reviveError(m.name, m.message));
-      };
-      child.onExit = (code, signal) => reject(new FusionError(`the job process exited while preparing the run (code ${code}, signal ${signal}).`));
+    const worker = new WorkerClient(this.script, init, () => {
+      fs.rmSync(runDir, { recursive: true, force: true });
+      const i = this.children.indexOf(child);
+      if (i >= 0) this.children.splice(i, 1);
     });
-    proc.send({ type: 'init', init } satisfies ToWorker);
+    const child: Child = { key: contextKey(data), worker, runDir, busy: true, lastUsed: Date.now() };
     this.children.push(child);
     return child;
   }
 
   private take(data: QueueJobData): Child {
     const key = contextKey(data);
-    const idle = this.children.find((c) => c.key === key && !c.busy && !c.exited);
+    const idle = this.children.find((c) => c.key === key && !c.busy && !c.worker.exited);
     if (idle) {
       idle.busy = true;
       return idle;
@@ -129,59 +110,32 @@ export class ChildProcessJobRunner implements JobRunner {
     const child = this.spawn(data);
     // Keep at most maxIdle idle children (the least recently used go first).
     const idles = this.children.filter((c) => !c.busy).sort((a, b) => a.lastUsed - b.lastUsed);
-    for (const c of idles.slice(0, Math.max(0, idles.length - this.maxIdle + 1))) this.stop(c);
+    for (const c of idles.slice(0, Math.max(0, idles.length - this.maxIdle + 1))) c.worker.stop();
     return child;
-  }
-
-  private stop(c: Child): void {
-    if (c.exited) return;
-    try {
-      c.proc.send({ type: 'exit' } satisfies ToWorker);
-    } catch {
-      c.proc.kill();
-    }
   }
 
   async run(data: QueueJobData, onEpoch: (log: EpochLog) => void): Promise<QueueJobResult> {
     const child = this.take(data);
     try {
-      await child.ready;
-      const result = await new Promise<JobResult>((resolve, reject) => {
-        child.onMessage = (m) => {
-          if (m.type === 'epoch') onEpoch(m.log);
-          else if (m.type === 'done') resolve(m.result);
-          else if (m.type === 'error') reject(reviveError(m.name, m.message));
-        };
-        child.onExit = (code, signal) => reject(new FusionError(`the job process exited unexpectedly (code ${code}, signal ${signal}).`));
-        child.proc.send({ type: 'job', job: data.job } satisfies ToWorker);
-      });
-      return readModelFiles(child.runDir, result);
+      return readModelFiles(child.runDir, await child.worker.runJob(data.job, onEpoch));
     } catch (e) {
       // A failed child may hold a broken state: do not reuse it.
-      this.stop(child);
+      child.worker.stop();
       throw e;
     } finally {
-      child.onMessage = undefined;
-      child.onExit = undefined;
       child.busy = false;
       child.lastUsed = Date.now();
     }
   }
 
   async close(): Promise<void> {
-    const all = [...this.children];
     await Promise.all(
-      all.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exited) return resolve();
-            c.proc.once('exit', () => resolve());
-            this.stop(c);
-            setTimeout(() => {
-              if (!c.exited) c.proc.kill('SIGKILL');
-            }, 5000).unref();
-          })
-      )
+      [...this.children].map((c) => {
+        const exited = c.worker.whenExited();
+        c.worker.stop();
+        setTimeout(() => c.worker.kill('SIGKILL'), 5000).unref();
+        return exited;
+      })
     );
   }
 }

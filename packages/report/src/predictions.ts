@@ -1,76 +1,9 @@
-/** Reading `predictions.csv` and computing ROC curves from its class probabilities. */
+/** ROC curves from the class probabilities of `predictions.csv` (its format is @fusion/runner's predictions-csv module). */
 
-import { auc } from '@fusion/runner';
+import { auc, PredictionRow } from '@fusion/runner';
 
-export interface PredictionRow {
-  fold: number;
-  subject: string;
-  windowEnd: number;
-  trueClass: number;
-  pred: number;
-  /** p_<class> for every class, in class order. */
-  probs: number[];
-  /** features_p_<class> (the feature baseline's probabilities) when the file has them. */
-  featureProbs?: number[];
-}
-
-/** Splits one CSV line (RFC 4180 quoting: "a ""b""" is a "b"). */
-export function splitCsvLine(line: string): string[] {
-  const cells: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      cells.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  cells.push(cur);
-  return cells;
-}
-
-/**
- * Parses the run's predictions.csv (fold,subject,window_end,true,pred,p_<class>...,...). Columns are found by name,
- * so extra columns (other baselines) are ignored. Returns [] for empty text; throws on a missing required column.
- */
-export function parsePredictionsCsv(text: string, classes: readonly string[]): PredictionRow[] {
-  const lines = text.split(/\r?\n/).filter((l) => l.length > 0);
-  if (!lines.length) return [];
-  const header = splitCsvLine(lines[0]);
-  const col = (name: string): number => {
-    const i = header.indexOf(name);
-    if (i < 0) throw new Error(`predictions.csv has no "${name}" column (columns: ${header.join(', ')})`);
-    return i;
-  };
-  const iFold = col('fold');
-  const iSubject = col('subject');
-  const iEnd = col('window_end');
-  const iTrue = col('true');
-  const iPred = col('pred');
-  const iProbs = classes.map((c) => col(`p_${c}`));
-  const iFeature = classes.map((c) => header.indexOf(`features_p_${c}`));
-  const hasFeatures = iFeature.every((i) => i >= 0);
-  return lines.slice(1).map((line) => {
-    const cells = splitCsvLine(line);
-    return {
-      fold: Number(cells[iFold]),
-      subject: cells[iSubject],
-      windowEnd: Number(cells[iEnd]),
-      trueClass: Number(cells[iTrue]),
-      pred: Number(cells[iPred]),
-      probs: iProbs.map((i) => Number(cells[i])),
-      ...(hasFeatures ? { featureProbs: iFeature.map((i) => Number(cells[i])) } : {}),
-    };
-  });
-}
+export { parsePredictionsCsv, splitCsvLine } from '@fusion/runner';
+export type { PredictionRow } from '@fusion/runner';
 
 export interface RocCurve {
   /** (false positive rate, true positive rate) from (0,0) to (1,1); ties in score make one diagonal step. */

@@ -47,7 +47,7 @@ describe('report', function () {
 
     it('parses predictions.csv by column name', () => {
       const rows = parsePredictionsCsv('fold,subject,window_end,true,pred,p_low,p_high,majority_pred,class_ratio_pred\n2,"S,1",10.000,1,0,0.7,0.3,0,1\n', ['low', 'high']);
-      expect(rows).to.deep.equal([{ fold: 2, subject: 'S,1', windowEnd: 10, trueClass: 1, pred: 0, probs: [0.7, 0.3] }]);
+      expect(rows).to.deep.equal([{ fold: 2, subject: 'S,1', windowEnd: 10, trueClass: 1, pred: 0, probs: [0.7, 0.3], baselinePreds: { majority: 0, classRatio: 1 } }]);
       expect(() => parsePredictionsCsv('fold,subject\n1,a\n', ['low', 'high'])).to.throw(/window_end/);
       expect(parsePredictionsCsv('', ['a'])).to.deep.equal([]);
       const withFeatures = parsePredictionsCsv('fold,subject,window_end,true,pred,p_low,p_high,features_pred,features_p_low,features_p_high\n1,a,5,1,1,0.4,0.6,0,0.8,0.2\n', ['low', 'high']);

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { createContainer, getRegistries, loadModel, OutputError, SpecValidator, TrainingError } from '@fusion/core';
-import { isFusionRunDir, RunEvent, runExperiment, StagedOutput } from '../src';
+import { argmaxRows, computeMetrics, isFusionRunDir, parsePredictionsCsv, RunEvent, runExperiment, RunMetrics, StagedOutput } from '../src';
 import { fakeModule, fakeSpec } from '@fusion/core/testing';
 
 async function run(over: Record<string, unknown>, outDir: string, events: RunEvent[] = []) {
@@ -44,6 +44,36 @@ describe('runExperiment (core with fake plugins)', function () {
     expect(model.inputs[0].shape).to.deep.equal([null, 20, 2]);
     model.dispose();
     expect(events.filter((e) => e.type === 'epoch').length).to.be.greaterThan(0);
+  });
+
+  it('predictions.csv holds the probabilities at full precision: every fold\'s AUROC and balanced accuracy recompute exactly from it', async () => {
+    const out = path.join(tmp, 'exact');
+    await run({ training: { epochs: 2, batchSize: 16, learningRate: 0.02, ensemble: 3 } }, out);
+    const metrics = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8')) as RunMetrics;
+    const classes = metrics.dataset.classes;
+    const C = classes.length;
+    const rows = parsePredictionsCsv(fs.readFileSync(path.join(out, 'predictions.csv'), 'utf8'), classes);
+    expect(rows).to.have.length(metrics.dataset.windows);
+    // The ensemble's and the feature baseline's probabilities are float32 values: read back, each is one exactly.
+    const cells = rows.flatMap((r) => [...r.probs, ...r.featureProbs!]);
+    expect(cells.filter((x) => Math.fround(x) !== x), 'probabilities that are not the float32 written').to.deep.equal([]);
+    const recompute = (rs: typeof rows, probsOf: (r: (typeof rows)[number]) => number[]) => {
+      const probs = rs.flatMap(probsOf);
+      return computeMetrics(rs.map((r) => r.trueClass), argmaxRows(probs, C), C, probs);
+    };
+    for (const f of metrics.folds) {
+      const of = rows.filter((r) => r.fold === f.index);
+      expect(of).to.have.length(f.testWindows);
+      expect(of.map((r) => r.pred)).to.deep.equal(Array.from(argmaxRows(of.flatMap((r) => r.probs), C)));
+      const m = recompute(of, (r) => r.probs);
+      expect(m.auroc, `fold ${f.index} AUROC`).to.equal(f.model.auroc);
+      expect(m.balancedAccuracy, `fold ${f.index} balanced accuracy`).to.equal(f.model.balancedAccuracy);
+      const feat = recompute(of, (r) => r.featureProbs!);
+      expect(feat.auroc, `fold ${f.index} feature baseline AUROC`).to.equal(f.baselines.features.auroc);
+    }
+    const pooled = recompute(rows, (r) => r.probs);
+    expect(pooled.auroc).to.equal(metrics.summary.model.pooled.auroc);
+    expect(pooled.balancedAccuracy).to.equal(metrics.summary.model.pooled.balancedAccuracy);
   });
 
   it('builds one encoder per sensor from an "encoders" map', async () => {

@@ -1,20 +1,7 @@
-import { ChildProcess, fork } from 'child_process';
-import {
-  DataFormatError,
-  DatasetError,
-  DuplicatePluginError,
-  FusionError,
-  InterruptedError,
-  IoError,
-  OutputError,
-  PluginError,
-  ShapeMismatchError,
-  SpecValidationError,
-  TrainingError,
-  UnknownPluginError,
-} from '@fusion/core';
+import { InterruptedError } from '@fusion/core';
 import type { EpochLog } from '../model/train';
 import { JobHooks, JobResult, RunContext, runTrainJob, TrainJob } from './plan';
+import { WorkerClient, WorkerInit } from './worker-client';
 
 export interface ExecutorHandlers {
   onStart?(job: TrainJob): void;
@@ -49,51 +36,6 @@ export class InProcessExecutor implements JobExecutor {
   }
 }
 
-/** What a worker process needs to rebuild the run context: the validated spec and where its paths point. */
-export interface WorkerInit {
-  spec: unknown;
-  baseDir: string;
-  cacheDir: string;
-  backend: string;
-  runDir: string;
-}
-
-export type ToWorker = { type: 'init'; init: WorkerInit } | { type: 'job'; job: TrainJob } | { type: 'exit' };
-export type FromWorker =
-  | { type: 'ready' }
-  | { type: 'epoch'; jobId: string; log: EpochLog }
-  | { type: 'done'; result: JobResult }
-  | { type: 'error'; jobId?: string; name: string; message: string };
-
-/** Rebuilds a named error from a worker with its class, so the CLI and the run classify it as a local one. */
-export function reviveError(name: string, message: string): Error {
-  const classes: Record<string, { prototype: Error }> = {
-    FusionError,
-    TrainingError,
-    InterruptedError,
-    DatasetError,
-    DataFormatError,
-    IoError,
-    OutputError,
-    PluginError,
-    ShapeMismatchError,
-    SpecValidationError,
-    UnknownPluginError,
-    DuplicatePluginError,
-  };
-  const cls = classes[name];
-  if (!cls) {
-    const e = new Error(message);
-    e.name = name;
-    return e;
-  }
-  // The named classes take different constructor arguments; the message already says everything.
-  const e = new FusionError(message);
-  Object.setPrototypeOf(e, cls.prototype);
-  e.name = name;
-  return e;
-}
-
 /**
  * Jobs spread over N child processes (each with its own TensorFlow.js engine and, on wasm, cores / N threads:
  * the processes are what uses several cores). Results are identical to an in-process run: a job depends only on its
@@ -101,56 +43,27 @@ export function reviveError(name: string, message: string): Error {
  */
 export class ProcessPoolExecutor implements JobExecutor {
   readonly description: string;
-  private readonly children: ChildProcess[] = [];
+  private readonly workers: WorkerClient[] = [];
 
-  constructor(private readonly workers: number, private readonly script: string, private readonly init: WorkerInit) {
-    this.description = `${workers} worker processes`;
+  constructor(private readonly size: number, private readonly script: string, private readonly init: WorkerInit) {
+    this.description = `${size} worker processes`;
   }
 
   async run(jobs: TrainJob[], h: ExecutorHandlers): Promise<void> {
     const queue = [...jobs];
     let failure: Error | undefined;
-    const n = Math.max(1, Math.min(this.workers, jobs.length));
+    const n = Math.max(1, Math.min(this.size, jobs.length));
     const lane = async (): Promise<void> => {
-      const child = fork(this.script, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-      this.children.push(child);
-      const inbox: FromWorker[] = [];
-      let wake: (() => void) | undefined;
-      let exited: number | null | undefined;
-      child.on('message', (m: FromWorker) => {
-        if (m.type === 'epoch') {
-          const job = jobs.find((j) => j.id === m.jobId);
-          if (job) h.onEpoch?.(job, m.log);
-          return;
-        }
-        inbox.push(m);
-        wake?.();
-      });
-      child.on('exit', (code) => {
-        exited = code;
-        wake?.();
-      });
-      const next = async (): Promise<FromWorker> => {
-        while (!inbox.length) {
-          if (exited !== undefined) throw new FusionError(`a worker process exited unexpectedly (code ${exited}).`);
-          await new Promise<void>((r) => (wake = r));
-          wake = undefined;
-        }
-        return inbox.shift()!;
-      };
-      child.send({ type: 'init', init: this.init } satisfies ToWorker);
-      const ready = await next();
-      if (ready.type === 'error') throw reviveError(ready.name, ready.message);
+      const worker = new WorkerClient(this.script, this.init);
+      this.workers.push(worker);
+      await worker.ready;
       while (queue.length && !failure) {
         if (h.shouldStop?.()) throw new InterruptedError();
         const job = queue.shift()!;
         h.onStart?.(job);
-        child.send({ type: 'job', job } satisfies ToWorker);
-        const m = await next();
-        if (m.type === 'error') throw reviveError(m.name, m.message);
-        if (m.type === 'done') await h.onDone(m.result);
+        await h.onDone(await worker.runJob(job, (log) => h.onEpoch?.(job, log)));
       }
-      child.send({ type: 'exit' } satisfies ToWorker);
+      worker.stop();
     };
     const lanes = Array.from({ length: n }, () =>
       lane().catch((e: Error) => {
@@ -163,7 +76,7 @@ export class ProcessPoolExecutor implements JobExecutor {
   }
 
   async close(): Promise<void> {
-    for (const c of this.children) if (c.exitCode === null && !c.killed) c.kill();
-    this.children.length = 0;
+    for (const w of this.workers) w.kill();
+    this.workers.length = 0;
   }
 }
