@@ -50,10 +50,10 @@ const READERS: { name: string; target: (dir: string) => string; prepare?: (dir: 
   { name: 'K-EmoCon signal', target: (d) => path.join(d, 'E4_BVP.csv'), read: `${E4} s.readKEmoConSignal(path.join(dir, 'E4_BVP.csv'), 'bvp')` },
   { name: 'Stress-Predict tags', target: (d) => path.join(d, 'tags_S01.csv'), read: `${E4} s.readStressPredictTags(path.join(dir, 'tags_S01.csv'))` },
   {
-    name: 'stream replay',
+    name: 'stream replay (the e4 adapter\'s readRecording)',
     target: (d) => path.join(d, 'replay', 'EDA.csv'),
     prepare: (d) => fs.writeFileSync(path.join(d, 'replay', 'HR.csv'), '1644227574\n1\n70\n71\n'),
-    read: `require('@fusion/stream').loadReplay(require('path').join(dir, 'replay'), ['hr', 'eda'], { sampleRate: 4, window: 5, hop: 5, normalize: 'none', maxMissing: 0.5 })`,
+    read: `${E4} s.e4Adapter.readRecording(path.join(dir, 'replay'), { sensors: ['hr', 'eda'], warn() {} })`,
   },
 ];
 

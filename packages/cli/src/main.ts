@@ -140,6 +140,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('live inference with a run\'s models on replayed, stdin, TCP or WebSocket sensor streams (NDJSON events on stdout)')
     .requiredOption('-m, --model <dir>', 'a `fusion-cli run` output folder (spec.json, models/)')
     .requiredOption('-s, --source <source>', 'replay:<folder>[@speed|@max], stdin, tcp:<port> or ws:<port> (repeatable)', (v: string, a: string[] = []) => [...a, v])
+    .option('--dataset <type>', 'the dataset adapter that reads replay recordings (default: the run\'s, then any adapter that recognises the recording)')
     .option('--hop <s>', 'seconds between windows (default: the spec\'s hop)')
     .option('--fold <K>', 'use fold K\'s ensemble members (default: every fold\'s, averaged)')
     .option('--smooth <N>', 'moving average of probabilities over N windows', '1')

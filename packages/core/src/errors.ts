@@ -76,6 +76,16 @@ export class DataFormatError extends FusionError {
 /** A dataset folder or file that does not exist or holds nothing usable. */
 export class DatasetError extends FusionError {}
 
+/**
+ * A recording to replay (`fusion-cli stream --source replay:...`) that only a dataset adapter without `readRecording`
+ * could read: `adapter` is its type, `plugin` its module file (undefined for a built-in). Exit 1.
+ */
+export class ReplayNotSupportedError extends DatasetError {
+  constructor(readonly adapter: string, readonly plugin: string | undefined, readonly location: string, detail: string) {
+    super(`dataset adapter "${adapter}"${plugin ? ` (plugin ${plugin})` : ''} has no readRecording(), so it cannot read ${location} for replay. ${detail}`);
+  }
+}
+
 /** A live input cannot be opened as asked (a port in use, no permission to listen). */
 export class StreamSourceError extends FusionError {}
 

@@ -1,5 +1,5 @@
 import { describeThrown, describeValue, FusionError, PluginError } from './errors';
-import type { Dataset } from './data';
+import type { Dataset, Recording } from './data';
 import type { PluginBase } from './plugins';
 import { pluginUnion, specAjv } from './schema';
 
@@ -21,6 +21,8 @@ export function checkPluginObject(kind: PluginKind, p: unknown, file: string): P
   if (typeof o.description !== 'string') throw bad(`${kind} "${o.type}" has no "description" string`);
   if (kind === 'dataset adapter' && !(Array.isArray(o.sensors) && o.sensors.every((s) => typeof s === 'string')))
     throw bad(`dataset adapter "${o.type}" has no "sensors" array of names`);
+  if (kind === 'dataset adapter' && o.readRecording !== undefined && typeof o.readRecording !== 'function')
+    throw bad(`dataset adapter "${o.type}" has a "readRecording" that is ${describeValue(o.readRecording)}, expected a function (or none)`);
   const schema = o.schema as Record<string, unknown> | undefined;
   if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) throw bad(`${kind} "${o.type}" has no "schema" object (its options' JSON Schema)`);
   try {
@@ -62,13 +64,22 @@ function wrapThrown(origin: string, what: string, e: unknown): Error {
   return new PluginError(origin, `${what} failed: ${describeThrown(e)}. This is a fault of the plugin; fix it or report it to its authors.`);
 }
 
+function badRecording(r: unknown): boolean {
+  const x = r as Record<string, unknown> | null;
+  return x === null || typeof x !== 'object' || typeof x.subject !== 'string' || !x.signals || typeof x.signals !== 'object' || !Array.isArray(x.labels);
+}
+
+/** Checks what a dataset adapter's `readRecording` returned: undefined (not its layout) or one recording. */
+export function checkReadRecording(origin: string | undefined, type: string, r: unknown): Recording | undefined {
+  if (r === undefined || !badRecording(r)) return r as Recording | undefined;
+  const detail = `dataset adapter "${type}" readRecording() returned ${describeValue(r)}; expected undefined (not its layout) or a recording { subject, signals, labels }.`;
+  if (origin) throw new PluginError(origin, detail);
+  throw new Error(detail);
+}
+
 /** Checks what a dataset adapter's `load` returned (its top level: the readers check their own data). */
 export function checkLoadedDataset(origin: string | undefined, type: string, d: unknown): Dataset {
   const o = d as Partial<Dataset> | null;
-  const badRecording = (r: unknown): boolean => {
-    const x = r as Record<string, unknown> | null;
-    return x === null || typeof x !== 'object' || typeof x.subject !== 'string' || !x.signals || typeof x.signals !== 'object' || !Array.isArray(x.labels);
-  };
   let problem: string | undefined;
   if (o === null || typeof o !== 'object') problem = `returned ${describeValue(d)}`;
   else if (!Array.isArray(o.recordings)) problem = `returned an object whose "recordings" is ${JSON.stringify(o.recordings) ?? 'undefined'}`;

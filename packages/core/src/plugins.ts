@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { Dataset } from './data';
+import type { Dataset, Recording } from './data';
 import type { SpecIssue } from './errors';
 import type { PluginConfig } from './spec';
 
@@ -63,11 +63,26 @@ export interface LoadContext {
   shouldStop?: () => boolean;
 }
 
+/** What `readRecording` knows: the sensors wanted and where its warnings go. */
+export interface RecordingContext {
+  /** Sensors the model uses; an adapter may skip reading the others. */
+  sensors: readonly string[];
+  warn(message: string): void;
+}
+
 /** Sensor adapter: reads (or makes) a dataset. */
 export interface DatasetAdapter<C extends PluginConfig = PluginConfig> extends PluginBase {
   /** Sensor names this adapter can provide. */
   readonly sensors: readonly string[];
   load(config: C, ctx: LoadContext): Promise<Dataset>;
+  /**
+   * Optional: reads one recording in this adapter's layout (a folder or a file, given by absolute path) for replay
+   * (`fusion-cli stream --source replay:<location>`), with the `span` evaluation windows it by, so the replay's grid
+   * starts where evaluation's does; labels when the layout has them. Returns undefined when `location` is not in this
+   * adapter's layout (replay then asks the next adapter); a location that is, but is malformed, throws a named error.
+   * Adapters without it keep working for `run`; replay names them in a `ReplayNotSupportedError`.
+   */
+  readRecording?(location: string, ctx: RecordingContext): Recording | undefined | Promise<Recording | undefined>;
 }
 
 /** What a model-building plugin knows about the model it is part of. */

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { DataFormatError, DatasetError, EventSeries, pathKind, Recording, Signal, statDirectory } from '@fusion/core';
+import { DataFormatError, DatasetError, EventSeries, pathKind, Recording, RecordingContext, Signal, statDirectory } from '@fusion/core';
 import { forEachCsvRow, parseNumberCell, readCsvRows } from './csv-text';
 import { checkColumns, E4_FILES, E4_SENSORS, E4SignalParser, implausibleValue, readStart } from './e4-parse';
 
@@ -118,4 +118,13 @@ export function readE4Folder(dir: string, sensors: readonly string[] = E4_SENSOR
     );
   }
   return subs.map((s) => readE4Export(path.join(dir, s), sensors, { subject: s }));
+}
+
+/**
+ * `readRecording` of the `e4` adapter (replay): one E4 export folder (ACC.csv, BVP.csv, ...) with the wanted E4 sensors,
+ * IBI not read; undefined for anything else.
+ */
+export function readE4Recording(location: string, ctx: RecordingContext): Recording | undefined {
+  if (pathKind(location) !== 'directory' || !isE4Export(location)) return undefined;
+  return readE4Export(location, ctx.sensors.filter((s) => E4_SENSORS.includes(s)), { ibi: false });
 }

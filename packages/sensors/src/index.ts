@@ -13,6 +13,7 @@ export {
   readE4Export,
   readE4Folder,
   readE4Ibi,
+  readE4Recording,
   readE4Signal,
   SENSOR_RANGES,
   SensorRange,
@@ -28,6 +29,7 @@ export {
   readKEmoConAnnotations,
   readKEmoConIbi,
   readKEmoConParticipant,
+  readKEmoConRecording,
   readKEmoConSignal,
   readKEmoConSubjects,
 } from './kemocon-reader';
@@ -47,6 +49,7 @@ export { e4Adapter, E4Config, kemoconAdapter, KEmoConConfig, sensorsModule, synt
 export {
   normalizeSubjectId,
   readStressPredict,
+  readStressPredictRecording,
   readStressPredictTags,
   SETUP_TAG_SECONDS,
   STRESS_PHASES,

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { DataFormatError, Dataset, DatasetError, EventSeries, LabelInterval, pathKind, Recording, Signal, statDirectory } from '@fusion/core';
+import { DataFormatError, Dataset, DatasetError, EventSeries, LabelInterval, pathKind, Recording, RecordingContext, Signal, statDirectory } from '@fusion/core';
 import { CsvRow, forEachCsvRow, median, parseNumberCell, parseSampleCell, readCsvRows } from './csv-text';
 import { duplicateRecordings } from './duplicates';
 import { ACC_COUNTS_PER_G, E4_NOMINAL_RATES, E4_SENSORS, implausibleTime, implausibleValue } from './e4-parse';
@@ -416,4 +416,25 @@ export function readKEmoCon(root: string, options: KEmoConOptions = {}): Dataset
   const copies = duplicateRecordings(recordings);
   if (copies) warn(`${root}: ${copies}`);
   return { name: `kemocon:${root}`, recordings, warnings };
+}
+
+/**
+ * `readRecording` of the `kemocon` and `synthetic` adapters (replay): a participant folder `<root>/e4_data/<pid>`
+ * (E4_*.csv) with the wanted sensors; when `<root>/metadata/subjects.csv` lists the participant, also its debate span
+ * (so the replay's window grid starts where evaluation's does) and labels. Undefined for a location that holds no
+ * E4_*.csv file.
+ */
+export function readKEmoConRecording(location: string, ctx: RecordingContext): Recording | undefined {
+  if (pathKind(location) !== 'directory' || !fs.readdirSync(location).some((f) => /^E4_[A-Z]+\.csv$/i.test(f))) return undefined;
+  const sensors = ctx.sensors.filter((s) => E4_SENSORS.includes(s));
+  const dir = path.resolve(location);
+  const pid = path.basename(dir);
+  const root = path.dirname(path.dirname(dir));
+  const subjectsFile = path.join(root, 'metadata', 'subjects.csv');
+  const listed = path.basename(path.dirname(dir)) === 'e4_data' && pathKind(subjectsFile) !== 'missing';
+  const subject = listed ? readKEmoConSubjects(subjectsFile).find((s) => s.pid === pid) : undefined;
+  if (subject) return readKEmoConParticipant(root, subject, { sensors, warn: ctx.warn });
+  const signals: Record<string, Signal> = {};
+  for (const s of sensors) signals[s] = readKEmoConSignal(path.join(dir, fileName(s)), s, { warn: ctx.warn });
+  return { subject: pid, signals, labels: [], source: dir };
 }

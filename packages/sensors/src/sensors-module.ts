@@ -2,8 +2,8 @@ import * as path from 'path';
 import { ContainerModule } from 'inversify';
 import { Dataset, DatasetAdapter, DatasetAdapterContribution, LoadContext, PluginConfig, statDirectory } from '@fusion/core';
 import { duplicateRecordings } from './duplicates';
-import { E4_SENSORS, readE4Folder } from './e4-reader';
-import { Annotator, ANNOTATORS, readKEmoCon } from './kemocon-reader';
+import { E4_SENSORS, readE4Folder, readE4Recording } from './e4-reader';
+import { Annotator, ANNOTATORS, readKEmoCon, readKEmoConRecording } from './kemocon-reader';
 import { generateSynthetic, SYNTHETIC_DEFAULTS, syntheticCacheName } from './synthetic';
 import { stressPredictAdapter } from './stress-predict';
 
@@ -70,6 +70,7 @@ export const kemoconAdapter: DatasetAdapter<KEmoConConfig> = {
     const root = existingFolder(ctx, config.path);
     return readKEmoCon(root, { annotator: config.annotator ?? 'external', participants: config.participants, sensors: wanted(ctx) });
   },
+  readRecording: readKEmoConRecording,
 };
 
 /**
@@ -116,6 +117,8 @@ export const syntheticAdapter: DatasetAdapter<SyntheticConfig> = {
     const o = made.options;
     return { ...ds, name: `synthetic(participants=${o.participants}, minutes=${o.minutes}, effect=${o.effect}, seed=${o.seed})` };
   },
+  // the generated data is in the K-EmoCon layout: <dir>/e4_data/<pid>
+  readRecording: readKEmoConRecording,
 };
 
 export const e4Adapter: DatasetAdapter<E4Config> = {
@@ -137,9 +140,10 @@ export const e4Adapter: DatasetAdapter<E4Config> = {
     const copies = duplicateRecordings(recordings);
     return { name: `e4:${root}`, recordings, warnings: copies ? [`${root}: ${copies}`] : [] };
   },
+  readRecording: readE4Recording,
 };
 
-/** Binds the three dataset adapters of this package into a container (core collects them into its registry). */
+/** Binds the four dataset adapters of this package into a container (core collects them into its registry). */
 export const sensorsModule = new ContainerModule((bind) => {
   bind(DatasetAdapterContribution).toConstantValue(kemoconAdapter);
   bind(DatasetAdapterContribution).toConstantValue(syntheticAdapter);

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Dataset, DatasetAdapter, DatasetError, LabelInterval, LoadContext, pathKind, PluginConfig, Recording, statDirectory } from '@fusion/core';
+import { Dataset, DatasetAdapter, DatasetError, LabelInterval, LoadContext, pathKind, PluginConfig, Recording, RecordingContext, statDirectory } from '@fusion/core';
 import { parseNumberCell, readCsvRows } from './csv-text';
 import { duplicateRecordings } from './duplicates';
 import { E4_SENSORS, isE4Export, readE4Export } from './e4-reader';
@@ -241,7 +241,7 @@ export function readStressPredict(root: string, options: StressPredictOptions = 
   const recordings: Recording[] = [];
   for (const subject of chosen) {
     const dir = path.join(root, subject);
-    const tagFile = [`tags_${subject}.csv`, 'tags.csv'].map((f) => path.join(dir, f)).find((f) => pathKind(f) !== 'missing');
+    const tagFile = tagFileOf(dir, subject);
     if (!tagFile) {
       warnings.push(`${subject}: no tags_${subject}.csv (or tags.csv) in ${dir}; without the task times it cannot be labelled, subject skipped.`);
       continue;
@@ -275,6 +275,39 @@ export function readStressPredict(root: string, options: StressPredictOptions = 
     throw new DatasetError(`no usable Stress-Predict subject in ${root} (${chosen.join(', ')}): ${warnings.join(' ')}`);
   }
   return { name: `stress-predict:${root}`, recordings, warnings };
+}
+
+/** A subject folder's tags file (`tags_SXX.csv`, or `tags.csv`), if there is one. */
+function tagFileOf(dir: string, subject: string): string | undefined {
+  return [`tags_${subject}.csv`, 'tags.csv'].map((f) => path.join(dir, f)).find((f) => pathKind(f) !== 'missing');
+}
+
+/**
+ * `readRecording` of the `stress-predict` adapter (replay): a subject folder `Raw_data/SXX` (an E4 export with its
+ * tags file) with the wanted sensors, its span the time every sensor covers (as `readStressPredict` windows it) and its
+ * stress labels when the tags follow the protocol (a warning otherwise). Undefined for a folder without a tags file.
+ */
+export function readStressPredictRecording(location: string, ctx: RecordingContext): Recording | undefined {
+  const dir = path.resolve(location);
+  const subject = path.basename(dir);
+  const tagFile = pathKind(dir) === 'directory' && isE4Export(dir) ? tagFileOf(dir, subject) : undefined;
+  if (!tagFile) return undefined;
+  const sensors = ctx.sensors.filter((s) => E4_SENSORS.includes(s));
+  const rec = readE4Export(dir, sensors, { subject, ibi: false });
+  const { union, common } = extents(rec);
+  if (common.end > common.start) rec.span = common;
+  let tags: number[];
+  try {
+    tags = readStressPredictTags(tagFile);
+  } catch (e) {
+    ctx.warn(`${subject}: unreadable tags (${(e as Error).message}); replayed without labels.`);
+    return rec;
+  }
+  const protocol = stressPredictTasks(subject, tags, union);
+  protocol.warnings.forEach((w) => ctx.warn(w));
+  if (protocol.tasks && rec.span) rec.labels = stressPredictLabels(protocol.tasks, rec.span, STRESS_PHASES);
+  else if (protocol.error) ctx.warn(protocol.error);
+  return rec;
 }
 
 export const stressPredictAdapter: DatasetAdapter<StressPredictConfig> = {
@@ -316,4 +349,5 @@ export const stressPredictAdapter: DatasetAdapter<StressPredictConfig> = {
     const sensors = ctx.sensors.filter((s) => E4_SENSORS.includes(s));
     return readStressPredict(root, { subjects: config.subjects, phases: config.phases, sensors: sensors.length ? sensors : E4_SENSORS });
   },
+  readRecording: readStressPredictRecording,
 };

@@ -293,4 +293,38 @@ describe('Stress-Predict adapter', function () {
       }
     });
   });
+
+  describe('readRecording (replay)', () => {
+    it('reads a subject folder with the span and labels the dataset reader gives it; the e4 adapter reads the same folder without them', async () => {
+      const root = path.join(dir, 'replay');
+      const sub = writeSubject(root, 'S05', TAGS);
+      const warnings: string[] = [];
+      const adapters = getRegistries(createContainer(sensorsModule)).datasets;
+      const rec = await adapters.get('stress-predict').readRecording?.(sub, { sensors: ['eda', 'hr'], warn: (m) => warnings.push(m) });
+      const batch = readStressPredict(root, { sensors: ['eda', 'hr'] }).recordings[0];
+      expect(rec?.subject).to.equal('S05');
+      expect(rec?.span).to.deep.equal({ start: T0 + 10, end: T0 + DURATION });
+      expect(rec?.span).to.deep.equal(batch.span);
+      expect(rec?.labels).to.deep.equal(batch.labels);
+      expect(Object.keys(rec?.signals ?? {})).to.deep.equal(['eda', 'hr']);
+      expect(warnings).to.deep.equal([]);
+      const plain = await adapters.get('e4').readRecording?.(sub, { sensors: ['eda', 'hr'], warn: () => undefined });
+      expect(plain?.span).to.equal(undefined);
+      expect(plain?.labels).to.deep.equal([]);
+      // an export without a tags file is not a Stress-Predict subject folder (the e4 adapter's)
+      const bare = writeSubject(path.join(dir, 'replay-bare'), 'S07', null);
+      expect(await adapters.get('stress-predict').readRecording?.(bare, { sensors: ['eda'], warn: () => undefined })).to.equal(undefined);
+      expect(await adapters.get('kemocon').readRecording?.(sub, { sensors: ['eda'], warn: () => undefined })).to.equal(undefined);
+    });
+
+    it('tags that do not follow the protocol: the recording is replayed without labels, with a warning', async () => {
+      const sub = writeSubject(path.join(dir, 'replay-bad'), 'S06', [T0 + 600, T0 + 500, T0 + 700]);
+      const warnings: string[] = [];
+      const adapters = getRegistries(createContainer(sensorsModule)).datasets;
+      const rec = await adapters.get('stress-predict').readRecording?.(sub, { sensors: ['eda'], warn: (m) => warnings.push(m) });
+      expect(rec?.labels).to.deep.equal([]);
+      expect(rec?.span).to.deep.equal({ start: T0, end: T0 + DURATION });
+      expect(warnings.join(' ')).to.contain('S06');
+    });
+  });
 });

@@ -11,7 +11,7 @@
  * Pin to 2 cores with `taskset -c 0,1 node ...`. Build first (npx tsc -b packages/stream packages/cli).
  */
 const { merge, Subject, takeUntil } = require('rxjs');
-const { selectBackend } = require('@fusion/core');
+const { getRegistries, selectBackend } = require('@fusion/core');
 const { E4_NOMINAL_RATES } = require('@fusion/sensors');
 const { createDefaultContainer } = require('@fusion/cli');
 const { createCounters, LatencyRecorder, loadReplay, replaySource, StreamModel, streamPipeline, summarize } = require('@fusion/stream');
@@ -53,10 +53,10 @@ async function once(model, rec, n, speed, seconds) {
     console.error('usage: concurrent-replay.js --model <run dir> --replay <recording folder> [--streams 8,32] [--speed 10] [--seconds 30] [--backend wasm]');
     process.exit(2);
   }
-  createDefaultContainer();
+  const container = createDefaultContainer();
   const backend = await selectBackend(arg('backend'));
   const model = await StreamModel.load(runDir, arg('fold') ? { fold: Number(arg('fold')) } : {});
-  const rec = loadReplay(replay, model.sensors, model.spec.preprocessing);
+  const rec = await loadReplay(replay, { adapters: getRegistries(container).datasets, prefer: model.spec.dataset.type, sensors: model.sensors, preprocessing: model.spec.preprocessing });
   const speed = Number(arg('speed', '10'));
   const seconds = Number(arg('seconds', '30'));
   console.error(`backend ${backend.name}, ${model.members.length} member(s), sensors ${model.sensors.join(',')}, speed ${speed}x, ${seconds} s per point`);

@@ -12,7 +12,7 @@ export { Scored, smooth } from './smooth';
 export { Predictor, StreamModel, StreamModelOptions } from './stream-model';
 export { windowStream, WindowStreamOptions } from './window-stream';
 export { LineSplitter, linesFrom } from './sources/lines';
-export { loadReplay, recordingStats, ReplayOptions, ReplayRecording, replaySource } from './sources/replay';
+export { LoadReplayOptions, loadReplay, recordingStats, ReplayOptions, ReplayRecording, replaySource } from './sources/replay';
 export { ServerSourceOptions, tcpSource } from './sources/tcp';
 export { wsSource } from './sources/ws';
 export { Frame, Line, Malformed, PredictionEvent, Sample, SampleChunk, SensorStats, SkippedEvent, StreamEvent, Window } from './types';

@@ -1,7 +1,7 @@
 import * as path from 'path';
 import * as fs from 'fs';
 import { merge, Observable, Subject, takeUntil } from 'rxjs';
-import { loadPluginModules, selectBackend } from '@fusion/core';
+import { getRegistries, loadPluginModules, selectBackend } from '@fusion/core';
 import { E4_NOMINAL_RATES } from '@fusion/sensors';
 import {
   Backpressure,
@@ -29,6 +29,8 @@ import type { Terminal } from '../terminal';
 export interface StreamCommandOptions {
   model: string;
   source: string[];
+  /** The dataset adapter that reads the replay recordings (default: the run's, then any that recognises one). */
+  dataset?: string;
   hop?: string;
   fold?: string;
   smooth?: string;
@@ -116,6 +118,8 @@ export async function streamCommand(opts: StreamCommandOptions, term: Terminal):
   // Registers the built-in layer classes the saved models are made of, and those of the run's plugin modules.
   const container = createDefaultContainer();
   loadRunPlugins(opts.model, container);
+  const adapters = getRegistries(container).datasets;
+  if (opts.dataset !== undefined && !adapters.has(opts.dataset)) throw new UsageError(`--dataset "${opts.dataset}": no such dataset adapter; known: ${adapters.types().join(', ')} (and those of the run's plugins).`);
   const backend = await selectBackend(opts.backend);
   const model = await StreamModel.load(opts.model, { fold });
   const p = model.spec.preprocessing;
@@ -131,11 +135,11 @@ export async function streamCommand(opts: StreamCommandOptions, term: Terminal):
   let reported = 0;
   for (const s of sources) {
     if (s.kind === 'replay') {
-      const r = loadReplay(s.dir, model.sensors, p);
+      const r = await loadReplay(s.dir, { adapters, prefer: model.spec.dataset.type, only: opts.dataset, sensors: model.sensors, preprocessing: p, warn: (m) => log(`replay ${s.dir}: ${m}`) });
       let id = r.stream;
       for (let k = 2; known.has(id); k++) id = `${r.stream}#${k}`;
       known.set(id, { origin: r.origin, stats: norm === 'recording' ? recordingStats(r.recording, model.sensors, p) : undefined });
-      log(`replay ${s.dir} as stream "${id}" at ${s.speed === 'max' ? 'full speed' : `${s.speed}x`}`);
+      log(`replay ${s.dir} (read by dataset adapter "${r.adapter}") as stream "${id}" at ${s.speed === 'max' ? 'full speed' : `${s.speed}x`}`);
       inputs.push(replaySource(r.recording, { speed: s.speed, sensors: model.sensors, stream: id, room: () => backpressure.room() }));
       continue;
     }

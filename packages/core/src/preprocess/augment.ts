@@ -28,28 +28,3 @@ export function augmentWithNoise(w: WindowSet, noise: number, copies: number, rn
     ends: Float64Array.from(rep(w.ends)),
   };
 }
-
-/** Per-sensor statistics over a window set (for `normalize: "train"`). */
-export function sensorStats(w: WindowSet): { mean: number; sd: number }[] {
-  const S = w.sensors.length;
-  const acc = Array.from({ length: S }, () => ({ s: 0, s2: 0, n: 0 }));
-  for (let i = 0; i < w.x.length; i++) {
-    const a = acc[i % S];
-    const v = w.x[i];
-    a.s += v;
-    a.s2 += v * v;
-    a.n++;
-  }
-  return acc.map((a) => {
-    const mean = a.n ? a.s / a.n : 0;
-    const sd = a.n ? Math.sqrt(Math.max(0, a.s2 / a.n - mean * mean)) : 1;
-    return { mean, sd: sd > 1e-6 ? sd : 1 };
-  });
-}
-
-export function applySensorStats(w: WindowSet, st: { mean: number; sd: number }[]): WindowSet {
-  const S = w.sensors.length;
-  const x = new Float32Array(w.x.length);
-  for (let i = 0; i < x.length; i++) x[i] = (w.x[i] - st[i % S].mean) / st[i % S].sd;
-  return { ...w, x };
-}

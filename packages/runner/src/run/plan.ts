@@ -8,7 +8,7 @@ import { Fold, makeFolds, splitValidation } from '../eval/folds';
 import { buildModel } from '@fusion/core';
 import { saveModel } from '@fusion/core';
 import { EpochLog, predictProbs, trainModel, TrainResult } from '../model/train';
-import { applySensorStats, augmentWithNoise, sensorStats } from '@fusion/core';
+import { augmentWithNoise, normalizeFold } from '@fusion/core';
 import { makeWindows, WindowingReport } from '@fusion/core';
 import { Rng } from '@fusion/core';
 import type { Registries } from '@fusion/core';
@@ -150,20 +150,14 @@ export function prepareFold(ctx: RunContext, index: number): PreparedFold {
   const fold = ctx.folds[index];
   const rng = new Rng(`${spec.seed}/fold${index}`);
   const { fit, validation } = splitValidation(fold.train, spec.training.validationFraction, rng.child('validation'));
-  let trainW = selectWindows(windows, indicesOf(windows, fit));
-  let valW = selectWindows(windows, indicesOf(windows, validation));
-  let testW = selectWindows(windows, indicesOf(windows, fold.test));
-  let baseW = selectWindows(windows, indicesOf(windows, [...fit, ...validation]));
+  const { stats: normalization, sets } = normalizeFold(spec.preprocessing.normalize, {
+    train: selectWindows(windows, indicesOf(windows, fit)),
+    validation: selectWindows(windows, indicesOf(windows, validation)),
+    test: selectWindows(windows, indicesOf(windows, fold.test)),
+    base: selectWindows(windows, indicesOf(windows, [...fit, ...validation])),
+  });
+  const { train: trainW, validation: valW, test: testW, base: baseW } = sets;
   if (trainW.y.length === 0) throw new TrainingError(`fold ${index + 1}: the training subjects (${fit.join(', ')}) have no windows.`);
-  let normalization: { mean: number; sd: number }[] | undefined;
-  if (spec.preprocessing.normalize === 'train') {
-    const st = sensorStats(trainW);
-    normalization = st;
-    trainW = applySensorStats(trainW, st);
-    valW = applySensorStats(valW, st);
-    testW = applySensorStats(testW, st);
-    baseW = applySensorStats(baseW, st);
-  }
   const fitW = augmentWithNoise(trainW, spec.preprocessing.augment.noise, spec.preprocessing.augment.copies, rng.child('augment'));
   const prepared = { fold, fit, validation, fitW, valW, testW, baseW, trainLabels: baseW.y, normalization };
   ctx.prepared.set(index, prepared);
