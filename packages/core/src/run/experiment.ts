@@ -4,6 +4,7 @@ import { classPrior, classRatioBaseline, majorityBaseline } from '../eval/baseli
 import { featureBaseline } from '../eval/feature-baseline';
 import { argmaxRows, computeMetrics, Metrics, MetricSummary, summarize } from '../eval/metrics';
 import { buildModel, parameterCounts } from '../model/build-model';
+import { writeRunModelManifests } from '../export/describe';
 import type { TrainResult } from '../model/train';
 import type { WindowingReport } from '../preprocess/windows';
 import { Rng } from '../random';
@@ -385,6 +386,10 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
       if (st) out.writeJson(path.join('models', `fold-${fold.index + 1}`, 'normalization.json'), { sensors: spec.sensors, stats: st });
     }
   }
+  // Each fold's models say what they expect (fusion.json, the export's writer): a run folder is self-describing.
+  const pointOf = (f: FoldResult): RunContext => points[selected[f.index - 1]];
+  const stats = (f: FoldResult): { mean: number; sd: number }[] | undefined => (pointOf(f).spec.preprocessing.normalize === 'train' ? prepareFold(pointOf(f), f.index - 1).normalization : undefined);
+  await writeRunModelManifests(out, foldResults.map((f) => ({ fold: f.index, spec: pointOf(f).spec, normalization: stats(f), testSubjects: f.test, testWindows: f.testWindows, model: f.model })));
   out.writeJson('metrics.json', metrics);
   out.writeText('predictions.csv', csv.join('\n') + '\n');
   for (const extra of opts.extraOutputs ?? []) {
