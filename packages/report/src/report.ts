@@ -75,7 +75,7 @@ function summaryTable(metrics: RunMetrics): string {
     })
     .join('');
   const folds = metrics.summary.model.folds;
-  return `<table class="summary"><thead>${head}</thead><tbody>${body}</tbody></table>
+  return `<div class="scroll"><table class="summary"><thead>${head}</thead><tbody>${body}</tbody></table></div>
 <p class="sub">Mean ± sd over ${escapeHtml(folds.balancedAccuracy)} fold(s), each fold weighing the same; AUROC over the ${escapeHtml(folds.auroc)} fold(s) whose test windows hold more than one class. “Pooled”: all test windows together.</p>`;
 }
 
@@ -155,7 +155,7 @@ function foldTable(metrics: RunMetrics): string {
         .join('')}<td class="num">${fmt(f.model.auroc)}</td><td>${escapeHtml(f.members.map((m) => `${m.bestEpoch}/${m.epochsRun}${m.stoppedEarly ? ' (early stop)' : ''}`).join(', '))}</td></tr>`;
     })
     .join('');
-  return `<table class="folds"><thead>${head}</thead><tbody>${rows}</tbody></table>`;
+  return `<div class="scroll"><table class="folds"><thead>${head}</thead><tbody>${rows}</tbody></table></div>`;
 }
 
 export const CSS = `
@@ -188,6 +188,26 @@ figcaption { color: #57606a; font-size: 12px; max-width: 620px; margin-top: 4px;
 pre { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; padding: 12px; overflow: auto; max-height: 520px; font-size: 12px; line-height: 1.45; }
 details.warnings { margin-top: 10px; color: #9a6700; }
 footer { margin-top: 36px; color: #57606a; font-size: 12px; }
+h1, h2, h3, p, li, figcaption { overflow-wrap: anywhere; }
+/* wide tables scroll inside their own box, never the page */
+.scroll { overflow-x: auto; max-width: 100%; }
+@media (max-width: 640px) {
+  main { padding: 12px 12px 32px; }
+  h1 { font-size: 20px; }
+  dl.facts { grid-template-columns: 1fr; }
+  .charts { gap: 12px; }
+}
+/* paper: the whole spec (no scroll box to clip it), tables and charts unsplit where they fit */
+@media print {
+  body { background: white; font-size: 12px; }
+  main { max-width: none; padding: 0; min-height: 0; }
+  pre { max-height: none; overflow: visible; white-space: pre-wrap; overflow-wrap: anywhere; }
+  .scroll { overflow: visible; }
+  table { font-size: 10px; max-width: 100%; }
+  th, td, td.num, th.num { padding: 3px 5px; white-space: normal; overflow-wrap: anywhere; }
+  figure.chart, tr, .framing, dl.facts div { break-inside: avoid; }
+  h2, h3 { break-after: avoid; }
+}
 `;
 
 /**
