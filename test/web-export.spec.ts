@@ -249,7 +249,8 @@ describe('export and run on the edge (end to end, real processes and sockets)', 
       context = await chromium.launchPersistentContext(path.join(fx.dir, 'profile'), {
         executablePath: CHROMIUM,
         headless: true,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        // SwiftShader (software Vulkan under ANGLE) gives headless Chromium a WebGL2 context without a GPU
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
         viewport: { width: 900, height: 500 },
       });
       const base = srv.url;
@@ -273,7 +274,7 @@ describe('export and run on the edge (end to end, real processes and sockets)', 
     });
 
     /** In the page: the backend, then loadBundle + predict of the float32 and uint8 bundles; the result is also shown. */
-    function predictInPage(backend: 'cpu' | 'wasm'): Promise<{ probs: number[][]; classes: string[]; backend: string; layers: string[]; tensors: number }> {
+    function predictInPage(backend: 'cpu' | 'wasm' | 'webgl'): Promise<{ probs: number[][]; classes: string[]; backend: string; layers: string[]; tensors: number }> {
       return tab.evaluate(
         async ({ windows, n, backend }) => {
           const g = globalThis as unknown as {
@@ -282,7 +283,7 @@ describe('export and run on the edge (end to end, real processes and sockets)', 
             document: { getElementById(id: string): { textContent: string } };
           };
           if (backend === 'wasm') g.tf.wasm.setWasmPaths('/wasm/');
-          await g.tf.setBackend(backend);
+          if (!(await g.tf.setBackend(backend))) throw new Error(`tf.setBackend('${backend}') failed`);
           const stock = await g.tf.loadLayersModel('/b8/fold-1/member-1/model.json');
           const classes = stock.layers.map((l) => l.getClassName());
           stock.dispose();
@@ -321,6 +322,20 @@ describe('export and run on the edge (end to end, real processes and sockets)', 
       expect(result.backend).to.equal('wasm');
       expectClose(result.probs[0], fx.expected, 1e-4, 'browser wasm float32 vs predictions.csv');
       expectClose(result.probs[1], expected8, 1e-4, 'browser wasm uint8 vs the quantised models in Node');
+      expect(foreign, 'requests to other hosts').to.deep.equal([]);
+      expect(problems, 'page errors').to.deep.equal([]);
+    });
+
+    it('the same probabilities on the webgl backend (SwiftShader WebGL2, float32 textures)', async () => {
+      const result = await predictInPage('webgl');
+      expect(result.backend).to.equal('webgl');
+      const worst = Math.max(...result.probs[0].map((v, i) => Math.abs(v - fx.expected[i])), ...result.probs[1].map((v, i) => Math.abs(v - expected8[i])));
+      console.log(`      webgl: largest probability difference to Node ${worst.toExponential(2)}`);
+      expectClose(result.probs[0], fx.expected, 1e-4, 'browser webgl float32 vs predictions.csv');
+      expectClose(result.probs[1], expected8, 1e-4, 'browser webgl uint8 vs the quantised models in Node');
+      expect(result.tensors, 'tensors left after dispose').to.equal(0);
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+      await tab.screenshot({ path: path.join(ARTIFACTS, 'web-browser-webgl.png') });
       expect(foreign, 'requests to other hosts').to.deep.equal([]);
       expect(problems, 'page errors').to.deep.equal([]);
     });

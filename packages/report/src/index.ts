@@ -3,3 +3,5 @@ export { parsePredictionsCsv, rocCurve, rocCurves, splitCsvLine } from './predic
 export type { NamedRoc, PredictionRow, RocCurve } from './predictions';
 export { pooledRocSpec, renderSvg } from './charts';
 export type { VlSpec } from './charts';
+export { renderEvaluationHtml } from './evaluation';
+export type { EvaluationReport } from './evaluation';

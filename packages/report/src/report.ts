@@ -20,7 +20,7 @@ export function escapeHtml(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
-const fmt = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
+export const fmt = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 
 function fmtDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '–';
@@ -43,7 +43,7 @@ function evaluationText(e: RunMetrics['evaluation']): string {
 }
 
 /** The chart's SVG in a figure with a caption; a missing chart becomes a short note instead. */
-async function figure(id: string, spec: VlSpec | undefined, caption: string, missing: string): Promise<string> {
+export async function figure(id: string, spec: VlSpec | undefined, caption: string, missing: string): Promise<string> {
   if (!spec) return `<p class="note">${escapeHtml(missing)}</p>`;
   const svg = await renderSvg(spec);
   return `<figure class="chart" id="${escapeHtml(id)}" data-chart="${escapeHtml(id)}">${svg}<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
@@ -53,13 +53,16 @@ function summaryRows(metrics: RunMetrics): { key: string; s: MetricSummary }[] {
   return [{ key: 'model', s: metrics.summary.model }, ...Object.entries(metrics.summary.baselines).map(([key, s]) => ({ key, s: s as MetricSummary }))];
 }
 
+/** The metrics a summary table shows, in order, with their headings. */
+export const METRIC_COLUMNS = [
+  ['balancedAccuracy', 'Balanced accuracy'],
+  ['macroF1', 'Macro-F1'],
+  ['auroc', 'AUROC'],
+  ['accuracy', 'Accuracy'],
+] as const;
+
 function summaryTable(metrics: RunMetrics): string {
-  const cols = [
-    ['balancedAccuracy', 'Balanced accuracy'],
-    ['macroF1', 'Macro-F1'],
-    ['auroc', 'AUROC'],
-    ['accuracy', 'Accuracy'],
-  ] as const;
+  const cols = METRIC_COLUMNS;
   const head = `<tr><th>Method</th>${cols.map(([, t]) => `<th>${escapeHtml(t)}<br><span class="sub">mean ± sd</span></th>`).join('')}<th>Balanced accuracy<br><span class="sub">pooled</span></th><th>AUROC<br><span class="sub">pooled</span></th></tr>`;
   const body = summaryRows(metrics)
     .map(({ key, s }) => {
@@ -72,7 +75,7 @@ function summaryTable(metrics: RunMetrics): string {
     })
     .join('');
   const folds = metrics.summary.model.folds;
-  return `<table class="summary"><thead>${head}</thead><tbody>${body}</tbody></table>
+  return `<div class="scroll"><table class="summary"><thead>${head}</thead><tbody>${body}</tbody></table></div>
 <p class="sub">Mean ± sd over ${escapeHtml(folds.balancedAccuracy)} fold(s), each fold weighing the same; AUROC over the ${escapeHtml(folds.auroc)} fold(s) whose test windows hold more than one class. “Pooled”: all test windows together.</p>`;
 }
 
@@ -152,10 +155,10 @@ function foldTable(metrics: RunMetrics): string {
         .join('')}<td class="num">${fmt(f.model.auroc)}</td><td>${escapeHtml(f.members.map((m) => `${m.bestEpoch}/${m.epochsRun}${m.stoppedEarly ? ' (early stop)' : ''}`).join(', '))}</td></tr>`;
     })
     .join('');
-  return `<table class="folds"><thead>${head}</thead><tbody>${rows}</tbody></table>`;
+  return `<div class="scroll"><table class="folds"><thead>${head}</thead><tbody>${rows}</tbody></table></div>`;
 }
 
-const CSS = `
+export const CSS = `
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #24292f; background: #f6f8fa; }
@@ -185,6 +188,26 @@ figcaption { color: #57606a; font-size: 12px; max-width: 620px; margin-top: 4px;
 pre { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; padding: 12px; overflow: auto; max-height: 520px; font-size: 12px; line-height: 1.45; }
 details.warnings { margin-top: 10px; color: #9a6700; }
 footer { margin-top: 36px; color: #57606a; font-size: 12px; }
+h1, h2, h3, p, li, figcaption { overflow-wrap: anywhere; }
+/* wide tables scroll inside their own box, never the page */
+.scroll { overflow-x: auto; max-width: 100%; }
+@media (max-width: 640px) {
+  main { padding: 12px 12px 32px; }
+  h1 { font-size: 20px; }
+  dl.facts { grid-template-columns: 1fr; }
+  .charts { gap: 12px; }
+}
+/* paper: the whole spec (no scroll box to clip it), tables and charts unsplit where they fit */
+@media print {
+  body { background: white; font-size: 12px; }
+  main { max-width: none; padding: 0; min-height: 0; }
+  pre { max-height: none; overflow: visible; white-space: pre-wrap; overflow-wrap: anywhere; }
+  .scroll { overflow: visible; }
+  table { font-size: 10px; max-width: 100%; }
+  th, td, td.num, th.num { padding: 3px 5px; white-space: normal; overflow-wrap: anywhere; }
+  figure.chart, tr, .framing, dl.facts div { break-inside: avoid; }
+  h2, h3 { break-after: avoid; }
+}
 `;
 
 /**
@@ -240,20 +263,25 @@ ${await figure('chart-roc-folds', foldRoc.spec, `Per fold, dashed grey: the diag
 <p>Backend: <strong>${escapeHtml(metrics.backend)}</strong> · seed ${escapeHtml(metrics.seed)}</p>
 <pre>${escapeHtml(specText)}</pre></section>`);
 
+  return htmlPage(`${metrics.name} · evaluation report`, `${header(metrics)}
+${sections.join('\n')}
+<footer>Generated by @fusion/report from metrics.json, predictions.csv and spec.json. Self-contained: opens offline.</footer>`);
+}
+
+/** A self-contained page with the report's styles; nothing is fetched (a Content-Security-Policy forbids any network use). */
+export function htmlPage(title: string, mainHtml: string): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>${escapeHtml(metrics.name)} · evaluation report</title>
+<title>${escapeHtml(title)}</title>
 <style>${CSS}</style>
 </head>
 <body>
 <main>
-${header(metrics)}
-${sections.join('\n')}
-<footer>Generated by @fusion/report from metrics.json, predictions.csv and spec.json. Self-contained: opens offline.</footer>
+${mainHtml}
 </main>
 </body>
 </html>

@@ -82,24 +82,39 @@ export async function loadBundle(url: string, opts: LoadBundleOptions = {}): Pro
   }
   if (manifest.format !== 'fusion-bundle' || manifest.formatVersion !== 1 || !Array.isArray(manifest.members) || !manifest.members.length)
     throw new BundleError(`${base.href}: not a fusion bundle manifest (format "${manifest.format}", version ${manifest.formatVersion}); expected format "fusion-bundle" version 1 with members.`);
-  const models: tf.LayersModel[] = [];
-  try {
-    for (const m of manifest.members) {
+  const models = await loadMembers(
+    manifest,
+    async (m) => {
       const modelUrl = new URL(m.path, base).href;
       try {
-        models.push(await tf.loadLayersModel(tf.io.http(modelUrl, { fetchFunc })));
+        return await tf.loadLayersModel(tf.io.http(modelUrl, { fetchFunc }));
       } catch (e) {
         throw new BundleError(`${modelUrl}: the member model does not load (${(e as Error).message}).`);
       }
-    }
+    },
+    (mismatch) => new BundleError(`${base.href}: ${mismatch}`)
+  );
+  return new FusionBundle(manifest, models);
+}
+
+/**
+ * Loads every member of `manifest` with `load` (all or none: a failure disposes those loaded) and checks that they
+ * take the windows fusion.json describes, throwing `mismatchError(why)` when not.
+ */
+export async function loadMembers(
+  manifest: BundleManifest,
+  load: (member: BundleManifest['members'][number]) => Promise<tf.LayersModel>,
+  mismatchError: (why: string) => Error
+): Promise<tf.LayersModel[]> {
+  const models: tf.LayersModel[] = [];
+  try {
+    for (const m of manifest.members) models.push(await load(m));
+    const shape = models[0].inputs[0].shape;
+    if (shape[1] !== manifest.windowLength || shape[2] !== manifest.sensors.length)
+      throw mismatchError(`the models take [${shape.join(', ')}] but fusion.json says windows of ${manifest.windowLength} points x ${manifest.sensors.length} sensors.`);
   } catch (e) {
     models.forEach((m) => m.dispose());
     throw e;
   }
-  const shape = models[0].inputs[0].shape;
-  if (shape[1] !== manifest.windowLength || shape[2] !== manifest.sensors.length) {
-    models.forEach((m) => m.dispose());
-    throw new BundleError(`${base.href}: the models take [${shape.join(', ')}] but fusion.json says windows of ${manifest.windowLength} points x ${manifest.sensors.length} sensors.`);
-  }
-  return new FusionBundle(manifest, models);
+  return models;
 }

@@ -2,10 +2,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DatasetError, getRegistries, makeWindows, selectBackend, SpecValidationError, SpecValidator } from '@fusion/core';
 import { argmaxRows, classPrior, computeMetrics, majorityBaseline } from '@fusion/runner';
-import type { WindowSet } from '@fusion/core';
+import type { GraphSpec, WindowSet } from '@fusion/core';
 import type { Metrics, RunMetrics } from '@fusion/runner';
+import { renderEvaluationHtml } from '@fusion/report';
 import { StreamModel } from '@fusion/stream';
 import { createDefaultContainer } from '../container';
+import { isBundleFolder, loadBundleFolder } from './bundle-model';
 import type { Terminal } from '../terminal';
 import { UsageError } from '../usage-error';
 import { loadRunPlugins } from './stream';
@@ -18,9 +20,19 @@ export interface PredictCommandOptions {
   json?: boolean;
 }
 
+/** A run's or a bundle's ensemble: what predict needs of either. */
+interface Ensemble {
+  /** The spec the windows are cut with (a run's spec.json; for a bundle, its fusion.json as a spec). */
+  spec: Partial<GraphSpec>;
+  classes: readonly string[];
+  members: number;
+  predict(x: Float32Array, n: number): Promise<Float32Array>;
+  dispose(): void;
+}
+
 /** Windows of new recordings cut with a run's preprocessing, and the ensemble's probabilities for each. */
 interface Predicted {
-  model: StreamModel;
+  model: Ensemble;
   windows: WindowSet;
   probs: Float32Array;
   dataset: string;
@@ -46,6 +58,16 @@ function datasetConfig(arg: string): { config: Record<string, unknown>; baseDir:
   return { config: config as Record<string, unknown>, baseDir: path.dirname(abs), file: abs };
 }
 
+/** A bundle folder (fusion.json, no spec.json) by its own metadata; otherwise a run folder by its spec.json. */
+async function loadEnsemble(dir: string, fold: number | undefined): Promise<Ensemble> {
+  if (isBundleFolder(dir)) {
+    const { bundle, spec } = await loadBundleFolder(dir, fold);
+    return { spec, classes: bundle.classes, members: bundle.models.length, predict: (x, n) => bundle.predict(x, n), dispose: () => bundle.dispose() };
+  }
+  const m = await StreamModel.load(dir, { fold });
+  return { spec: m.spec, classes: m.classes, members: m.members.length, predict: (x, n) => m.predict(x, n), dispose: () => m.dispose() };
+}
+
 async function predictRun(runArg: string, dataArg: string, o: PredictCommandOptions, term: Terminal, keepUnlabelled: boolean): Promise<Predicted> {
   const runDir = path.resolve(runArg);
   const container = createDefaultContainer();
@@ -58,7 +80,7 @@ async function predictRun(runArg: string, dataArg: string, o: PredictCommandOpti
     fold = Number(o.fold);
     if (!Number.isInteger(fold) || fold < 1) throw new UsageError(`--fold must be a whole number >= 1, received "${o.fold}".`);
   }
-  const model = await StreamModel.load(runDir, { fold }).catch((e: Error) => {
+  const model = await loadEnsemble(runDir, fold).catch((e: Error) => {
     const unknown = /Unknown layer: (\w+)/.exec(e.message ?? '');
     if (!unknown) throw e;
     throw new DatasetError(
@@ -105,11 +127,48 @@ function writeCsv(file: string, p: Predicted): void {
     const ps = Array.from({ length: C }, (_, c) => p.probs[i * C + c].toFixed(6)).join(',');
     rows.push(`${csvCell(p.windows.subjects[i])},${p.windows.ends[i].toFixed(3)},${csvCell(classes[pred[i]])},${ps},${p.windows.y[i] >= 0 ? csvCell(classes[p.windows.y[i]]) : ''}`);
   }
+  writeAtomic(file, rows.join('\n') + '\n');
+}
+
+function writeAtomic(file: string, text: string): void {
   const abs = path.resolve(file);
   fs.mkdirSync(path.dirname(abs), { recursive: true });
   const tmp = `${abs}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, rows.join('\n') + '\n');
+  fs.writeFileSync(tmp, text);
   fs.renameSync(tmp, abs);
+}
+
+/** Beside evaluate's predictions `<stem>.csv`: `<stem>.metrics.json` (the --json result) and the report page `<stem>.html`. */
+async function writeEvaluation(csvFile: string, runArg: string, p: Predicted, result: Record<string, unknown>, model: Metrics, majority: Metrics, majorityFrom: string): Promise<string[]> {
+  const stem = path.resolve(csvFile).replace(/\.csv$/i, '');
+  const C = p.model.classes.length;
+  const pred = argmaxRows(p.probs, C);
+  const perSubject: Record<string, Metrics> = {};
+  for (const s of [...new Set(p.windows.subjects)]) {
+    const idx = p.windows.subjects.flatMap((x, i) => (x === s ? [i] : []));
+    perSubject[s] = computeMetrics(idx.map((i) => p.windows.y[i]), idx.map((i) => pred[i]), C, idx.flatMap((i) => Array.from(p.probs.subarray(i * C, (i + 1) * C))));
+  }
+  const rows = Array.from(p.windows.y, (y, i) => ({ fold: 0, subject: p.windows.subjects[i], windowEnd: p.windows.ends[i], trueClass: y, pred: pred[i], probs: Array.from(p.probs.subarray(i * C, (i + 1) * C)) }));
+  const html = await renderEvaluationHtml({
+    source: runArg,
+    sourceKind: isBundleFolder(path.resolve(runArg)) ? 'bundle' : 'run',
+    dataset: p.dataset,
+    classes: p.model.classes,
+    sensors: p.model.spec.sensors ?? [],
+    windows: p.windows.y.length,
+    subjects: Object.keys(perSubject).length,
+    members: p.model.members,
+    model,
+    majority,
+    majorityFrom,
+    perSubject,
+    rows,
+    createdAt: new Date().toISOString(),
+    warnings: p.warnings,
+  });
+  writeAtomic(`${stem}.metrics.json`, JSON.stringify({ ...result, perSubject }, null, 2) + '\n');
+  writeAtomic(`${stem}.html`, html);
+  return [`${stem}.metrics.json`, `${stem}.html`];
 }
 
 /** `fusion-cli predict <run> <dataset> --out <csv>`: class probabilities for every window of new recordings. */
@@ -119,8 +178,8 @@ export async function predictCommand(run: string, data: string, o: PredictComman
   try {
     writeCsv(o.out, p);
     const subjects = new Set(p.windows.subjects).size;
-    if (o.json) term.printJson({ out: path.resolve(o.out), dataset: p.dataset, windows: p.windows.y.length, subjects, members: p.model.members.length, warnings: p.warnings });
-    else term.result(`${p.windows.y.length} windows of ${subjects} recording(s) from ${p.dataset}, ${p.model.members.length} model(s) averaged\nwritten: ${o.out}`);
+    if (o.json) term.printJson({ out: path.resolve(o.out), dataset: p.dataset, windows: p.windows.y.length, subjects, members: p.model.members, warnings: p.warnings });
+    else term.result(`${p.windows.y.length} windows of ${subjects} recording(s) from ${p.dataset}, ${p.model.members} model(s) averaged\nwritten: ${o.out}`);
   } finally {
     p.model.dispose();
   }
@@ -139,15 +198,22 @@ export async function evaluateCommand(run: string, data: string, o: PredictComma
     const trainLabels = counts ? p.model.classes.flatMap((c, k) => new Array<number>(counts[c] ?? 0).fill(k)) : Array.from(y);
     const maj = majorityBaseline(classPrior(trainLabels, C), y.length);
     const majority = computeMetrics(y, maj.pred, C, maj.probs);
-    if (o.out) writeCsv(o.out, p);
     const pick = (m: Metrics): Record<string, number | null> => ({ accuracy: m.accuracy, balancedAccuracy: m.balancedAccuracy, macroF1: m.macroF1, auroc: m.auroc });
-    if (o.json) return term.printJson({ dataset: p.dataset, windows: y.length, subjects: new Set(p.windows.subjects).size, model: pick(model), majority: pick(majority), confusion: model.confusion });
+    const result = { dataset: p.dataset, windows: y.length, subjects: new Set(p.windows.subjects).size, model: pick(model), majority: pick(majority), confusion: model.confusion };
+    const majorityFrom = counts ? "the most frequent class of the run's training data (metrics.json)" : 'the most frequent class of these windows (a bundle records no training class counts)';
+    const written: string[] = [];
+    if (o.out) {
+      writeCsv(o.out, p);
+      written.push(path.resolve(o.out), ...(await writeEvaluation(o.out, run, p, result, model, majority, majorityFrom)));
+    }
+    if (o.json) return term.printJson({ ...result, ...(written.length ? { written } : {}) });
     const f = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(3));
     term.result(
       `${y.length} labelled windows of ${new Set(p.windows.subjects).size} subject(s) from ${p.dataset}\n` +
         `                 balanced acc.  macro-F1  AUROC\n` +
         `model            ${f(model.balancedAccuracy).padEnd(15)}${f(model.macroF1).padEnd(10)}${f(model.auroc)}\n` +
-        `majority class   ${f(majority.balancedAccuracy).padEnd(15)}${f(majority.macroF1).padEnd(10)}${f(majority.auroc)}`
+        `majority class   ${f(majority.balancedAccuracy).padEnd(15)}${f(majority.macroF1).padEnd(10)}${f(majority.auroc)}` +
+        (written.length ? `\nwritten: ${written.map((w) => path.relative(process.cwd(), w)).join(', ')}` : '')
     );
   } finally {
     p.model.dispose();

@@ -4,15 +4,15 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { OutputError, RunFolderError } from '@fusion/core';
 import { argmaxRows, computeMetrics } from '../eval/metrics';
-import { modelCost } from '@fusion/core';
 import { loadModel } from '@fusion/core';
 import { predictProbs } from '../model/train';
 import type { Registries } from '@fusion/core';
 import { prepareFold, prepareRun, RunContext } from '../run/plan';
 import { StagedOutput } from '../run/output-dir';
 import type { GraphSpec } from '@fusion/core';
-import type { BundleCost, BundleEvaluation, BundleManifest, BundleScores } from '@fusion/core';
+import type { BundleEvaluation, BundleManifest, BundleScores } from '@fusion/core';
 import { quantizeWeights, WeightPrecision } from '@fusion/core';
+import { describeBundle, describeMember } from './describe';
 
 /** The parts of a finished run folder an export reads. */
 export interface RunFolder {
@@ -86,14 +86,6 @@ export interface ExportOptions {
   warn?: (message: string) => void;
 }
 
-const RULES = {
-  none: 'none: windows go to the model as resampled, unscaled values.',
-  subject:
-    "subject: before windowing, each sensor of a subject's recording is z-scored with the mean and standard deviation of all its finite samples after resampling to sampleRate (sd floored to 1 for constant signals); the caller normalises windows so before predict.",
-  train:
-    "train: each member z-scores raw windows with its fold's training statistics (normalization.folds[fold], per sensor): (x - mean) / sd; predict does this itself, so give it raw resampled windows.",
-} as const;
-
 /** An export bundle in `outDir` is recognised by its fusion.json; anything else non-empty is never overwritten. */
 function checkOutDir(outDir: string, runDir: string): void {
   if (path.resolve(outDir) === path.resolve(runDir)) throw new OutputError(`--out ${outDir} is the run folder itself; give a new folder for the bundle.`);
@@ -138,27 +130,21 @@ export async function exportRun(run: RunFolder, spec: GraphSpec, reg: Registries
     const members: BundleManifest['members'] = [];
     const evalFolds: BundleManifest['evaluation']['folds'] = [];
     const pooled = { y: [] as number[], before: [] as number[], after: [] as number[] };
-    const trainStats: Record<string, { sensor: string; mean: number; sd: number }[]> = {};
+    const trainStats: Record<string, { mean: number; sd: number }[]> = {};
     for (const k of folds) {
       const fc = contextOfFold(k);
       const prepared = prepareFold(fc, k - 1);
-      if (prepared.normalization) trainStats[String(k)] = prepared.normalization.map((st, s) => ({ sensor: fc.spec.sensors[s], mean: st.mean, sd: st.sd }));
+      if (prepared.normalization) trainStats[String(k)] = prepared.normalization;
       const foldDir = path.join(run.dir, 'models', `fold-${k}`);
       const sums = { before: new Float32Array(prepared.testW.y.length * C), after: new Float32Array(prepared.testW.y.length * C) };
       const names = memberDirs(foldDir);
       for (const m of names) {
         const rel = path.join(`fold-${k}`, m);
-        const weightBytes = writeMember(path.join(foldDir, m), out.path(rel), opts.precision);
-        const member: BundleManifest['members'][number] = { fold: k, member: Number(m.slice(7)), path: `fold-${k}/${m}/model.json`, weightBytes, weightBytesByDtype: writtenBytesByDtype(out.path(rel)), macsPerWindow: 0, peakActivationBytes: 0 };
-        members.push(member);
+        writeMember(path.join(foldDir, m), out.path(rel), opts.precision);
         for (const [which, dir] of [['before', path.join(foldDir, m)], ['after', out.path(rel)]] as const) {
           const model = await loadModel(dir);
           try {
-            if (which === 'after') {
-              const cost = await modelCost(model);
-              member.macsPerWindow = cost.macsPerWindow;
-              member.peakActivationBytes = cost.peakActivationBytes;
-            }
+            if (which === 'after') members.push(await describeMember(out.path(rel), `fold-${k}/${m}/model.json`, k, Number(m.slice(7)), model));
             const probs = await predictProbs(model, prepared.testW);
             for (let i = 0; i < probs.length; i++) sums[which][i] += probs[i] / names.length;
           } finally {
@@ -173,29 +159,15 @@ export async function exportRun(run: RunFolder, spec: GraphSpec, reg: Registries
         pooled.after.push(sums.after[i]);
       }
     }
-    const normalization: BundleManifest['normalization'] =
-      p.normalize === 'train' ? { mode: 'train', rule: RULES.train, folds: trainStats } : { mode: p.normalize, rule: RULES[p.normalize] };
-    const manifest: BundleManifest = {
-      format: 'fusion-bundle',
-      formatVersion: 1,
-      name: first.spec.name,
-      createdAt: new Date().toISOString(),
+    const manifest = describeBundle({
+      spec: first.spec,
       specSha256: run.specSha256,
-      sensors: [...first.spec.sensors],
-      sampleRate: p.sampleRate,
-      window: p.window,
-      hop: p.hop,
-      windowLength: Math.round(p.window * p.sampleRate),
-      maxMissing: p.maxMissing,
-      classes: [...classes],
-      label: { target: p.label.target, mapping: p.label.mapping, threshold: p.label.threshold },
-      normalization,
       precision: opts.precision,
       members,
-      cost: bundleCost(members),
-      versions: { '@tensorflow/tfjs': tf.version.tfjs, '@fusion/core': coreVersion(), ...opts.versions },
+      trainStats: p.normalize === 'train' ? trainStats : undefined,
+      versions: opts.versions,
       evaluation: { folds: evalFolds, pooled: scoreBoth(pooled.y, Float32Array.from(pooled.before), Float32Array.from(pooled.after), C) },
-    };
+    });
     out.writeJson('fusion.json', manifest);
     out.commit();
     return manifest;
@@ -205,8 +177,8 @@ export async function exportRun(run: RunFolder, spec: GraphSpec, reg: Registries
   }
 }
 
-/** Copies one member's model into `dest`, re-encoding its weights at `precision`; returns the weight file's size. */
-function writeMember(src: string, dest: string, precision: WeightPrecision): number {
+/** Copies one member's model into `dest`, re-encoding its weights at `precision`. */
+function writeMember(src: string, dest: string, precision: WeightPrecision): void {
   const file = path.join(src, 'model.json');
   const json = JSON.parse(fs.readFileSync(file, 'utf8')) as { weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] } & Record<string, unknown>;
   const all = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => fs.readFileSync(path.join(src, p)))));
@@ -220,34 +192,6 @@ function writeMember(src: string, dest: string, precision: WeightPrecision): num
   fs.mkdirSync(dest, { recursive: true });
   fs.writeFileSync(path.join(dest, 'weights.bin'), Buffer.from(q.data));
   fs.writeFileSync(path.join(dest, 'model.json'), JSON.stringify({ ...json, weightsManifest: [{ paths: ['weights.bin'], weights: q.specs }] }));
-  return q.data.byteLength;
-}
-
-/** Bytes per stored dtype of a written member, from its model.json manifest, checked against weights.bin's size. */
-function writtenBytesByDtype(dir: string): Record<string, number> {
-  const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as { weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
-  const per: Record<string, number> = {};
-  const width: Record<string, number> = { float32: 4, int32: 4, float16: 2, uint8: 1, uint16: 2, bool: 1 };
-  for (const w of json.weightsManifest.flatMap((g) => g.weights)) {
-    const dtype = w.quantization?.dtype ?? w.dtype;
-    per[dtype] = (per[dtype] ?? 0) + w.shape.reduce((a, b) => a * b, 1) * width[dtype];
-  }
-  const onDisk = json.weightsManifest.flatMap((g) => g.paths).reduce((a, p) => a + fs.statSync(path.join(dir, p)).size, 0);
-  const counted = Object.values(per).reduce((a, b) => a + b, 0);
-  if (counted !== onDisk) throw new OutputError(`${dir}: the weight files hold ${onDisk} bytes but their manifest describes ${counted}; the export is not consistent (a bug).`);
-  return per;
-}
-
-/** What the whole bundle costs on a device: members run one after another, so MACs add and the activation peak is the largest. */
-function bundleCost(members: BundleManifest['members']): BundleCost {
-  const weightBytesByDtype: Record<string, number> = {};
-  for (const m of members) for (const [d, b] of Object.entries(m.weightBytesByDtype)) weightBytesByDtype[d] = (weightBytesByDtype[d] ?? 0) + b;
-  return {
-    weightBytes: members.reduce((a, m) => a + m.weightBytes, 0),
-    weightBytesByDtype,
-    macsPerWindow: members.reduce((a, m) => a + m.macsPerWindow, 0),
-    peakActivationBytes: Math.max(0, ...members.map((m) => m.peakActivationBytes)),
-  };
 }
 
 function scores(y: ArrayLike<number>, probs: Float32Array, C: number): BundleScores {
@@ -259,9 +203,4 @@ function scoreBoth(y: ArrayLike<number>, before: Float32Array, after: Float32Arr
   let diff = 0;
   for (let i = 0; i < before.length; i++) diff = Math.max(diff, Math.abs(before[i] - after[i]));
   return { windows: y.length, before: scores(y, before, C), after: scores(y, after, C), maxAbsProbDiff: diff };
-}
-
-function coreVersion(): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require('../../../package.json') as { version: string }).version;
 }

@@ -2,6 +2,7 @@ import * as path from 'path';
 import { buildModel, InterruptedError, isPermanentError, parameterCounts, SpecValidationError } from '@fusion/core';
 import type { GraphSpec, Registries, WindowingReport } from '@fusion/core';
 import type { Metrics, MetricSummary } from '../eval/metrics';
+import { writeRunModelManifests } from '../export/describe';
 import type { TrainResult } from '../model/train';
 import { chooseSweepPoints, MembersOf } from './ensemble';
 import { BaselineName, perSubjectMetrics, PooledPredictions, predictFold, predictionRows } from './evaluation';
@@ -244,6 +245,10 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
       if (st) out.writeJson(path.join('models', `fold-${fold.index + 1}`, 'normalization.json'), { sensors: spec.sensors, stats: st });
     }
   }
+  // Each fold's models say what they expect (fusion.json, the export's writer): a run folder is self-describing.
+  const pointOf = (f: FoldResult): RunContext => points[selected[f.index - 1]];
+  const stats = (f: FoldResult): { mean: number; sd: number }[] | undefined => (pointOf(f).spec.preprocessing.normalize === 'train' ? prepareFold(pointOf(f), f.index - 1).normalization : undefined);
+  await writeRunModelManifests(out, foldResults.map((f) => ({ fold: f.index, spec: pointOf(f).spec, normalization: stats(f), testSubjects: f.test, testWindows: f.testWindows, model: f.model })));
   out.writeJson('metrics.json', metrics);
   out.writeText('predictions.csv', formatPredictionsCsv(classes, rows));
   for (const extra of opts.extraOutputs ?? []) {
