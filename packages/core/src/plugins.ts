@@ -67,6 +67,8 @@ export interface LoadContext {
 export interface DatasetAdapter<C extends PluginConfig = PluginConfig> extends PluginBase {
   /** Sensor names this adapter can provide. */
   readonly sensors: readonly string[];
+  /** Optional: the raw labels its recordings carry (arousal, valence, stress, ...); outputs are checked against them. */
+  readonly labels?: readonly string[];
   load(config: C, ctx: LoadContext): Promise<Dataset>;
 }
 

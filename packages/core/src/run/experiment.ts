@@ -16,6 +16,7 @@ import { ioErrorOf, withIoErrors } from '../io-errors';
 import { Provenance, runProvenance } from './provenance';
 import { indicesOf, JobResult, planJobs, prepareFold, prepareRun, RunContext, TrainJob } from './plan';
 import { Reporter, silentReporter } from './reporter';
+import { evaluateOutputs, OutputMetrics } from './output-metrics';
 import { selectSweepPoints, SweepMetrics, sweepMetrics, SweepPointScores } from './sweep';
 
 export interface RunOptions {
@@ -91,6 +92,8 @@ export interface RunMetrics {
   sweep?: SweepMetrics;
   /** The git commit, package versions and data files (sha256) the run used. */
   provenance?: Provenance;
+  /** Several outputs only: each output's summary and folds (the first's repeat the top-level fields). */
+  outputs?: Record<string, OutputMetrics>;
 }
 
 export interface RunResult {
@@ -376,6 +379,8 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     ...(sweep ? { sweep } : {}),
     provenance: runProvenance(spec.dataset as { path?: unknown }, opts.baseDir),
   };
+  const multi = evaluateOutputs(ctx, selected, (f, pt) => membersOf((j) => j.fold === f && (j.point ?? 0) === pt), { summary: metrics.summary, folds: foldResults });
+  if (multi) metrics.outputs = multi.outputs;
   await checkpoint();
   out.writeJson('spec.json', spec);
   // Training-fold statistics travel with the fold's models, so live inference normalises exactly as evaluation did.
@@ -387,6 +392,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
   }
   out.writeJson('metrics.json', metrics);
   out.writeText('predictions.csv', csv.join('\n') + '\n');
+  for (const [file, text] of Object.entries(multi?.files ?? {})) out.writeText(file, text);
   for (const extra of opts.extraOutputs ?? []) {
     await checkpoint();
     await extra(metrics, out);
