@@ -245,9 +245,12 @@ describe('several outputs (multi-task)', () => {
       expect(x.status, `${what}: ${x.stderr}`).to.equal(1);
       const err = JSON.parse(x.stdout.trim().split('\n').pop()!).error;
       expect(err.code, what).to.equal('MultiOutputRunError');
-      expect(err.message, what).to.contain('the run has 2 outputs (arousal, valence)');
+      expect(err.message, what).to.contain(': 2 outputs (arousal, valence);');
     }
     expect(fs.existsSync(path.join(dir, 'p.csv'))).to.equal(false);
+    const bench = cli(['bench', QUICK, '--steps', '1', '--json'], dir);
+    expect(bench.status, bench.stderr).to.equal(1);
+    expect(JSON.parse(bench.stdout.trim().split('\n').pop()!).error.message).to.contain('fusion-cli bench supports one output for now');
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -76,14 +76,16 @@ export function trainOutputs(spec: GraphSpec): { name: string; classes: number; 
 }
 
 /**
- * Commands that serve a run's models with one output (stream, predict, evaluate, export) refuse a multi-output run
- * with `MultiOutputRunError` naming the run and its outputs, before any model is loaded.
+ * Commands that serve a run's models with one output (stream, predict, evaluate, export) or measure one (bench)
+ * refuse a multi-output spec with `MultiOutputRunError` naming it and its outputs, before any model is loaded.
  */
-export function refuseSeveralOutputs(spec: Pick<GraphSpec, 'outputs'>, runDir: string, what: string): void {
+export function refuseSeveralOutputs(
+  spec: Pick<GraphSpec, 'outputs'>,
+  where: string,
+  what: string,
+  fix = 'Its results per output are in the run folder (metrics.json "outputs", predictions.csv and predictions-<output>.csv); for live use, train a run per output.'
+): void {
   const names = Object.keys(spec.outputs ?? {});
   if (names.length <= 1) return;
-  throw new MultiOutputRunError(
-    `${runDir}: the run has ${names.length} outputs (${names.join(', ')}); ${what} serves runs with one output for now. ` +
-      `Its results per output are in the run folder (metrics.json "outputs", predictions.csv and predictions-<output>.csv); for live use, train a run per output.`
-  );
+  throw new MultiOutputRunError(`${where}: ${names.length} outputs (${names.join(', ')}); ${what} supports one output for now. ${fix}`);
 }
