@@ -124,7 +124,6 @@ export const e4Adapter: DatasetAdapter<E4Config> = {
   type: 'e4',
   description: 'Empatica E4 export folder(s): one export, or one subfolder per subject; no labels (for replay and reading)',
   sensors: E4_SENSORS,
-  labels: [],
   schema: {
     type: 'object',
     additionalProperties: false,
