@@ -337,7 +337,7 @@ export class SpecValidator {
 
   /**
    * The graph form's own checks before the plugins': no slot keys beside it, each node's options against its plugin's
-   * schema (defaults filled), inputs at the common rate, and one output whose label and classes drive the windows.
+   * schema (defaults filled), inputs at the common rate, and the outputs (`outputIssues`: the first one's label and classes drive the windows).
    * Fills `sensors` from the inputs when it is not given.
    */
   private graphFormIssues(s: GraphSpec): SpecIssue[] {
