@@ -2,6 +2,7 @@ import * as cliProgress from 'cli-progress';
 import Table from 'cli-table3';
 import { DataFormatError, DatasetError, InterruptedError, ModelTooLargeError, OutputError, SpecValidationError, UnknownPluginError } from '@fusion/core';
 import type { SpecIssue } from '@fusion/core';
+import { predictionsFile } from '@fusion/runner';
 import type { MetricSummary, RunEvent, RunMetrics } from '@fusion/runner';
 
 /** What a failed command reports: as text on stderr, and as `{"error": ...}` on stdout with `--json`. */
@@ -187,13 +188,19 @@ export class Terminal {
       fmt(x.macroF1, x.sd.macroF1),
       fmt(x.auroc, x.sd.auroc),
     ];
-    const table = new Table({ head: ['', 'accuracy', 'balanced acc.', 'macro-F1', 'AUROC'], style: { head: [], border: [] } });
-    table.push(row(m.name, m.summary.model), row('majority baseline', m.summary.baselines.majority), row('class-ratio baseline', m.summary.baselines.classRatio));
-    if (m.summary.baselines.features) table.push(row('feature baseline (logistic)', m.summary.baselines.features));
+    const tableOf = (summary: RunMetrics['summary']): string => {
+      const table = new Table({ head: ['', 'accuracy', 'balanced acc.', 'macro-F1', 'AUROC'], style: { head: [], border: [] } });
+      table.push(row(m.name, summary.model), row('majority baseline', summary.baselines.majority), row('class-ratio baseline', summary.baselines.classRatio));
+      if (summary.baselines.features) table.push(row('feature baseline (logistic)', summary.baselines.features));
+      return table.toString();
+    };
+    // Several outputs: a table per output (its label and classes above it), predictions-<output>.csv beside predictions.csv.
+    const outputs = Object.entries(m.outputs ?? {});
+    const tables = outputs.length ? outputs.map(([name, o]) => `output ${name} (label ${o.label}: ${o.classes.join(', ')})\n${tableOf(o.summary)}`).join('\n') : tableOf(m.summary);
     this.result(
       `\n${m.name}: ${m.folds.length} folds by subject (${m.evaluation.type}), ${m.dataset.windows} windows, ${m.parameters.total} parameters, backend ${m.backend}, seed ${m.seed}\n` +
-        table.toString() +
-        `\nmean ± sd over folds; AUROC over ${m.summary.model.folds.auroc} fold(s) with both classes.\nwritten: ${outDir}/ (report.html, metrics.json, predictions.csv, spec.json, models/)\n`
+        tables +
+        `\nmean ± sd over folds; AUROC over ${m.summary.model.folds.auroc} fold(s) with both classes.\nwritten: ${outDir}/ (report.html, metrics.json, predictions.csv${outputs.slice(1).map(([n]) => `, ${predictionsFile(n, false)}`).join('')}, spec.json, models/)\n`
     );
   }
 }

@@ -57,6 +57,8 @@ export interface WindowSet {
   length: number;
   sensors: string[];
   classes: string[];
+  /** Several outputs only: the class index of every output's label, by output name (the first output's is `y`). */
+  ys?: Record<string, Int32Array>;
 }
 
 export function windowCount(w: WindowSet): number {
@@ -77,5 +79,6 @@ export function selectWindows(w: WindowSet, idx: ArrayLike<number>): WindowSet {
     ends[k] = w.ends[i];
     subjects[k] = w.subjects[i];
   }
-  return { x, y, subjects, ends, length: w.length, sensors: w.sensors, classes: w.classes };
+  const ys = w.ys && Object.fromEntries(Object.entries(w.ys).map(([k, v]) => [k, Int32Array.from(idx, (i) => v[i])]));
+  return { x, y, subjects, ends, length: w.length, sensors: w.sensors, classes: w.classes, ...(ys ? { ys } : {}) };
 }

@@ -128,6 +128,9 @@ export class OutputLockedError extends OutputError {
 /** A folder given as a run (`fusion-cli export <run>`) that is not a finished `fusion-cli run` output. */
 export class RunFolderError extends FusionError {}
 
+/** A run with several outputs (multi-task) given to a command that serves runs with one output (not supported yet). */
+export class MultiOutputRunError extends FusionError {}
+
 /**
  * A third-party plugin module that cannot be loaded or misbehaves when called (throws something that is not a named
  * error, returns the wrong thing, binds something that is not a plugin). `plugin` names the module file.

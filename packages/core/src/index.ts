@@ -32,6 +32,8 @@ export * from './file-kind';
 export * from './model/summary';
 export * from './model/macs';
 export * from './model/memory';
+export * from './model/outputs';
+export * from './preprocess/output-labels';
 export * from './model/infer';
 export * from './export';
 export * from './plugin-host';

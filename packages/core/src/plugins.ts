@@ -74,6 +74,8 @@ export interface RecordingContext {
 export interface DatasetAdapter<C extends PluginConfig = PluginConfig> extends PluginBase {
   /** Sensor names this adapter can provide. */
   readonly sensors: readonly string[];
+  /** Optional: the raw labels its recordings carry (arousal, valence, stress, ...); outputs are checked against them. */
+  readonly labels?: readonly string[];
   load(config: C, ctx: LoadContext): Promise<Dataset>;
   /**
    * Optional: reads one recording in this adapter's layout (a folder or a file, given by absolute path) for replay

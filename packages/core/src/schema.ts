@@ -3,6 +3,7 @@ import { SpecIssue, SpecValidationError, UnknownPluginError } from './errors';
 import type { CheckContext, PluginBase } from './plugins';
 import { checkMemory } from './model/memory';
 import { inferGraph, kindRegistry, nodeCheckContext, specGraph } from './model/graph';
+import { outputIssues } from './model/outputs';
 import type { PluginRegistry, Registries } from './registry';
 import { evaluationSchema, GraphSpec, PluginConfig, preprocessingSchema, trainingSchema } from './spec';
 import { sweepIssues } from './sweep';
@@ -95,7 +96,7 @@ export function assembleSpecSchema(reg: Registries): Record<string, unknown> {
             node: { type: 'string', minLength: 1 },
             label: { type: 'string', minLength: 1 },
             classes: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 2, maxItems: 1000, uniqueItems: true },
-            lossWeight: { type: 'number', minimum: 0, maximum: 1000, default: 1 },
+            lossWeight: { type: 'number', maximum: 1000, default: 1, description: 'weight of this output in the training loss (> 0)' },
           },
         },
       },
@@ -336,7 +337,7 @@ export class SpecValidator {
 
   /**
    * The graph form's own checks before the plugins': no slot keys beside it, each node's options against its plugin's
-   * schema (defaults filled), inputs at the common rate, and one output whose label and classes drive the windows.
+   * schema (defaults filled), inputs at the common rate, and the outputs (`outputIssues`: the first one's label and classes drive the windows).
    * Fills `sensors` from the inputs when it is not given.
    */
   private graphFormIssues(s: GraphSpec): SpecIssue[] {
@@ -385,11 +386,7 @@ export class SpecValidator {
         if (!s.sensors.includes(i.sensor)) issues.push({ path: `/inputs/${name}/sensor`, message: `sensor "${i.sensor}" is not in "sensors" (${s.sensors.join(', ')}). Add it there, or leave "sensors" out (the inputs' sensors are used).` });
       }
     }
-    const outs = Object.entries(s.outputs!);
-    if (outs.length > 1) issues.push({ path: `/outputs/${outs[1][0]}`, message: `${outs.length} outputs; one output is supported for now. Keep one.` });
-    const [, out] = outs[0];
-    if (out.label) s.preprocessing.label.target = out.label;
-    if (out.classes) s.preprocessing.label.classes = out.classes;
+    issues.push(...outputIssues(s, reg.datasets.get(s.dataset.type)));
     return issues;
   }
 }

@@ -64,6 +64,7 @@ export interface GraphOutputSpec {
   label: string;
   /** Class names (default: `preprocessing.label.classes`). */
   classes?: string[];
+  /** Weight of this output's cross-entropy in the training loss (several outputs: their weighted sum); > 0. */
   lossWeight: number;
 }
 

@@ -210,6 +210,19 @@ h1, h2, h3, p, li, figcaption { overflow-wrap: anywhere; }
 }
 `;
 
+/** Several outputs: per output, its label and classes, the framing, the summary table and its pooled confusion matrix. */
+async function outputsSection(metrics: RunMetrics): Promise<string> {
+  const parts: string[] = [];
+  for (const [name, o] of Object.entries(metrics.outputs ?? {})) {
+    const view: RunMetrics = { ...metrics, summary: o.summary, dataset: { ...metrics.dataset, classes: o.classes, classCounts: o.classCounts } };
+    const counts = o.classes.map((c) => `${c}: ${o.classCounts[c] ?? 0}`).join(' · ');
+    parts.push(`<h3 id="output-${escapeHtml(name)}">Output ${escapeHtml(name)} <span class="sub">label ${escapeHtml(o.label)} · ${escapeHtml(counts)} · loss weight ${escapeHtml(o.lossWeight)}</span></h3>
+${framing(view)}${summaryTable(view)}
+<div class="charts">${await figure(`chart-confusion-${name}`, confusionSpec(o.summary.model.confusion, o.classes, `Confusion matrix, all folds pooled (output ${name})`), 'Rows: true class; columns: predicted.', 'No confusion matrix.')}</div>`);
+  }
+  return `<section id="outputs"><h2>Outputs</h2><p>The model predicts ${Object.keys(metrics.outputs ?? {}).length} labels; the sections above and below are for the first output. Each output's predictions: predictions.csv (first), predictions-&lt;output&gt;.csv (others).</p>${parts.join('\n')}</section>`;
+}
+
 /**
  * The report as one self-contained HTML page: every chart is an inline SVG rendered here (vega-lite → vega, no
  * browser), styles are inline, and nothing is fetched (a Content-Security-Policy forbids any network use).
@@ -242,6 +255,8 @@ export async function renderReportHtml(metrics: RunMetrics, predictionsCsvText: 
 
   sections.push(`<section id="summary"><h2>Summary</h2>${framing(metrics)}${summaryTable(metrics)}
 <div class="charts">${await figure('chart-summary', summarySpec(metrics), 'Bars: mean over folds; black line: ± 1 sd; red dashed: chance (1 / classes).', 'No summary chart.')}</div></section>`);
+
+  if (metrics.outputs) sections.push(await outputsSection(metrics));
 
   sections.push(`<section id="learning"><h2>Learning curves</h2>
 <div class="charts">${await figure('chart-loss', lossSpec(metrics), 'One panel per fold, one colour per ensemble member. Solid: training loss; dashed: validation loss (on held-out training subjects, not the test fold); diamond: the best epoch of each member (lowest validation loss), whose weights are kept when training.restoreBest is on.', 'No training history recorded.')}

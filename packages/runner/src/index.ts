@@ -7,6 +7,8 @@ export * from './model/train';
 export * from './model/flat-adam';
 export * from './run/reporter';
 export * from './run/output-dir';
+export * from './run/output-metrics';
+export * from './model/output-loss';
 export * from './run/output-guard';
 export * from './run/experiment';
 export * from './run/resume';

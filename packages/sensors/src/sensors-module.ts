@@ -3,7 +3,7 @@ import { ContainerModule } from 'inversify';
 import { Dataset, DatasetAdapter, DatasetAdapterContribution, LoadContext, PluginConfig, statDirectory } from '@fusion/core';
 import { duplicateRecordings } from './duplicates';
 import { E4_SENSORS, readE4Folder, readE4Recording } from './e4-reader';
-import { Annotator, ANNOTATORS, readKEmoCon, readKEmoConRecording } from './kemocon-reader';
+import { Annotator, ANNOTATORS, KEMOCON_TARGETS, readKEmoCon, readKEmoConRecording } from './kemocon-reader';
 import { generateSynthetic, SYNTHETIC_DEFAULTS, syntheticCacheName } from './synthetic';
 import { stressPredictAdapter } from './stress-predict';
 
@@ -49,6 +49,7 @@ export const kemoconAdapter: DatasetAdapter<KEmoConConfig> = {
   type: 'kemocon',
   description: 'K-EmoCon: e4_data/<pid>/E4_*.csv, metadata/subjects.csv and 5-s self/partner/external arousal-valence annotations',
   sensors: E4_SENSORS,
+  labels: KEMOCON_TARGETS,
   schema: {
     type: 'object',
     additionalProperties: false,
@@ -83,6 +84,7 @@ export const syntheticAdapter: DatasetAdapter<SyntheticConfig> = {
   type: 'synthetic',
   description: 'a deterministic synthetic dataset written in the K-EmoCon layout (cached) and read back by the K-EmoCon reader',
   sensors: E4_SENSORS,
+  labels: KEMOCON_TARGETS,
   schema: {
     type: 'object',
     additionalProperties: false,

@@ -315,6 +315,7 @@ export const stressPredictAdapter: DatasetAdapter<StressPredictConfig> = {
   description:
     'Stress-Predict (Empatica E4, 35 people): Raw_data/SXX/ exports + tags_SXX.csv; stress = inside the Stroop, interview and hyperventilation tasks, non-stress elsewhere',
   sensors: E4_SENSORS,
+  labels: ['stress'],
   schema: {
     type: 'object',
     additionalProperties: false,

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { DatasetError, ensembleProbs, GraphSpec, loadModel } from '@fusion/core';
+import { DatasetError, ensembleProbs, GraphSpec, loadModel, refuseSeveralOutputs } from '@fusion/core';
 
 /** What the streaming pipeline needs from a model: its input layout and a batch predictor. */
 export interface Predictor {
@@ -56,6 +56,7 @@ export class StreamModel implements Predictor {
     const specFile = path.join(runDir, 'spec.json');
     if (!fs.existsSync(specFile)) throw new DatasetError(`${specFile} not found; --model must be a folder written by \`fusion-cli run\` (spec.json, models/).`);
     const spec = JSON.parse(fs.readFileSync(specFile, 'utf8')) as GraphSpec;
+    refuseSeveralOutputs(spec, runDir, 'streaming and prediction (fusion-cli stream, predict, evaluate)');
     const modelsDir = path.join(runDir, 'models');
     const folds = fs.existsSync(modelsDir)
       ? fs.readdirSync(modelsDir).filter((d) => /^fold-\d+$/.test(d)).sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)))

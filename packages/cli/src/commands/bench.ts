@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import { getRegistries, loadSpecFile, selectBackend } from '@fusion/core';
+import { getRegistries, loadSpecFile, refuseSeveralOutputs, selectBackend } from '@fusion/core';
 import { benchmarkSpec } from '@fusion/runner';
 import { createDefaultContainer } from '../container';
 import { memoryLimit } from '../options';
@@ -25,6 +25,7 @@ function positiveInt(v: string | undefined, name: string): number | undefined {
 export async function benchCommand(specFile: string, opts: BenchCommandOptions, term: Terminal): Promise<void> {
   const container = createDefaultContainer();
   const { spec } = loadSpecFile(specFile, container, { maxMemoryMB: memoryLimit(opts.maxMemory) });
+  refuseSeveralOutputs(spec, specFile, 'fusion-cli bench', 'Benchmark a copy of the spec with one output (one more softmax changes little).');
   const backend = await selectBackend(opts.backend);
   const r = await benchmarkSpec(spec, getRegistries(container), {
     backend: backend.name,

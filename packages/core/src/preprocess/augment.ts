@@ -26,5 +26,6 @@ export function augmentWithNoise(w: WindowSet, noise: number, copies: number, rn
     y: Int32Array.from(rep(w.y)),
     subjects: rep(w.subjects),
     ends: Float64Array.from(rep(w.ends)),
+    ...(w.ys ? { ys: Object.fromEntries(Object.entries(w.ys).map(([k, v]) => [k, Int32Array.from(rep(v))])) } : {}),
   };
 }

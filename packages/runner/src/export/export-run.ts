@@ -6,6 +6,7 @@ import { OutputError, RunFolderError } from '@fusion/core';
 import { argmaxRows, computeMetrics } from '../eval/metrics';
 import { loadModel } from '@fusion/core';
 import { predictProbs } from '../model/train';
+import { refuseSeveralOutputs } from '@fusion/core';
 import type { Registries } from '@fusion/core';
 import { prepareFold, prepareRun, RunContext } from '../run/plan';
 import { StagedOutput } from '../run/output-dir';
@@ -104,6 +105,7 @@ function checkOutDir(outDir: string, runDir: string): void {
  * end: a failed export leaves nothing behind and an earlier export intact.
  */
 export async function exportRun(run: RunFolder, spec: GraphSpec, reg: Registries, opts: ExportOptions): Promise<BundleManifest> {
+  refuseSeveralOutputs(spec, run.dir, 'fusion-cli export');
   checkOutDir(opts.outDir, run.dir);
   if (opts.fold !== undefined && !run.folds.includes(opts.fold))
     throw new RunFolderError(`fold ${opts.fold}: no models/fold-${opts.fold} in ${run.dir}; folds with models: ${run.folds.join(', ')}.`);

@@ -6,6 +6,7 @@ import { FlatAdamOptimizer } from './flat-adam';
 import { inferProbs } from '@fusion/core';
 import { Rng } from '@fusion/core';
 import type { TrainingSpec } from '@fusion/core';
+import { outputsCrossEntropy, predictOutputProbs, TrainOutput } from './output-loss';
 
 export interface EpochLog {
   epoch: number;
@@ -30,6 +31,8 @@ export interface TrainOptions {
   label?: string;
   /** Checked between batches; true stops training after the current epoch is logged. */
   shouldStop?: () => boolean;
+  /** Several outputs only: the model's outputs, whose labels are `train.ys` (loss: their weighted sum). */
+  outputs?: TrainOutput[];
 }
 
 function toTensor(w: WindowSet): tf.Tensor3D {
@@ -80,13 +83,15 @@ export async function trainModel(model: tf.LayersModel, train: WindowSet, val: W
   if (n === 0) throw new TrainingError(`${opts.label ?? 'training'}: no training windows.`);
   const classes = train.classes.length;
   const rng = new Rng(`${opts.seed}/shuffle`);
-  const weights = classWeights(train.y, classes, cfg.classWeight);
+  // Per output (one unless opts.outputs): its labels, and one-hot targets carrying its class weights.
+  const outs = opts.outputs ?? [{ name: '', classes, lossWeight: 1 }];
+  const yOf = (w: WindowSet, k: number): Int32Array => (opts.outputs ? w.ys![outs[k].name] : w.y);
   const optimizer = new FlatAdamOptimizer(cfg.learningRate);
   let lr = cfg.learningRate;
   const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   const decayVars = model.trainableWeights.filter((w) => w.shape.length > 1).map((w) => (w as unknown as { val: tf.Variable }).val);
   const X = toTensor(train);
-  const Y = tf.tidy(() => tf.oneHot(tf.tensor1d(train.y, 'int32'), classes).mul(tf.tensor1d(weights)) as tf.Tensor2D);
+  const Ys = outs.map((o, k) => tf.tidy(() => tf.oneHot(tf.tensor1d(yOf(train, k), 'int32'), o.classes).mul(tf.tensor1d(classWeights(yOf(train, k), o.classes, cfg.classWeight))) as tf.Tensor2D));
   const history: EpochLog[] = [];
   let best = Infinity;
   let bestEpoch = 0;
@@ -106,13 +111,10 @@ export async function trainModel(model: tf.LayersModel, train: WindowSet, val: W
         const cost = tf.tidy(() => {
           const it = tf.tensor1d(idx, 'int32');
           const xb = tf.gather(X, it);
-          const yb = tf.gather(Y, it);
+          const ybs = Ys.map((Y) => tf.gather(Y, it));
           return optimizer.minimize(
             () => {
-              const p = model.apply(xb, { training: true }) as tf.Tensor;
-              // Weighted cross-entropy: targets carry the class weights; normalise by their sum.
-              // log(p + eps), not log(clip(p)): clipping maps NaN to eps on wasm and would hide a diverged model.
-              const ce = tf.neg(tf.sum(tf.mul(yb, tf.log(tf.add(p, 1e-7))))).div(tf.sum(yb)) as tf.Scalar;
+              const ce = outputsCrossEntropy(model.apply(xb, { training: true }) as tf.Tensor | tf.Tensor[], ybs, opts.outputs);
               if (cfg.weightDecay <= 0 || decayVars.length === 0) return ce;
               const l2 = tf.addN(decayVars.map((v) => tf.sum(tf.square(v))));
               return tf.add(ce, tf.mul(cfg.weightDecay / 2, l2)) as tf.Scalar;
@@ -138,11 +140,13 @@ export async function trainModel(model: tf.LayersModel, train: WindowSet, val: W
       const log: EpochLog = { epoch, loss, learningRate: lr };
       let monitor = loss;
       if (val && val.y.length > 0) {
-        const probs = await predictProbs(model, val);
-        if (!probs.every(Number.isFinite)) {
+        const all = opts.outputs ? await predictOutputProbs(model, val) : [await predictProbs(model, val)];
+        const probs = all[0];
+        if (!all.every((p) => p.every(Number.isFinite))) {
           throw new TrainingError(`${opts.label ?? 'training'}, epoch ${epoch}: the model's outputs on the validation subjects are not finite. Lower training.learningRate (now ${lr}) or check the inputs for extreme values.`);
         }
-        log.valLoss = crossEntropy(probs, val.y, classes, new Array(classes).fill(1));
+        // Several outputs: the weighted sum of their (class-unweighted) cross-entropies, what early stopping watches.
+        log.valLoss = outs.reduce((sum, o, k) => sum + (opts.outputs ? o.lossWeight : 1) * crossEntropy(all[k], yOf(val, k), o.classes, new Array(o.classes).fill(1)), 0);
         log.valBalancedAccuracy = computeMetrics(val.y, argmaxRows(probs, classes), classes).balancedAccuracy;
         monitor = log.valLoss;
       }
@@ -177,7 +181,7 @@ export async function trainModel(model: tf.LayersModel, train: WindowSet, val: W
   } finally {
     bestWeights?.forEach((t) => t.dispose());
     X.dispose();
-    Y.dispose();
+    tf.dispose(Ys);
     optimizer.dispose();
   }
   return { history, bestEpoch, epochsRun: history.length, stoppedEarly };

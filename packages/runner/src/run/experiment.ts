@@ -14,6 +14,7 @@ import { Provenance, runProvenance } from './provenance';
 import { Reporter, silentReporter } from './reporter';
 import { finishedJobs, removeResumeRecords, writeJobRecord } from './resume';
 import type { SweepMetrics } from './sweep-select';
+import { evaluateOutputs, OutputMetrics } from './output-metrics';
 
 export interface RunOptions {
   /** Folder the spec's relative dataset paths are resolved against (the spec file's folder). */
@@ -85,6 +86,8 @@ export interface RunMetrics {
   sweep?: SweepMetrics;
   /** The git commit, package versions and data files (sha256) the run used. */
   provenance?: Provenance;
+  /** Several outputs only: each output's summary and folds (the first's repeat the top-level fields). */
+  outputs?: Record<string, OutputMetrics>;
 }
 
 export interface RunResult {
@@ -236,6 +239,8 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     ...(sweep ? { sweep } : {}),
     provenance: runProvenance(spec.dataset as { path?: unknown }, opts.baseDir),
   };
+  const multi = evaluateOutputs(ctx, selected, membersOf, { summary: metrics.summary, folds: foldResults });
+  if (multi) metrics.outputs = multi.outputs;
   await checkpoint();
   out.writeJson('spec.json', spec);
   // Training-fold statistics travel with the fold's models, so live inference normalises exactly as evaluation did.
@@ -251,6 +256,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
   await writeRunModelManifests(out, foldResults.map((f) => ({ fold: f.index, spec: pointOf(f).spec, normalization: stats(f), testSubjects: f.test, testWindows: f.testWindows, model: f.model })));
   out.writeJson('metrics.json', metrics);
   out.writeText('predictions.csv', formatPredictionsCsv(classes, rows));
+  for (const [file, text] of Object.entries(multi?.files ?? {})) out.writeText(file, text);
   for (const extra of opts.extraOutputs ?? []) {
     await checkpoint();
     await extra(metrics, out);

@@ -8,6 +8,8 @@ import { Fold, makeFolds, splitValidation } from '../eval/folds';
 import { buildModel } from '@fusion/core';
 import { saveModel } from '@fusion/core';
 import { EpochLog, predictProbs, trainModel, TrainResult } from '../model/train';
+import { jobProbs } from '../model/output-loss';
+import { trainOutputs, withOutputLabels } from '@fusion/core';
 import { augmentWithNoise, normalizeFold } from '@fusion/core';
 import { makeWindows, WindowingReport } from '@fusion/core';
 import { Rng } from '@fusion/core';
@@ -43,6 +45,8 @@ export interface JobResult extends TrainResult {
   valProbs: number[];
   /** Where the trained model was written, relative to the run folder. */
   modelDir: string;
+  /** Several outputs only: the other outputs' test and validation probabilities, by output name (same layout). */
+  outputs?: Record<string, { probs: number[]; valProbs: number[] }>;
 }
 
 /** Everything a run derives from its spec before training: data, windows and folds (deterministic). */
@@ -127,7 +131,7 @@ export async function prepareRun(spec: GraphSpec, reg: Registries, opts: { baseD
 
 /** Windows the loaded dataset as `spec` says and folds its subjects. */
 function windowRun(spec: GraphSpec, reg: Registries, dataset: Dataset, warn: (m: string) => void, warnings: string[]): RunContext {
-  const { windows, report } = makeWindows(dataset.recordings, spec.sensors, spec.preprocessing);
+  const { windows, report } = withOutputLabels(makeWindows(dataset.recordings, spec.sensors, spec.preprocessing), dataset.recordings, spec);
   report.warnings.forEach(warn);
   if (windows.y.length === 0) {
     throw new DatasetError(
@@ -202,20 +206,21 @@ export async function runTrainJob(root: RunContext, job: TrainJob, runDir: strin
   const p = prepareFold(ctx, job.fold);
   const shape = { sensors: spec.sensors, length: ctx.windows.length, classes: spec.preprocessing.label.classes.length };
   const model = buildModel(spec, reg, shape, job.seed);
+  const outputs = trainOutputs(spec);
   try {
     const res = await trainModel(model, p.fitW, p.valW.y.length ? p.valW : undefined, spec.training, {
       seed: job.seed,
       label: `fold ${job.fold + 1} (test ${p.fold.test.join(', ')}), member ${job.member + 1}`,
       onEpoch: hooks.onEpoch,
       shouldStop: hooks.shouldStop,
+      outputs,
     });
     if (hooks.shouldStop?.()) throw new InterruptedError();
-    const probs = await predictProbs(model, p.testW);
-    const valProbs = p.valW.y.length ? await predictProbs(model, p.valW) : new Float32Array(0);
+    const probs = await jobProbs(model, p.testW, p.valW, outputs, (m, w) => predictProbs(m, w));
     const modelDir = jobModelDir(job);
     const dir = path.join(runDir, modelDir);
     await withIoErrorsAsync(`saving the model of ${job.id} into ${dir}`, () => saveModel(model, dir));
-    return { ...job, ...res, probs: Array.from(probs), valProbs: Array.from(valProbs), modelDir };
+    return { ...job, ...res, ...probs, modelDir };
   } finally {
     model.dispose();
   }
