@@ -171,7 +171,6 @@ describe('resnet1d encoder', () => {
 
   for (const backend of ['cpu', 'wasm'] as const) {
     it(`trains on the ${backend} backend (loss decreases)`, async function () {
-      this.timeout(10000);
       await useBackend(backend);
       try {
         const m = classifier({ channels: [8, 8], dropout: 0.1, stride: 2 }, 3);

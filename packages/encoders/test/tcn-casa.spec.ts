@@ -259,7 +259,6 @@ describe('tcn-casa encoder', () => {
 
   for (const backend of ['cpu', 'wasm'] as const) {
     it(`trains on the ${backend} backend (loss decreases)`, async function () {
-      this.timeout(10000);
       await useBackend(backend);
       try {
         // causal attention (running pools) checked on wasm, whose kernels are the ones that may be missing

@@ -98,7 +98,6 @@ describe('attention fusion', () => {
 
   for (const backend of ['cpu', 'wasm'] as const) {
     it(`trains on the ${backend} backend (loss decreases, the scorer's weights move)`, async function () {
-      this.timeout(10000);
       await useBackend(backend);
       try {
         const m = classifier(3);

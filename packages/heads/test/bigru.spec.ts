@@ -289,7 +289,6 @@ describe('bigru head', () => {
 
   for (const backend of ['cpu', 'wasm'] as const) {
     it(`trains on the ${backend} backend (loss decreases)`, async function () {
-      this.timeout(8000);
       await useBackend(backend);
       try {
         const m = classifier(2);

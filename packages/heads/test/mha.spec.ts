@@ -60,7 +60,6 @@ describe('mha head', () => {
 
   for (const backend of ['cpu', 'wasm'] as const) {
     it(`trains on the ${backend} backend (loss decreases)`, async function () {
-      this.timeout(8000);
       await useBackend(backend);
       try {
         const m = headClassifier(mhaHead, { type: 'mha', dModel: 8, heads: 2, dropout: 0.1 }, D, T, 2);

@@ -83,7 +83,6 @@ describe('transformer head', () => {
   for (const backend of ['cpu', 'wasm'] as const) {
     for (const norm of ['pre', 'post'] as const) {
       it(`trains on the ${backend} backend, ${norm}-norm (loss decreases)`, async function () {
-        this.timeout(8000);
         await useBackend(backend);
         try {
           const m = headClassifier(transformerHead, { type: 'transformer', dModel: 8, heads: 2, ff: 16, norm, dropout: 0.1 }, D, T, 2);

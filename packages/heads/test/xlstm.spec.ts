@@ -163,7 +163,6 @@ describe('xlstm head', () => {
 
   for (const backend of ['cpu', 'wasm'] as const) {
     it(`trains on the ${backend} backend (loss decreases)`, async function () {
-      this.timeout(10000);
       await useBackend(backend);
       try {
         const m = classifier(2, { forgetGate: backend === 'cpu' ? 'exp' : 'sigmoid' });
