@@ -1,7 +1,15 @@
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
+import { spawnSync } from 'child_process';
 import { cli, ROOT, tmpDir } from './helpers';
+
+/** The scaffold's `npm test` (its shared plugin contract test), run as npm would in its folder. */
+function npmTest(folder: string): { status: number | null; out: string } {
+  const script = JSON.parse(fs.readFileSync(path.join(folder, 'package.json'), 'utf8')).scripts.test as string;
+  const r = spawnSync(script, { cwd: folder, shell: true, encoding: 'utf8', timeout: 300000, env: { ...process.env, FORCE_COLOR: '0' } });
+  return { status: r.status, out: r.stdout + r.stderr };
+}
 
 describe('fusion-cli new-plugin: a working plugin scaffold outside the repository (real processes)', function () {
   this.timeout(300000);
@@ -13,11 +21,11 @@ describe('fusion-cli new-plugin: a working plugin scaffold outside the repositor
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   for (const kind of ['encoder', 'fusion', 'head']) {
-    it(`${kind}: the scaffold validates and its model builds (summary), with no package installed in its folder`, () => {
+    it(`${kind}: the scaffold validates, its model builds (summary) and its plugin contract test passes, with no package installed in its folder`, () => {
       const r = cli(['new-plugin', kind, `my-${kind}`, '--json'], dir);
       expect(r.status, r.stderr).to.equal(0);
       const folder = path.join(dir, `my-${kind}`);
-      expect(JSON.parse(r.stdout).files).to.have.members(['index.js', 'spec.json', 'package.json', 'README.md']);
+      expect(JSON.parse(r.stdout).files).to.have.members(['index.js', 'test/contract.spec.js', 'spec.json', 'package.json', 'README.md']);
       expect(fs.existsSync(path.join(folder, 'node_modules'))).to.equal(false);
       expect(JSON.parse(fs.readFileSync(path.join(folder, 'package.json'), 'utf8')).peerDependencies).to.have.property('@fusion/core');
       const v = cli(['validate', 'spec.json'], folder);
@@ -25,12 +33,29 @@ describe('fusion-cli new-plugin: a working plugin scaffold outside the repositor
       const s = cli(['summary', 'spec.json', '--backend', 'cpu', '--json'], folder);
       expect(s.status, s.stderr).to.equal(0);
       expect(JSON.stringify(JSON.parse(s.stdout))).to.contain(`my-${kind}`);
+      const t = npmTest(folder);
+      expect(t.status, t.out).to.equal(0);
+      expect(t.out).to.match(/6 passing/).and.contain(`plugin contract: ${kind} "my-${kind}"`);
+      expect(fs.existsSync(path.join(folder, 'node_modules'))).to.equal(false);
     });
   }
 
-  it('dataset: the scaffold loads its recordings and trains end to end', () => {
+  it("the scaffold's contract test fails when the plugin breaks the contract (an options schema that accepts unknown options)", () => {
+    expect(cli(['new-plugin', 'head', 'loose-head'], dir).status).to.equal(0);
+    const folder = path.join(dir, 'loose-head');
+    const file = path.join(folder, 'index.js');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('additionalProperties: false', 'additionalProperties: true'));
+    const t = npmTest(folder);
+    expect(t.status, t.out).to.not.equal(0);
+    expect(t.out).to.contain('1 failing').and.contain('an unknown option');
+  });
+
+  it('dataset: the scaffold loads its recordings, passes its contract test and trains end to end', () => {
     expect(cli(['new-plugin', 'dataset', 'my-data'], dir).status).to.equal(0);
     const folder = path.join(dir, 'my-data');
+    const t = npmTest(folder);
+    expect(t.status, t.out).to.equal(0);
+    expect(t.out).to.match(/3 passing/);
     const r = cli(['run', 'spec.json', '--workers', '1', '--backend', 'cpu', '--json'], folder);
     expect(r.status, r.stderr).to.equal(0);
     const m = JSON.parse(fs.readFileSync(path.join(folder, 'runs', 'my-data-example', 'metrics.json'), 'utf8'));

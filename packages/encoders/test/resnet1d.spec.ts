@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import Ajv from 'ajv';
 import { expect } from 'chai';
-import { createContainer, getRegistries, gradCheck } from '@fusion/core';
+import { checkOptions } from '@fusion/core/testing';
+import { gradCheck } from '@fusion/core';
 import {
   batchNorm,
-  encodersModule,
   FusionResBlock1d,
   resBlockForward,
   resolveResNet1dConfig,
@@ -13,7 +12,7 @@ import {
   resnet1dSchema,
   shiftConv1d,
 } from '../src';
-import { evalLoss, maxAbsDiff, roundTrip, testContext, trainStep, useBackend } from './helpers';
+import { evalLoss, maxAbsDiff, testContext, trainStep, useBackend } from './helpers';
 
 const S = 3;
 const T = 12;
@@ -170,34 +169,8 @@ describe('resnet1d encoder', () => {
     expect(res.ok, JSON.stringify(res.failures.slice(0, 3))).to.equal(true);
   });
 
-  it('survives a serialization round trip (moving statistics included) with identical predictions', async () => {
-    const m = resModel({ channels: [4, 6], stride: 2, dropout: 0.3 });
-    const x = tf.randomNormal([3, T, S, 1], 1, 2, 'float32', 25);
-    for (let i = 0; i < 3; i++) tf.tidy(() => void m.apply(x, { training: true }));
-    const loaded = await roundTrip(m);
-    expect(loaded.layers.map((l) => l.getClassName())).to.deep.equal(['InputLayer', 'FusionResBlock1d', 'FusionResBlock1d', 'FusionTimeStride']);
-    expect(loaded.layers[1].getConfig()).to.deep.equal(m.layers[1].getConfig());
-    expect(maxAbsDiff(weightByName(loaded, 1, 'bn1_moving_mean'), weightByName(m, 1, 'bn1_moving_mean'))).to.equal(0);
-    expect(maxAbsDiff(weightByName(m, 1, 'bn1_moving_mean'), tf.zerosLike(weightByName(m, 1, 'bn1_moving_mean')))).to.be.above(1e-4);
-    expect(maxAbsDiff(m.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor)).to.equal(0);
-  });
-
-  it('does not leak tensors across training steps (moving-statistics updates included)', () => {
-    const m = classifier({ channels: [4, 4], dropout: 0.2 });
-    const { xs, ys } = toyData(8);
-    const opt = tf.train.adam(1e-2);
-    trainStep(m, opt, xs, ys);
-    const mean0 = weightByName(m, 1, 'bn1_moving_mean').clone();
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) trainStep(m, opt, xs, ys);
-    expect(tf.memory().numTensors).to.equal(before);
-    expect(maxAbsDiff(mean0, weightByName(m, 1, 'bn1_moving_mean'))).to.be.above(0);
-    mean0.dispose();
-  });
-
   for (const backend of ['cpu', 'wasm'] as const) {
     it(`trains on the ${backend} backend (loss decreases)`, async function () {
-      this.timeout(10000);
       await useBackend(backend);
       try {
         const m = classifier({ channels: [8, 8], dropout: 0.1, stride: 2 }, 3);
@@ -215,17 +188,11 @@ describe('resnet1d encoder', () => {
   }
 });
 
-describe('resnet1d plugin registration and schema', () => {
-  it('encodersModule registers resnet1d', () => {
-    const reg = getRegistries(createContainer(encodersModule));
-    expect(reg.encoders.get('resnet1d')).to.equal(resnet1dEncoder);
-  });
-
-  it('the schema compiles in ajv strict mode and fills every default', () => {
-    const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, discriminator: true });
-    const validate = ajv.compile({ type: 'object', required: ['type'], properties: { type: { type: 'string' } }, discriminator: { propertyName: 'type' }, oneOf: [resnet1dSchema] });
+describe('resnet1d schema', () => {
+  it('the schema fills the documented defaults and refuses bad values', () => {
+    const validate = (c: Record<string, unknown>): boolean => checkOptions(resnet1dSchema, c).length === 0;
     const cfg: Record<string, unknown> = { type: 'resnet1d' };
-    expect(validate(cfg), ajv.errorsText(validate.errors)).to.equal(true);
+    expect(validate(cfg)).to.equal(true);
     expect(cfg).to.deep.equal({ type: 'resnet1d', channels: [32, 64, 128], kernelSize: 3, blocksPerStage: 1, dropout: 0.2, shared: false, stride: 1 });
     expect(resolveResNet1dConfig(cfg as ResNet1dConfig)).to.deep.equal({ channels: [32, 64, 128], kernelSize: 3, blocksPerStage: 1, dropout: 0.2, shared: false, stride: 1 });
     expect(validate({ type: 'resnet1d', blocksPerStage: 0 })).to.equal(false);

@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import Ajv from 'ajv';
 import { expect } from 'chai';
-import { createContainer, getRegistries, gradCheck } from '@fusion/core';
+import { checkOptions } from '@fusion/core/testing';
+import { gradCheck } from '@fusion/core';
 import {
   casaForward,
   channelAttention,
-  encodersModule,
   FusionTcnCasaBlock,
   resolveTcnCasaConfig,
   spatialAttention,
@@ -16,7 +15,7 @@ import {
   tcnCasaSchema,
   tcnEncoder,
 } from '../src';
-import { evalLoss, maxAbsDiff, roundTrip, testContext, trainStep, useBackend } from './helpers';
+import { evalLoss, maxAbsDiff, testContext, trainStep, useBackend } from './helpers';
 
 const S = 3;
 const T = 12;
@@ -247,17 +246,6 @@ describe('tcn-casa encoder', () => {
     }
   });
 
-  it('survives a serialization round trip with identical predictions', async () => {
-    const m = casaModel({ channels: [4, 3], stride: 2, dropout: 0.3, reduction: 2, spatialKernel: 5, causalAttention: true });
-    scaleConvWeights(m, 50);
-    const loaded = await roundTrip(m);
-    expect(loaded.layers.map((l) => l.getClassName())).to.deep.equal(['InputLayer', 'FusionTcnCasaBlock', 'FusionTcnCasaBlock', 'FusionTimeStride']);
-    expect(loaded.layers[1].getConfig()).to.deep.equal(m.layers[1].getConfig());
-    expect(loaded.layers[1].getConfig()).to.include({ reduction: 2, spatialKernel: 5, causalAttention: true });
-    const x = tf.randomNormal([2, T, S, 1], 0, 1, 'float32', 35);
-    expect(maxAbsDiff(m.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor)).to.equal(0);
-  });
-
   it('has the EmoHEAL parameter count: tcn-casa(25,25,25) on 5 sensors = tcn + 960 (= 213,811 - 212,851)', () => {
     const count = (m: tf.LayersModel): number => m.countParams();
     const casa = casaModel({}, 1, 5, 20);
@@ -269,19 +257,8 @@ describe('tcn-casa encoder', () => {
     expect(count(shared)).to.equal(6500 + 3 * (25 + 25 + 14));
   });
 
-  it('does not leak tensors across training steps', () => {
-    const m = classifier({ channels: [4, 4], dropout: 0.2 });
-    const { xs, ys } = toyData(8);
-    const opt = tf.train.adam(1e-2);
-    trainStep(m, opt, xs, ys);
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) trainStep(m, opt, xs, ys);
-    expect(tf.memory().numTensors).to.equal(before);
-  });
-
   for (const backend of ['cpu', 'wasm'] as const) {
     it(`trains on the ${backend} backend (loss decreases)`, async function () {
-      this.timeout(10000);
       await useBackend(backend);
       try {
         // causal attention (running pools) checked on wasm, whose kernels are the ones that may be missing
@@ -302,18 +279,11 @@ describe('tcn-casa encoder', () => {
   }
 });
 
-describe('tcn-casa plugin registration and schema', () => {
-  it('encodersModule registers tcn-casa', () => {
-    const reg = getRegistries(createContainer(encodersModule));
-    expect(reg.encoders.types()).to.include.members(['tcn', 'tcn-casa', 'resnet1d']);
-    expect(reg.encoders.get('tcn-casa')).to.equal(tcnCasaEncoder);
-  });
-
-  it('the schema compiles in ajv strict mode and fills every default', () => {
-    const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, discriminator: true });
-    const validate = ajv.compile({ type: 'object', required: ['type'], properties: { type: { type: 'string' } }, discriminator: { propertyName: 'type' }, oneOf: [tcnCasaSchema] });
+describe('tcn-casa schema', () => {
+  it('the schema fills the documented defaults and refuses bad values', () => {
+    const validate = (c: Record<string, unknown>): boolean => checkOptions(tcnCasaSchema, c).length === 0;
     const cfg: Record<string, unknown> = { type: 'tcn-casa' };
-    expect(validate(cfg), ajv.errorsText(validate.errors)).to.equal(true);
+    expect(validate(cfg)).to.equal(true);
     expect(cfg).to.deep.equal({
       type: 'tcn-casa',
       channels: [25, 25, 25],

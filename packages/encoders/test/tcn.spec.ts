@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import Ajv from 'ajv';
 import { expect } from 'chai';
-import { createContainer, getRegistries, gradCheck } from '@fusion/core';
-import { encodersModule, FusionTcnBlock, FusionTimeStride, resolveTcnConfig, tcnBlockForward, TcnConfig, tcnEncoder, tcnSchema } from '../src';
-import { evalLoss, maxAbsDiff, roundTrip, testContext, trainStep, useBackend } from './helpers';
+import { checkOptions } from '@fusion/core/testing';
+import { gradCheck } from '@fusion/core';
+import { FusionTcnBlock, FusionTimeStride, resolveTcnConfig, tcnBlockForward, TcnConfig, tcnEncoder, tcnSchema } from '../src';
+import { evalLoss, maxAbsDiff, testContext, trainStep, useBackend } from './helpers';
 
 const S = 3;
 const T = 12;
@@ -150,24 +150,6 @@ describe('tcn encoder', () => {
     expect(res.ok, JSON.stringify(res.failures.slice(0, 3))).to.equal(true);
   });
 
-  it('survives a serialization round trip with identical predictions', async () => {
-    const m = tcnModel({ channels: [4, 3], stride: 2, dropout: 0.3 });
-    scaleWeights(m, 50);
-    const loaded = await roundTrip(m);
-    expect(loaded.layers.map((l) => l.getClassName())).to.deep.equal(['InputLayer', 'FusionTcnBlock', 'FusionTcnBlock', 'FusionTimeStride']);
-    expect(loaded.layers[2].getConfig()).to.deep.equal(m.layers[2].getConfig());
-    const x = tf.randomNormal([2, T, S, 1], 0, 1, 'float32', 5);
-    expect(maxAbsDiff(m.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor)).to.equal(0);
-  });
-
-  it('gives identical initial weights for the same seed and different ones for another', () => {
-    const a = tcnModel({ channels: [4, 4] }, 7).getWeights();
-    const b = tcnModel({ channels: [4, 4] }, 7).getWeights();
-    const c = tcnModel({ channels: [4, 4] }, 8).getWeights();
-    a.forEach((w, i) => expect(maxAbsDiff(w, b[i])).to.equal(0));
-    expect(maxAbsDiff(a[0], c[0])).to.be.above(0);
-  });
-
   it('uses dropout only when training, reproducibly from the seed', () => {
     const x = tf.randomNormal([2, T, S, 1], 0, 1, 'float32', 6);
     const runs = [1, 2].map(() => {
@@ -181,19 +163,8 @@ describe('tcn encoder', () => {
     expect(maxAbsDiff(runs[0][2], runs[0][3])).to.equal(0);
   });
 
-  it('does not leak tensors across training steps', () => {
-    const m = classifier({ channels: [4, 4], dropout: 0.2 });
-    const { xs, ys } = toyData(8);
-    const opt = tf.train.adam(1e-2);
-    trainStep(m, opt, xs, ys); // creates the optimizer's slots
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) trainStep(m, opt, xs, ys);
-    expect(tf.memory().numTensors).to.equal(before);
-  });
-
   for (const backend of ['cpu', 'wasm'] as const) {
     it(`trains on the ${backend} backend (loss decreases)`, async function () {
-      this.timeout(8000);
       await useBackend(backend);
       try {
         const m = classifier({ channels: [8, 8], dropout: 0.1, stride: 2 }, 3);
@@ -211,18 +182,11 @@ describe('tcn encoder', () => {
   }
 });
 
-describe('tcn plugin registration and schema', () => {
-  it('encodersModule registers the tcn encoder', () => {
-    const reg = getRegistries(createContainer(encodersModule));
-    expect(reg.encoders.types()).to.include('tcn');
-    expect(reg.encoders.get('tcn')).to.equal(tcnEncoder);
-  });
-
-  it('the schema compiles in ajv strict mode and fills every default', () => {
-    const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, discriminator: true });
-    const validate = ajv.compile({ type: 'object', required: ['type'], properties: { type: { type: 'string' } }, discriminator: { propertyName: 'type' }, oneOf: [tcnSchema] });
+describe('tcn schema', () => {
+  it('the schema fills the documented defaults and refuses bad values', () => {
+    const validate = (c: Record<string, unknown>): boolean => checkOptions(tcnSchema, c).length === 0;
     const cfg: Record<string, unknown> = { type: 'tcn' };
-    expect(validate(cfg), ajv.errorsText(validate.errors)).to.equal(true);
+    expect(validate(cfg)).to.equal(true);
     expect(cfg).to.deep.equal({ type: 'tcn', channels: [25, 25, 25], kernelSize: 2, dropout: 0.2, residual: true, shared: false, stride: 1 });
     expect(validate({ type: 'tcn', channels: [0] })).to.equal(false);
     expect(validate({ type: 'tcn', kernel: 3 })).to.equal(false);

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import Ajv from 'ajv';
 import { expect } from 'chai';
-import { createContainer, getRegistries, gradCheck } from '@fusion/core';
-import { attentionFusion, AttentionFusionConfig, attentionFusionSchema, fusionModule, FusionSensorAttention, sensorAttentionForward } from '../src';
-import { evalLoss, maxAbsDiff, roundTrip, testContext, trainStep, useBackend } from './helpers';
+import { checkOptions } from '@fusion/core/testing';
+import { gradCheck } from '@fusion/core';
+import { attentionFusion, AttentionFusionConfig, attentionFusionSchema, FusionSensorAttention, sensorAttentionForward } from '../src';
+import { evalLoss, maxAbsDiff, testContext, trainStep, useBackend } from './helpers';
 
 const T = 4;
 const S = 3;
@@ -80,16 +80,6 @@ describe('attention fusion', () => {
     }
   });
 
-  it('survives a serialization round trip with identical predictions', async () => {
-    const m = fusionModel({ units: 5, output: 'concat' }, 4);
-    const loaded = await roundTrip(m);
-    expect(loaded.layers[1]).to.be.instanceOf(FusionSensorAttention);
-    expect(loaded.layers[1].getConfig()).to.deep.equal(m.layers[1].getConfig());
-    expect(loaded.layers[1].getConfig()).to.include({ units: 5, output: 'concat' });
-    const x = tf.randomNormal([2, T, S, F], 0, 1, 'float32', 5);
-    expect(maxAbsDiff(m.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor)).to.equal(0);
-  });
-
   /** attention -> flatten -> softmax: the label is the sign of one sensor's feature, so attention helps. */
   function classifier(seed: number): tf.LayersModel {
     const input = tf.input({ shape: [T, S, F] });
@@ -106,19 +96,8 @@ describe('attention fusion', () => {
     });
   }
 
-  it('does not leak tensors across training steps', () => {
-    const m = classifier(2);
-    const { xs, ys } = toyData(8);
-    const opt = tf.train.adam(1e-2);
-    trainStep(m, opt, xs, ys);
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) trainStep(m, opt, xs, ys);
-    expect(tf.memory().numTensors).to.equal(before);
-  });
-
   for (const backend of ['cpu', 'wasm'] as const) {
     it(`trains on the ${backend} backend (loss decreases, the scorer's weights move)`, async function () {
-      this.timeout(10000);
       await useBackend(backend);
       try {
         const m = classifier(3);
@@ -138,18 +117,11 @@ describe('attention fusion', () => {
   }
 });
 
-describe('attention fusion registration and schema', () => {
-  it('fusionModule registers attention', () => {
-    const reg = getRegistries(createContainer(fusionModule));
-    expect(reg.fusions.types()).to.include.members(['attention', 'concat']);
-    expect(reg.fusions.get('attention')).to.equal(attentionFusion);
-  });
-
-  it('the schema compiles in ajv strict mode and fills every default', () => {
-    const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, discriminator: true });
-    const validate = ajv.compile({ type: 'object', required: ['type'], properties: { type: { type: 'string' } }, discriminator: { propertyName: 'type' }, oneOf: [attentionFusionSchema] });
+describe('attention fusion schema', () => {
+  it('the schema fills the documented defaults and refuses bad values', () => {
+    const validate = (c: Record<string, unknown>): boolean => checkOptions(attentionFusionSchema, c).length === 0;
     const cfg: Record<string, unknown> = { type: 'attention' };
-    expect(validate(cfg), ajv.errorsText(validate.errors)).to.equal(true);
+    expect(validate(cfg)).to.equal(true);
     expect(cfg).to.deep.equal({ type: 'attention', units: 32, output: 'sum' });
     expect(validate({ type: 'attention', output: 'mean' })).to.equal(false);
     expect(validate({ type: 'attention', heads: 2 })).to.equal(false);

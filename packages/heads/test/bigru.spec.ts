@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import Ajv from 'ajv';
 import { expect } from 'chai';
-import { createContainer, getRegistries, gradCheck } from '@fusion/core';
-import { bigruHead, BiGruHeadConfig, bigruSchema, biGruForward, biGruFused, biGruHost, BiGruOutput, BiGruWeights, FusionBiGru, HOST_RECURRENCE_MAX_BATCH, headsModule, useHostRecurrence } from '../src';
-import { evalLoss, maxAbsDiff, roundTrip, testContext, trainStep, useBackend } from './helpers';
+import { checkOptions } from '@fusion/core/testing';
+import { gradCheck } from '@fusion/core';
+import { bigruHead, BiGruHeadConfig, bigruSchema, biGruForward, biGruFused, biGruHost, BiGruOutput, BiGruWeights, FusionBiGru, HOST_RECURRENCE_MAX_BATCH, useHostRecurrence } from '../src';
+import { evalLoss, maxAbsDiff, testContext, trainStep, useBackend } from './helpers';
 
 type Mat = number[][];
 
@@ -251,15 +251,6 @@ describe('bigru head', () => {
     });
   });
 
-  it('survives a serialization round trip with identical predictions', async () => {
-    const m = headModel({ units: 3, layers: 2, dropout: 0.2, output: 'mean' });
-    const loaded = await roundTrip(m);
-    expect(loaded.layers.slice(1).map((l) => l.getClassName())).to.deep.equal(['FusionBiGru', 'FusionBiGru']);
-    expect(loaded.layers[1].getConfig()).to.deep.equal(m.layers[1].getConfig());
-    const x = tf.randomNormal([2, T, D], 0, 1, 'float32', 3);
-    expect(maxAbsDiff(m.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor)).to.equal(0);
-  });
-
   it('gives identical initial weights for the same seed, an orthogonal recurrent kernel, and others for another seed', () => {
     const a = headModel({ units: 4 }, 7).getWeights();
     const b = headModel({ units: 4 }, 7).getWeights();
@@ -296,19 +287,8 @@ describe('bigru head', () => {
     });
   }
 
-  it('does not leak tensors across training steps', () => {
-    const m = classifier(1);
-    const { xs, ys } = toy();
-    const opt = tf.train.adam(1e-2);
-    trainStep(m, opt, xs, ys);
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) trainStep(m, opt, xs, ys);
-    expect(tf.memory().numTensors).to.equal(before);
-  });
-
   for (const backend of ['cpu', 'wasm'] as const) {
     it(`trains on the ${backend} backend (loss decreases)`, async function () {
-      this.timeout(8000);
       await useBackend(backend);
       try {
         const m = classifier(2);
@@ -325,16 +305,9 @@ describe('bigru head', () => {
   }
 });
 
-describe('bigru plugin registration and schema', () => {
-  it('headsModule registers bigru', () => {
-    const reg = getRegistries(createContainer(headsModule));
-    expect(reg.heads.types()).to.include('bigru');
-    expect(reg.heads.get('bigru')).to.equal(bigruHead);
-  });
-
-  it('the schema compiles in ajv strict mode and fills every default', () => {
-    const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, discriminator: true });
-    const validate = ajv.compile({ type: 'object', required: ['type'], properties: { type: { type: 'string' } }, discriminator: { propertyName: 'type' }, oneOf: [bigruSchema] });
+describe('bigru schema', () => {
+  it('the schema fills the documented defaults and refuses bad values', () => {
+    const validate = (c: Record<string, unknown>): boolean => checkOptions(bigruSchema, c).length === 0;
     const cfg = { type: 'bigru' };
     expect(validate(cfg)).to.equal(true);
     expect(cfg).to.deep.equal({ type: 'bigru', units: 64, layers: 1, dropout: 0, output: 'last' });

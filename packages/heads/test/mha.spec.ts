@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import Ajv from 'ajv';
 import { expect } from 'chai';
-import { createContainer, FusionError, getRegistries } from '@fusion/core';
-import { headsModule, mhaHead, MhaHeadConfig, mhaSchema } from '../src';
-import { evalLoss, maxAbsDiff, roundTrip, trainStep, useBackend } from './helpers';
+import { checkOptions } from '@fusion/core/testing';
+import { FusionError } from '@fusion/core';
+import { mhaHead, MhaHeadConfig, mhaSchema } from '../src';
+import { evalLoss, maxAbsDiff, trainStep, useBackend } from './helpers';
 import { headClassifier, headOnly, permuteTime, toyTask } from './mha-helpers';
 
 const D = 3;
@@ -58,46 +58,8 @@ describe('mha head', () => {
     expect(maxAbsDiff(causal.predict(x) as tf.Tensor, causal.predict(px) as tf.Tensor)).to.be.above(1e-3);
   });
 
-  it('survives a serialization round trip with identical predictions', async () => {
-    for (const config of [{ positional: 'learned', causal: true, output: 'last' }, { positional: 'sinusoidal' }] as const) {
-      const m = mha({ dModel: 8, heads: 2, dropout: 0.2, ...config });
-      const loaded = await roundTrip(m);
-      expect(loaded.layers.map((l) => l.getClassName())).to.deep.equal(m.layers.map((l) => l.getClassName()));
-      loaded.layers.forEach((l, i) => expect(l.getConfig()).to.deep.equal(m.layers[i].getConfig()));
-      const x = tf.randomNormal([2, T, D], 0, 1, 'float32', 3);
-      expect(maxAbsDiff(m.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor)).to.equal(0);
-    }
-  });
-
-  it('gives identical initial weights and dropout masks for the same seed, other weights for another', () => {
-    const a = mha({ dModel: 8, heads: 2, positional: 'learned' }, 7);
-    const b = mha({ dModel: 8, heads: 2, positional: 'learned' }, 7);
-    const c = mha({ dModel: 8, heads: 2, positional: 'learned' }, 8);
-    const [wa, wb, wc] = [a, b, c].map((m) => m.getWeights());
-    expect(wa.length).to.equal(9);
-    wa.forEach((w, i) => expect(maxAbsDiff(w, wb[i])).to.equal(0));
-    [0, 2, 3, 5].forEach((i) => expect(maxAbsDiff(wa[i], wc[i]), `weight ${i}`).to.be.above(0));
-    const x = tf.randomNormal([2, T, D], 0, 1, 'float32', 4);
-    const ta = [a.apply(x, { training: true }), a.apply(x, { training: true })] as tf.Tensor[];
-    const tb = b.apply(x, { training: true }) as tf.Tensor;
-    expect(maxAbsDiff(ta[0], tb)).to.equal(0);
-    expect(maxAbsDiff(ta[0], ta[1])).to.be.above(0);
-    expect(maxAbsDiff(a.predict(x) as tf.Tensor, a.predict(x) as tf.Tensor)).to.equal(0);
-  });
-
-  it('does not leak tensors across training steps', () => {
-    const m = headClassifier(mhaHead, { type: 'mha', dModel: 8, heads: 2, causal: true }, D, T, 1);
-    const { xs, ys } = toyTask(T, D);
-    const opt = tf.train.adam(1e-2);
-    trainStep(m, opt, xs, ys);
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) trainStep(m, opt, xs, ys);
-    expect(tf.memory().numTensors).to.equal(before);
-  });
-
   for (const backend of ['cpu', 'wasm'] as const) {
     it(`trains on the ${backend} backend (loss decreases)`, async function () {
-      this.timeout(8000);
       await useBackend(backend);
       try {
         const m = headClassifier(mhaHead, { type: 'mha', dModel: 8, heads: 2, dropout: 0.1 }, D, T, 2);
@@ -126,17 +88,9 @@ describe('mha head', () => {
   });
 });
 
-describe('mha and transformer registration and schemas', () => {
-  it('headsModule registers mha and transformer', () => {
-    const reg = getRegistries(createContainer(headsModule));
-    expect(reg.heads.types()).to.include.members(['mha', 'transformer']);
-    expect(reg.heads.get('mha')).to.equal(mhaHead);
-    expect(reg.heads.get('transformer').type).to.equal('transformer');
-  });
-
-  it('the mha schema compiles in ajv strict mode and fills every default', () => {
-    const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, discriminator: true });
-    const validate = ajv.compile({ type: 'object', required: ['type'], properties: { type: { type: 'string' } }, discriminator: { propertyName: 'type' }, oneOf: [mhaSchema] });
+describe('mha and transformer schemas', () => {
+  it('the mha schema fills the documented defaults and refuses bad values', () => {
+    const validate = (c: Record<string, unknown>): boolean => checkOptions(mhaSchema, c).length === 0;
     const cfg = { type: 'mha' };
     expect(validate(cfg)).to.equal(true);
     expect(cfg).to.deep.equal({ type: 'mha', dModel: 64, heads: 4, dropout: 0.1, positional: 'sinusoidal', causal: false, output: 'mean' });

@@ -1,14 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import Ajv from 'ajv';
 import { expect } from 'chai';
+import { checkOptions } from '@fusion/core/testing';
 import * as fs from 'fs';
 import * as path from 'path';
-import { createContainer, getRegistries } from '@fusion/core';
 import {
   FusionMLstm,
   FusionSLstm,
   FusionXLstmReadout,
-  headsModule,
   mLstmForward,
   sLstmForward,
   xLstmHeadNorm,
@@ -16,7 +14,7 @@ import {
   xlstmHead,
   xlstmSchema,
 } from '../src';
-import { evalLoss, maxAbsDiff, roundTrip, testContext, trainStep, useBackend } from './helpers';
+import { evalLoss, maxAbsDiff, testContext, trainStep, useBackend } from './helpers';
 
 const D = 3;
 const T = 6;
@@ -86,16 +84,6 @@ describe('xlstm head', () => {
     expect(maxAbsDiff(tf.slice(y, [0, 4], [2, 4]), manual(x, 8))).to.be.above(1e-3);
     const seq = tf.randomNormal([2, T, 3]);
     expect(maxAbsDiff(new FusionXLstmReadout({ mode: 'mean' }).apply(seq) as tf.Tensor, tf.mean(seq, 1))).to.be.below(1e-6);
-  });
-
-  it('survives a serialization round trip with identical predictions', async () => {
-    const m = headModel({ units: 4, heads: 2, blocks: ['m', 's'], bidirectional: true, dropout: 0.2, output: 'mean', forgetGate: 'sigmoid' });
-    const loaded = await roundTrip(m);
-    const classes = loaded.layers.map((l) => l.getClassName());
-    for (const c of ['FusionMLstm', 'FusionSLstm', 'FusionXLstmReverse', 'FusionXLstmReadout']) expect(classes).to.include(c);
-    m.layers.forEach((l, i) => expect(loaded.layers[i].getConfig()).to.deep.equal(l.getConfig()));
-    const x = tf.randomNormal([2, T, D], 0, 1, 'float32', 3);
-    expect(maxAbsDiff(m.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor)).to.equal(0);
   });
 
   it('loads a model saved with the former FusionXLstmLayerNorm class as FusionLayerNorm, predicting the same values', async () => {
@@ -173,19 +161,8 @@ describe('xlstm head', () => {
     });
   }
 
-  it('does not leak tensors across training steps', () => {
-    const m = classifier(1, { bidirectional: true });
-    const { xs, ys } = toy();
-    const opt = tf.train.adam(1e-2);
-    trainStep(m, opt, xs, ys);
-    const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) trainStep(m, opt, xs, ys);
-    expect(tf.memory().numTensors).to.equal(before);
-  });
-
   for (const backend of ['cpu', 'wasm'] as const) {
     it(`trains on the ${backend} backend (loss decreases)`, async function () {
-      this.timeout(10000);
       await useBackend(backend);
       try {
         const m = classifier(2, { forgetGate: backend === 'cpu' ? 'exp' : 'sigmoid' });
@@ -207,16 +184,9 @@ describe('xlstm head', () => {
   }
 });
 
-describe('xlstm plugin registration, schema and configs', () => {
-  it('headsModule registers xlstm', () => {
-    const reg = getRegistries(createContainer(headsModule));
-    expect(reg.heads.types()).to.include('xlstm');
-    expect(reg.heads.get('xlstm')).to.equal(xlstmHead);
-  });
-
-  it('the schema compiles in ajv strict mode and fills every default', () => {
-    const ajv = new Ajv({ strict: true, allErrors: true, useDefaults: true, discriminator: true });
-    const validate = ajv.compile({ type: 'object', required: ['type'], properties: { type: { type: 'string' } }, discriminator: { propertyName: 'type' }, oneOf: [xlstmSchema] });
+describe('xlstm schema and configs', () => {
+  it('the schema fills the documented defaults and refuses bad values', () => {
+    const validate = (c: Record<string, unknown>): boolean => checkOptions(xlstmSchema, c).length === 0;
     const cfg = { type: 'xlstm' };
     expect(validate(cfg)).to.equal(true);
     expect(cfg).to.deep.equal({ type: 'xlstm', units: 64, blocks: ['m', 's'], heads: 4, bidirectional: false, dropout: 0, output: 'last', forgetGate: 'exp' });

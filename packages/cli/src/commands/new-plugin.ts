@@ -126,6 +126,45 @@ function exampleSpec(kind: PluginKind, name: string): Record<string, unknown> {
   };
 }
 
+/** The contract options for each kind: a small config and an input shape (batch excluded). */
+function contractOptions(kind: PluginKind, name: string): string {
+  switch (kind) {
+    case 'dataset':
+      return `config: { type: '${name}', subjects: 2, minutes: 2 }, loadFrom: path.join(__dirname, '..')`;
+    case 'encoder':
+      return `config: { type: '${name}', units: 4 }, inputShape: [8, 2, 1] /* [time, sensors, channels] */`;
+    case 'fusion':
+      return `config: { type: '${name}', units: 4 }, inputShape: [8, 2, 3] /* [time, sensors, features] */`;
+    case 'head':
+      return `config: { type: '${name}', units: 4 }, inputShape: [8, 3] /* [time, features] */`;
+  }
+}
+
+/** test/contract.spec.js: the shared plugin contract test (describePluginContract) for the scaffolded plugin. */
+function contractTest(kind: PluginKind, name: string): string {
+  return `// The shared plugin contract for "${name}" (describePluginContract of @fusion/core/testing): registered by the module,
+// a strict options schema with its defaults${kind === 'dataset' ? ', the same recordings from two loads' : ', the config round trip (save -> load predicts the same), the same initial\n// weights and outputs for the same seed, and on cpu and wasm no tensor left behind'}. Run it with \`npm test\`.
+${kind === 'dataset' ? "const path = require('path');\n" : ''}const { describePluginContract } = require('@fusion/core/testing');
+const plugin = require('../index.js');
+
+describePluginContract({ kind: '${kind}', type: '${name}', module: plugin.default, ${contractOptions(kind, name)} });
+`;
+}
+
+/**
+ * The \`npm test\` script: the framework's mocha, preloading @fusion/core/testing/register so that the folder's modules
+ * use the framework's packages. Undefined when this install has no mocha (it is a development dependency).
+ */
+function testScript(): string | undefined {
+  try {
+    const mocha = require.resolve('mocha/bin/mocha.js');
+    const register = require.resolve('@fusion/core/testing/register');
+    return `node ${JSON.stringify(mocha)} --no-config --timeout 120000 --require ${JSON.stringify(register)} "test/*.spec.js"`;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `fusion-cli new-plugin <kind> <name>`: a folder with a working plugin of that kind, its package.json and a spec using it. */
 export function newPluginCommand(kind: string, name: string, o: { dir?: string; json?: boolean }, term: Terminal): void {
   if (!(PLUGIN_KINDS as readonly string[]).includes(kind)) throw new UsageError(`kind must be one of ${PLUGIN_KINDS.join(', ')}, received "${kind}".`);
@@ -141,8 +180,10 @@ export function newPluginCommand(kind: string, name: string, o: { dir?: string; 
       return '0.1.0';
     }
   })();
+  const test = testScript();
   const files: Record<string, string> = {
     'index.js': pluginSource(k, name),
+    'test/contract.spec.js': contractTest(k, name),
     'spec.json': JSON.stringify(exampleSpec(k, name), null, 2).replace('"dir": "runs/' + name + '"', '"dir": "runs/${name}"') + '\n',
     'package.json':
       JSON.stringify(
@@ -151,16 +192,20 @@ export function newPluginCommand(kind: string, name: string, o: { dir?: string; 
           version: '0.1.0',
           description: `a fusion ${kind} plugin`,
           main: 'index.js',
+          ...(test ? { scripts: { test } } : {}),
           // The framework's own copies are used: a second @fusion/core, inversify or @tensorflow/* cannot work.
           peerDependencies: { '@fusion/core': `^${core}`, inversify: '^6.2.2' },
         },
         null,
         2
       ) + '\n',
-    'README.md': `# ${name}: a fusion ${kind} plugin\n\nCheck it and try it (from this folder):\n\n    fusion-cli validate spec.json\n    fusion-cli summary spec.json\n    fusion-cli run spec.json --workers 1\n\nDo not install @fusion/core, inversify or @tensorflow/* here: the framework's copies are used (list them under peerDependencies).\n`,
+    'README.md': `# ${name}: a fusion ${kind} plugin\n\nCheck it and try it (from this folder):\n\n    fusion-cli validate spec.json\n    fusion-cli summary spec.json\n    fusion-cli run spec.json --workers 1\n    npm test    # the shared plugin contract (test/contract.spec.js) with the framework's mocha\n\nDo not install @fusion/core, inversify or @tensorflow/* here: the framework's copies are used (list them under peerDependencies).\n`,
   };
   fs.mkdirSync(target, { recursive: true });
-  for (const [f, text] of Object.entries(files)) fs.writeFileSync(path.join(target, f), text);
+  for (const [f, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(target, f)), { recursive: true });
+    fs.writeFileSync(path.join(target, f), text);
+  }
   if (o.json) return term.printJson({ dir: target, kind, type: name, files: Object.keys(files) });
   term.result(`a ${kind} plugin "${name}" in ${path.relative(process.cwd(), target) || '.'}/ (${Object.keys(files).join(', ')})\nnext: cd ${path.relative(process.cwd(), target) || '.'} && fusion-cli validate spec.json && fusion-cli run spec.json --workers 1`);
 }
