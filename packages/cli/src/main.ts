@@ -181,7 +181,7 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('predict')
     .description('class probabilities for every window of new recordings, with a run\'s preprocessing and models (all folds\' members averaged)')
-    .argument('<run>', 'a finished `fusion-cli run` output folder')
+    .argument('<run>', 'a finished `fusion-cli run` output folder, or a bundle (`fusion-cli export`, a run\'s models/fold-K)')
     .argument('<data>', 'a dataset spec JSON ({ "type": "e4", "path": "..." }, paths relative to it) or a folder of an E4 export')
     .requiredOption('-o, --out <csv>', 'the predictions: subject, window_end, pred, p_<class>..., true (when labelled)')
     .option('--fold <K>', 'use only fold K\'s ensemble members')
@@ -192,9 +192,9 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('evaluate')
     .description('balanced accuracy, macro-F1 and AUROC of a run\'s models on new labelled recordings, next to the majority class')
-    .argument('<run>', 'a finished `fusion-cli run` output folder')
+    .argument('<run>', 'a finished `fusion-cli run` output folder, or a bundle (`fusion-cli export`, a run\'s models/fold-K)')
     .argument('<data>', 'a dataset spec JSON with labels, e.g. { "type": "stress-predict", "path": "Raw_data" }')
-    .option('-o, --out <csv>', 'also write the predictions')
+    .option('-o, --out <csv>', 'also write the predictions, and beside them <name>.metrics.json and the report page <name>.html')
     .option('--fold <K>', 'use only fold K\'s ensemble members')
     .addOption(backendOption('node-gpu, node, wasm or cpu'))
     .option('--cache-dir <dir>', 'where generated datasets are cached', '.fusion-cache')

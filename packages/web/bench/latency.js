@@ -2,12 +2,16 @@
 // Single-window latency of an exported bundle: headless Chromium (the demo page of `fusion-cli serve`, wasm and cpu
 // backends) beside Node (the same @fusion/web in this process, wasm and cpu), plus the shipped scripts' gzipped sizes.
 //
-//   node packages/web/bench/latency.js <bundle-folder> [--runs 50] [--chromium /usr/bin/chromium]
+//   node packages/web/bench/latency.js [bundle or run folder] [--runs 50] [--chromium /usr/bin/chromium]
+//   npm run bench:latency -w @fusion/web
+//
+// With a run folder it exports it (float32) to a temporary bundle first; with no folder it uses runs/emoheal-quick,
+// training specs/emoheal-quick.json into a temporary folder first when that run is not there (a few minutes).
 //
 // Each figure: median and 95th percentile of `bundle.predict(one window)` wall time after 10 warm-up calls.
 // Prints a markdown table (for BENCHMARKS.md). Run it on an idle machine for figures worth comparing.
 'use strict';
-const { spawn } = require('child_process');
+const { spawn, spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -18,16 +22,40 @@ const opt = (name, def) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : def;
 };
-const bundleDir = args.find((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--')));
-if (!bundleDir || !fs.existsSync(path.join(bundleDir, 'fusion.json'))) {
-  console.error('usage: node packages/web/bench/latency.js <bundle-folder (holds fusion.json)> [--runs N] [--chromium PATH]');
-  process.exit(2);
-}
+const given = args.find((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--')));
 const RUNS = Number(opt('runs', '50'));
 const WARMUP = 10;
 const CHROMIUM = opt('chromium', process.env.CHROMIUM_PATH || '/usr/bin/chromium');
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'packages', 'cli', 'dist', 'src', 'bin.js');
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'fusion-latency-'));
+process.on('exit', () => fs.rmSync(scratch, { recursive: true, force: true }));
+
+function fusionCli(cliArgs) {
+  console.error(`$ fusion-cli ${cliArgs.join(' ')}`);
+  const r = spawnSync(process.execPath, [CLI, ...cliArgs], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) {
+    console.error(`fusion-cli ${cliArgs[0]} failed (exit ${r.status})`);
+    process.exit(1);
+  }
+}
+
+/** The bundle to measure: the folder given, an export of the run folder given, or of runs/emoheal-quick (trained if missing). */
+function bundleFolder() {
+  let dir = given ? path.resolve(process.env.INIT_CWD || process.cwd(), given) : path.join(ROOT, 'runs', 'emoheal-quick');
+  if (fs.existsSync(path.join(dir, 'fusion.json'))) return dir;
+  if (!given && !fs.existsSync(path.join(dir, 'metrics.json'))) {
+    dir = path.join(scratch, 'emoheal-quick');
+    fusionCli(['run', 'specs/emoheal-quick.json', '--workers', '2', '--out', dir]);
+  }
+  if (!fs.existsSync(path.join(dir, 'metrics.json'))) {
+    console.error(`${dir} is neither a bundle (fusion.json) nor a finished run (metrics.json).\nusage: node packages/web/bench/latency.js [bundle or run folder] [--runs N] [--chromium PATH]`);
+    process.exit(2);
+  }
+  fusionCli(['export', dir, '--out', path.join(scratch, 'bundle')]);
+  return path.join(scratch, 'bundle');
+}
+const bundleDir = bundleFolder();
 
 function quantiles(ms) {
   const s = [...ms].sort((a, b) => a - b);

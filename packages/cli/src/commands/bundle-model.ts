@@ -27,9 +27,10 @@ function specOf(m: BundleManifest): Record<string, unknown> {
       label: { ...m.label, classes: m.classes },
       augment: { noise: 0, copies: 0 },
     },
-    encoder: { type: 'tcn' },
+    encoder: { type: 'tcn', channels: [1], kernelSize: 2 },
     fusion: { type: 'concat' },
-    head: { type: 'bigru' },
+    head: { type: 'bigru', units: 1 },
+    training: { batchSize: 1 },
   };
 }
 
