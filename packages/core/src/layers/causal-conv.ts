@@ -104,8 +104,14 @@ export const GROUPED_TINY_MAX_MACS = 4096;
 function groupedProduct(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   const [, m, k] = a.shape;
   const n = b.shape[2];
-  if (m <= GROUPED_BATCHED_MAX_ROWS && !tf.engine().isTapeOn()) return tf.matMul(a, b);
-  if (k <= TINY_MAX_INNER && n <= TINY_MAX_INNER && m * k * n <= GROUPED_TINY_MAX_MACS) return tinyGroupedMatMul(a, b);
+  const tiny = k <= TINY_MAX_INNER && n <= TINY_MAX_INNER && m * k * n <= GROUPED_TINY_MAX_MACS;
+  if (!tf.engine().isTapeOn()) {
+    // the forward values of the paths below without their gradient wrappers
+    if (m <= GROUPED_BATCHED_MAX_ROWS || tiny) return tf.matMul(a, b);
+    const bs = tf.unstack(b);
+    return tf.stack(tf.unstack(a).map((ai, i) => tf.matMul(ai, bs[i]))) as tf.Tensor3D;
+  }
+  if (tiny) return tinyGroupedMatMul(a, b);
   return groupedMatMul(a, b);
 }
 
@@ -146,7 +152,7 @@ export function causalConv1d(
     const taps = causalShiftStack(x, kernelSize, dilation);
     const y = grouped
       ? groupedProduct(tf.reshape(taps, [g, b * t, rows]), kernel as tf.Tensor3D)
-      : tf.reshape(matMul2d(tf.reshape(taps, [g * b * t, rows]), kernel as tf.Tensor2D), [g, b * t, cout]);
+      : tf.reshape((tf.engine().isTapeOn() ? matMul2d : tf.matMul)(tf.reshape(taps, [g * b * t, rows]), kernel as tf.Tensor2D), [g, b * t, cout]);
     const yb = bias ? tf.add(y, bias.rank === 1 ? bias : tf.reshape(bias, [g, 1, cout])) : y;
     return tf.reshape(yb, [g, b, t, cout]) as tf.Tensor4D;
   });
