@@ -247,6 +247,34 @@ describe('tcn-casa encoder', () => {
     }
   });
 
+  for (const backend of ['wasm', 'cpu'] as const) {
+    it(`inference without a tape (no gradient wrappers) gives the taped pass's values bit for bit on ${backend} (EmoHEAL sizes, lengths 20 and 160, 1 and 3 windows)`, async () => {
+      await useBackend(backend);
+      try {
+        for (const length of [20, 160]) {
+          const model = casaModel({}, 7, 5, length);
+          for (const b of [1, 3]) {
+            const x = tf.randomNormal([b, length, 5, 1], 0, 1, 'float32', length + b);
+            const plain = model.apply(x, { training: false }) as tf.Tensor;
+            // the same inference pass while a gradient tape records (the custom-gradient paths)
+            let taped: tf.Tensor | undefined;
+            tf.grad((xi: tf.Tensor) => {
+              taped = tf.keep(model.apply(xi, { training: false }) as tf.Tensor);
+              return tf.sum(taped);
+            })(x).dispose();
+            const [p, q] = [plain.dataSync(), taped!.dataSync()];
+            const differ = p.filter((v, i) => !Object.is(v, q[i])).length;
+            expect(differ, `${backend} length ${length} batch ${b}: values that differ of ${p.length}`).to.equal(0);
+            tf.dispose([x, plain, taped!]);
+          }
+          model.dispose();
+        }
+      } finally {
+        await useBackend('cpu');
+      }
+    });
+  }
+
   it('survives a serialization round trip with identical predictions', async () => {
     const m = casaModel({ channels: [4, 3], stride: 2, dropout: 0.3, reduction: 2, spatialKernel: 5, causalAttention: true });
     scaleConvWeights(m, 50);
