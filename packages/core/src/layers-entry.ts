@@ -3,7 +3,7 @@
 export { LayerArgs, LayerKwargs, isTraining, singleInput, singleShape } from './layers/types';
 export { mixSeed } from './layers/seeds';
 export { SeededDropout } from './layers/seeded-dropout';
-export { causalShiftStack, causalConv1d, groupedPointwise, GROUPED_BATCHED_MAX_ROWS } from './layers/causal-conv';
+export { causalShiftStack, causalConv1d, groupedPointwise, GROUPED_BATCHED_MAX_ROWS, ROW_TAPS_MIN_STEPS, tapsFromRows } from './layers/causal-conv';
 export { orthogonalMatrix } from './layers/initializers';
 export { FusionError, ShapeMismatchError } from './errors';
 export { SelectSensor } from './model/select-sensor';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ShapeMismatchError } from '@fusion/core/layers';
+import { ShapeMismatchError, tapsFromRows } from '@fusion/core/layers';
 
 /**
  * Left padding of a stride-1 convolution over time that keeps the length: `'same'` centres the kernel
@@ -25,7 +25,8 @@ export function shiftStack(x: tf.Tensor4D, kernelSize: number, padLeft: number):
     throw new RangeError(`shiftStack: padLeft ${padLeft} received; expected an integer in [0, ${kernelSize - 1}].`);
   }
   if (kernelSize === 1) return x;
-  if (!tf.engine().isTapeOn()) return shiftStackRows(x, kernelSize, padLeft);
+  // no gradient being recorded: the same taps from whole-sequence copies (see tapsFromRows)
+  if (!tf.engine().isTapeOn()) return tapsFromRows(x, padLeft, kernelSize - 1 - padLeft, Array.from({ length: kernelSize }, (_, j) => j));
   return tf.tidy(() => {
     const [g, b, t, c] = x.shape;
     const padded = tf.pad(x, [
@@ -37,28 +38,6 @@ export function shiftStack(x: tf.Tensor4D, kernelSize: number, padLeft: number):
     const taps: tf.Tensor4D[] = [];
     for (let j = 0; j < kernelSize; j++) taps.push(j === padLeft ? x : tf.slice(padded, [0, 0, j, 0], [g, b, t, c]));
     return tf.concat(taps, 3);
-  });
-}
-
-/**
- * `shiftStack` for when no gradient is being recorded: the same tensor from whole sequences. The taps are slices of
- * the padded sequences seen as rows [groups*batch, time*c] (one typed-array copy per sequence), stacked tap-major
- * (one copy per tap) and put step-major by one transpose. The 4-D slices and the channel-axis concat of
- * `shiftStack` copy one time step at a time in JavaScript on wasm: 7 x 800 copies per call for the spatial
- * attention of 5 sensors at length 160. 4 kernels more, about a third of the time there.
- */
-function shiftStackRows(x: tf.Tensor4D, kernelSize: number, padLeft: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [g, b, t, c] = x.shape;
-    const rows = tf.reshape(x, [g * b, t * c]);
-    const padded = tf.pad(rows, [
-      [0, 0],
-      [padLeft * c, (kernelSize - 1 - padLeft) * c],
-    ]);
-    const taps: tf.Tensor[] = [];
-    for (let j = 0; j < kernelSize; j++) taps.push(j === padLeft ? rows : tf.slice(padded, [0, j * c], [g * b, t * c]));
-    const stepMajor = tf.transpose(tf.reshape(tf.concat(taps, 0), [kernelSize, g * b * t, c]), [1, 0, 2]);
-    return tf.reshape(stepMajor, [g, b, t, kernelSize * c]) as tf.Tensor4D;
   });
 }
 

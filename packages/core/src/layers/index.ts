@@ -3,7 +3,7 @@
 export { LayerArgs, LayerKwargs, isTraining, singleInput, singleShape } from './types';
 export { mixSeed } from './seeds';
 export { SeededDropout } from './seeded-dropout';
-export { causalShiftStack, causalConv1d, groupedPointwise, GROUPED_BATCHED_MAX_ROWS, GROUPED_TINY_MAX_MACS } from './causal-conv';
+export { causalShiftStack, causalConv1d, groupedPointwise, GROUPED_BATCHED_MAX_ROWS, GROUPED_TINY_MAX_MACS, ROW_TAPS_MIN_STEPS, tapsFromRows } from './causal-conv';
 export { orthogonalMatrix } from './initializers';
 export { gradCheck, GradCheckOptions, GradCheckResult, GradCheckEntry } from './grad-check';
 export { evalLoss, maxAbsDiff, roundTrip, testContext, trainStep, useBackend } from './testing';
