@@ -13,7 +13,7 @@ before="${3:-}"
 torch="${TORCH_EMOHEAL:-$here/../shared/reference/torch_emoheal.py}"
 summary='let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s.slice(s.indexOf("{")));
 console.log(process.argv[1],JSON.stringify({backend:j.backend,train:+j.trainWindowsPerSec.toFixed(1),p50:+j.inferMsPerWindow.toFixed(2),
-p95:+j.inferMsPerWindowP95.toFixed(2),batched:+j.inferWindowsPerSecBatched.toFixed(0),kernels:j.kernelsPerTrainStep,rssMiB:+j.peakRssMiB.toFixed(0),leaked:j.leakedTensors}))})'
+p95:+j.inferMsPerWindowP95.toFixed(2),batched:+j.inferWindowsPerSecBatched.toFixed(0),kernels:j.kernelsPerTrainStep,inferKernels:j.kernelsPerInference,rssMiB:+j.peakRssMiB.toFixed(0),leaked:j.leakedTensors}))})'
 for _ in $(seq 1 "$reps"); do
   for tree in $before "$here"; do
     (cd "$tree" && node packages/cli/dist/src/bin.js bench specs/emoheal.json --length "$length" --batch 32 --json 2>/dev/null | node -e "$summary" "$tree")

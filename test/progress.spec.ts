@@ -56,6 +56,9 @@ describe('progress when stderr is not a terminal (real process, piped stderr)', 
     expect(r.status, r.stderr).to.equal(0);
     const phases = r.stderr.split('\n').filter((l) => l.startsWith('bench: '));
     expect(phases.join('\n')).to.match(/warm-up/).and.match(/training speed: 2 timed steps/).and.match(/single-window inference latency/).and.match(/tensor leaks/).and.match(/batched inference/);
+    expect(phases.join('\n')).to.match(/kernels per single-window inference/);
     expect(r.stdout).to.contain('training windows/s');
+    // kernels of one profiled single-window inference, next to its latency
+    expect(r.stdout).to.match(/single-window inference ms \(p50 \/ p95\)\s*│?\s*[\d.]+ \/ [\d.]+ \([1-9]\d* kernels\)/);
   });
 });

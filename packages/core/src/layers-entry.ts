@@ -5,7 +5,7 @@ export { mixSeed } from './layers/seeds';
 export { registerClassAlias } from './layers/class-alias';
 export { SeededDropout } from './layers/seeded-dropout';
 export { SensorBlockLayer, SensorBlockArgs, notBuiltError } from './layers/sensor-block';
-export { causalShiftStack, causalConv1d, groupedPointwise, GROUPED_BATCHED_MAX_ROWS } from './layers/causal-conv';
+export { causalShiftStack, causalConv1d, groupedPointwise, GROUPED_BATCHED_MAX_ROWS, ROW_TAPS_MIN_STEPS, tapsFromRows } from './layers/causal-conv';
 export { orthogonalMatrix } from './layers/initializers';
 export { FusionError, ShapeMismatchError } from './errors';
 export { SelectSensor } from './model/select-sensor';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ShapeMismatchError } from '@fusion/core/layers';
+import { ShapeMismatchError, tapsFromRows } from '@fusion/core/layers';
 
 /**
  * Left padding of a stride-1 convolution over time that keeps the length: `'same'` centres the kernel
@@ -25,6 +25,8 @@ export function shiftStack(x: tf.Tensor4D, kernelSize: number, padLeft: number):
     throw new RangeError(`shiftStack: padLeft ${padLeft} received; expected an integer in [0, ${kernelSize - 1}].`);
   }
   if (kernelSize === 1) return x;
+  // no gradient being recorded: the same taps from whole-sequence copies (see tapsFromRows)
+  if (!tf.engine().isTapeOn()) return tapsFromRows(x, padLeft, kernelSize - 1 - padLeft, Array.from({ length: kernelSize }, (_, j) => j));
   return tf.tidy(() => {
     const [g, b, t, c] = x.shape;
     const padded = tf.pad(x, [

@@ -30,6 +30,8 @@ export interface CasaOptions {
 const maxOps = new Map<number, (x: tf.Tensor) => tf.Tensor>();
 /** tf.max(x, axis, true), see above. */
 export function maxOverAxis(x: tf.Tensor4D, axis: number): tf.Tensor4D {
+  // no gradient being recorded: the plain kernel, without the custom-gradient wrapper
+  if (!tf.engine().isTapeOn()) return tf.max(x, axis, true);
   let op = maxOps.get(axis);
   if (!op) {
     op = tf.customGrad(((xIn: tf.Tensor, save: tf.GradSaveFunc) => {

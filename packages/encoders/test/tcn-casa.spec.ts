@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { checkOptions } from '@fusion/core/testing';
 import { gradCheck } from '@fusion/core';
+import { GROUPED_BATCHED_MAX_ROWS } from '@fusion/core/layers';
 import {
   casaForward,
   channelAttention,
@@ -245,6 +246,35 @@ describe('tcn-casa encoder', () => {
     expect(res.ok, `causal ${causal}: ` + JSON.stringify(res.failures.slice(0, 3))).to.equal(true);
     }
   });
+
+  for (const backend of ['wasm', 'cpu'] as const) {
+    it(`inference without a tape (no gradient wrappers) gives the taped pass's values bit for bit on ${backend} (EmoHEAL sizes, more than GROUPED_BATCHED_MAX_ROWS rows)`, async () => {
+      await useBackend(backend);
+      try {
+        for (const length of [20, 160]) {
+          const model = casaModel({}, 7, 5, length);
+          // up to GROUPED_BATCHED_MAX_ROWS rows (batch x length) the untaped conv products are one batched matMul by design
+          for (const b of [1, 3].filter((n) => n * length > GROUPED_BATCHED_MAX_ROWS)) {
+            const x = tf.randomNormal([b, length, 5, 1], 0, 1, 'float32', length + b);
+            const plain = model.apply(x, { training: false }) as tf.Tensor;
+            // the same inference pass while a gradient tape records (the custom-gradient paths)
+            let taped: tf.Tensor | undefined;
+            tf.grad((xi: tf.Tensor) => {
+              taped = tf.keep(model.apply(xi, { training: false }) as tf.Tensor);
+              return tf.sum(taped);
+            })(x).dispose();
+            const [p, q] = [plain.dataSync(), taped!.dataSync()];
+            const differ = p.filter((v, i) => !Object.is(v, q[i])).length;
+            expect(differ, `${backend} length ${length} batch ${b}: values that differ of ${p.length}`).to.equal(0);
+            tf.dispose([x, plain, taped!]);
+          }
+          model.dispose();
+        }
+      } finally {
+        await useBackend('cpu');
+      }
+    });
+  }
 
   it('has the EmoHEAL parameter count: tcn-casa(25,25,25) on 5 sensors = tcn + 960 (= 213,811 - 212,851)', () => {
     const count = (m: tf.LayersModel): number => m.countParams();

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeMismatchError } from '@fusion/core/layers';
 import type { BiGruOutput, BiGruWeights } from './bigru-layer';
+import { gruMatVec } from './gru-matvec';
 
 /**
  * Backends whose tensors live in host memory, where reading a tensor (`dataSync`) is a copy, not a device stall.
@@ -19,6 +20,12 @@ const HOST_BACKENDS = new Set(['wasm', 'cpu', 'tensorflow']);
 export const HOST_RECURRENCE_MAX_BATCH = 4;
 
 /**
+ * Units from which the host recurrence's product runs in WebAssembly SIMD (`gru-matvec.ts`, same bits): below, the
+ * call costs more than the loop saves (measured on wasm, batch 3: H = 64, T = 160 2.3x faster; H = 8-12 slower).
+ */
+export const SIMD_MIN_UNITS = 32;
+
+/**
  * Whether `FusionBiGru` answers a batch of this size with `biGruHost` (inference only): small batch, host-memory
  * backend, and no gradient being recorded (a caller may differentiate an inference pass, e.g. for saliency; the
  * host path has no gradient, so under a tape the fused path answers).
@@ -31,12 +38,13 @@ export function useHostRecurrence(batch: number): boolean {
  * The bidirectional GRU of `biGruForward` for inference: the input projections of all steps in one matMul on
  * the backend, then the recurrence of both directions in plain JavaScript on one host copy (float64
  * accumulation, float32 in and out), then one tensor back. Same convention, weights and outputs as
- * `biGruForward` / `biGruFused` to float32 rounding (tests compare them). Not differentiable: the layer uses it
+ * `biGruForward` / `biGruFused` to float32 rounding (tests compare them). `simd` false keeps the product g = h U + c
+ * in JavaScript even where `GruMatVec` could take it (the same bits; for tests). Not differentiable: the layer uses it
  * only with `training: false`, on host-memory backends, for small batches (`useHostRecurrence`).
  *
  * x: [B, T, D] -> [B, 2H] ('last', 'mean') or [B, T, 2H] ('sequence').
  */
-export function biGruHost(x: tf.Tensor3D, w: BiGruWeights, output: BiGruOutput): tf.Tensor {
+export function biGruHost(x: tf.Tensor3D, w: BiGruWeights, output: BiGruOutput, simd = true): tf.Tensor {
   const [b, t, d] = x.shape;
   const h3 = w.recurrentKernel.shape[2];
   const units = h3 / 3;
@@ -48,14 +56,19 @@ export function biGruHost(x: tf.Tensor3D, w: BiGruWeights, output: BiGruOutput):
   const projT = tf.tidy(() => tf.add(tf.matMul(tf.reshape(x, [b * t, d]), w.kernel), w.bias));
   const proj = projT.dataSync() as Float32Array;
   projT.dispose();
+  // The product g = h U + c in WebAssembly SIMD (same bits, see gru-matvec.ts) when available, else in the loop below.
+  const mv = simd && units % 4 === 0 && units >= SIMD_MIN_UNITS ? gruMatVec() : undefined;
+  mv?.prepare(units);
   // [2, H, 3H], widened once: the inner loop reads it H times per step, float64 reads skip a conversion each
-  const u = Float64Array.from(w.recurrentKernel.dataSync() as Float32Array);
+  const u = mv ? mv.u : new Float64Array(2 * units * h3);
+  u.set(w.recurrentKernel.dataSync() as Float32Array);
   const c = w.recurrentBias.dataSync() as Float32Array; // [2, 3H]
+  mv?.c.set(c);
 
   const h2 = 2 * units;
   const out = new Float32Array(output === 'sequence' ? b * t * h2 : b * h2);
-  const h = new Float64Array(units);
-  const g = new Float64Array(h3);
+  const h = mv ? mv.h : new Float64Array(units);
+  const g = mv ? mv.g : new Float64Array(h3);
   const acc = new Float64Array(units);
   for (let row = 0; row < b; row++) {
     for (let dir = 0; dir < 2; dir++) {
@@ -67,24 +80,8 @@ export function biGruHost(x: tf.Tensor3D, w: BiGruWeights, output: BiGruOutput):
         const time = dir === 0 ? s : t - 1 - s;
         const po = (row * t + time) * 2 * h3 + dir * h3;
         // g = h U + c
-        for (let j = 0; j < h3; j++) g[j] = c[co + j];
-        let k = 0;
-        for (; k + 3 < units; k += 4) {
-          const a0 = h[k];
-          const a1 = h[k + 1];
-          const a2 = h[k + 2];
-          const a3 = h[k + 3];
-          const r0 = uo + k * h3;
-          const r1 = r0 + h3;
-          const r2 = r1 + h3;
-          const r3 = r2 + h3;
-          for (let j = 0; j < h3; j++) g[j] += a0 * u[r0 + j] + a1 * u[r1 + j] + a2 * u[r2 + j] + a3 * u[r3 + j];
-        }
-        for (; k < units; k++) {
-          const a = h[k];
-          const r0 = uo + k * h3;
-          for (let j = 0; j < h3; j++) g[j] += a * u[r0 + j];
-        }
+        if (mv) mv.run(dir);
+        else matVec(h, u, c, g, units, uo, co);
         for (let j = 0; j < units; j++) {
           const r = 1 / (1 + Math.exp(-(proj[po + j] + g[j])));
           const z = 1 / (1 + Math.exp(-(proj[po + units + j] + g[units + j])));
@@ -105,4 +102,27 @@ export function biGruHost(x: tf.Tensor3D, w: BiGruWeights, output: BiGruOutput):
     }
   }
   return output === 'sequence' ? tf.tensor3d(out, [b, t, h2]) : tf.tensor2d(out, [b, h2]);
+}
+
+/** g = h U[dir] + c[dir] (U at `uo`, c at `co`) in float64, the order `GruMatVec` keeps. */
+function matVec(h: Float64Array, u: Float64Array, c: Float32Array, g: Float64Array, units: number, uo: number, co: number): void {
+  const h3 = 3 * units;
+  for (let j = 0; j < h3; j++) g[j] = c[co + j];
+  let k = 0;
+  for (; k + 3 < units; k += 4) {
+    const a0 = h[k];
+    const a1 = h[k + 1];
+    const a2 = h[k + 2];
+    const a3 = h[k + 3];
+    const r0 = uo + k * h3;
+    const r1 = r0 + h3;
+    const r2 = r1 + h3;
+    const r3 = r2 + h3;
+    for (let j = 0; j < h3; j++) g[j] += a0 * u[r0 + j] + a1 * u[r1 + j] + a2 * u[r2 + j] + a3 * u[r3 + j];
+  }
+  for (; k < units; k++) {
+    const a = h[k];
+    const r0 = uo + k * h3;
+    for (let j = 0; j < h3; j++) g[j] += a * u[r0 + j];
+  }
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { expect } from 'chai';
 import { checkOptions } from '@fusion/core/testing';
 import { gradCheck } from '@fusion/core';
-import { bigruHead, BiGruHeadConfig, bigruSchema, biGruForward, biGruFused, biGruHost, BiGruOutput, BiGruWeights, FusionBiGru, HOST_RECURRENCE_MAX_BATCH, useHostRecurrence } from '../src';
+import { bigruHead, BiGruHeadConfig, bigruSchema, biGruForward, biGruFused, biGruHost, BiGruOutput, BiGruWeights, FusionBiGru, gruMatVec, HOST_RECURRENCE_MAX_BATCH, SIMD_MIN_UNITS, useHostRecurrence } from '../src';
 import { evalLoss, maxAbsDiff, testContext, trainStep, useBackend } from './helpers';
 
 type Mat = number[][];
@@ -197,6 +197,48 @@ describe('bigru head', () => {
         }
       });
     }
+
+    it('takes the product h U + c in WebAssembly SIMD from SIMD_MIN_UNITS units on, with the JavaScript loop\'s bits', () => {
+      expect(gruMatVec(), 'WebAssembly SIMD in Node').to.not.equal(undefined);
+      for (const [b, t, d, h] of [[1, 20, 5, SIMD_MIN_UNITS], [2, 9, 7, 64], [1, 1, 3, 36]]) {
+        for (const output of ['last', 'mean', 'sequence'] as const) {
+          tf.tidy(() => {
+            const inputs = randomCase(b, t, d, h, b + t + h);
+            const w = weightsOf(inputs.slice(1));
+            const simd = biGruHost(inputs[0] as tf.Tensor3D, w, output).dataSync();
+            const js = biGruHost(inputs[0] as tf.Tensor3D, w, output, false).dataSync();
+            const label = `${output} B${b} T${t} H${h}`;
+            expect(simd.length, label).to.equal(js.length);
+            expect(simd.every((v, i) => Object.is(v, js[i])), `${label}: identical bit for bit`).to.equal(true);
+            const ref = biGruForward(inputs[0] as tf.Tensor3D, w, output).dataSync();
+            expect(Math.max(...Array.from(simd, (v, i) => Math.abs(v - ref[i]))), label).to.be.below(1e-5);
+          });
+        }
+      }
+    });
+
+    it('the SIMD product gives the float64 bits of the loop g = c; g += ((h0 u0 + h1 u1) + h2 u2) + h3 u3 per 4 rows', () => {
+      const mv = gruMatVec()!;
+      for (const units of [4, 32, 64]) {
+        mv.prepare(units);
+        const h3 = 3 * units;
+        let s = units;
+        const rnd = (): number => ((s = (s * 16807) % 2147483647) / 2147483647 - 0.5) * 3;
+        for (const a of [mv.u, mv.c, mv.h]) for (let i = 0; i < a.length; i++) a[i] = rnd();
+        for (const dir of [0, 1]) {
+          mv.run(dir);
+          const { u, c, h, g } = mv;
+          for (let j = 0; j < h3; j++) {
+            let want = c[dir * h3 + j];
+            for (let k = 0; k < units; k += 4) {
+              const r = (kk: number): number => u[(dir * units + kk) * h3 + j];
+              want += h[k] * r(k) + h[k + 1] * r(k + 1) + h[k + 2] * r(k + 2) + h[k + 3] * r(k + 3);
+            }
+            expect(Object.is(g[j], want), `H${units} dir ${dir} column ${j}: ${g[j]} vs ${want}`).to.equal(true);
+          }
+        }
+      }
+    });
 
     it('rejects a kernel that does not fit the input, naming the shapes', () => {
       const inputs = randomCase(1, 3, 4, 2, 1);

@@ -43,7 +43,7 @@ export async function benchCommand(specFile: string, opts: BenchCommandOptions, 
     { 'input (length x sensors), batch': `${r.length} x ${r.sensors}, ${r.batch}` },
     { parameters: r.parameters.toLocaleString('en') },
     { 'training windows/s': `${f(r.trainWindowsPerSec)} (${f(r.trainMsPerStep)} ms/step, ${r.kernelsPerTrainStep} kernels)` },
-    { 'single-window inference ms (p50 / p95)': `${f(r.inferMsPerWindow, 2)} / ${f(r.inferMsPerWindowP95, 2)}` },
+    { 'single-window inference ms (p50 / p95)': `${f(r.inferMsPerWindow, 2)} / ${f(r.inferMsPerWindowP95, 2)} (${r.kernelsPerInference} kernels)` },
     { 'batched inference windows/s': f(r.inferWindowsPerSecBatched) },
     { 'peak RSS / tensor memory MiB': `${f(r.peakRssMiB)} / ${f(r.peakTensorMiB, 2)}` },
     { 'tensors leaked per epoch / per 1000 inferences': `${r.leakedTensors.perTrainingEpoch} / ${r.leakedTensors.per1000Inferences}` }

@@ -15,6 +15,10 @@ export function causalShiftStack(x: tf.Tensor4D, kernelSize: number, dilation: n
   checkKernelArgs(kernelSize, dilation);
   if (x.rank !== 4) throw new ShapeMismatchError('causalShiftStack input', x.shape, '[groups, batch, time, channels]');
   if (kernelSize === 1) return x;
+  if (!tf.engine().isTapeOn() && x.shape[2] >= ROW_TAPS_MIN_STEPS) {
+    const pad = (kernelSize - 1) * dilation;
+    return tapsFromRows(x, pad, 0, Array.from({ length: kernelSize }, (_, j) => j * dilation));
+  }
   return tf.tidy(() => {
     const [g, b, t, c] = x.shape;
     const pad = (kernelSize - 1) * dilation;
@@ -28,6 +32,35 @@ export function causalShiftStack(x: tf.Tensor4D, kernelSize: number, dilation: n
     for (let j = 0; j < kernelSize - 1; j++) taps.push(tf.slice(padded, [0, 0, j * dilation, 0], [g, b, t, c]));
     taps.push(x);
     return tf.concat(taps, 3);
+  });
+}
+
+/**
+ * Steps from which `causalShiftStack` builds its taps with `tapsFromRows` when no tape records: below, its 4 extra
+ * kernels cost more than the per-step copies they save (5 sensors: 2 x 100 copies per conv at length 20).
+ */
+export const ROW_TAPS_MIN_STEPS = 64;
+
+/**
+ * Taps of a stride-1 convolution over time as whole-sequence copies, for inference (no gradient wanted):
+ * x [groups, batch, time, c] -> [groups, batch, time, starts.length * c] where tap j (channels j*c..(j+1)*c-1) at
+ * step t is x[t + starts[j] - padLeft], zero outside the sequence (padRight >= the largest starts[j] - padLeft).
+ * The same tensor as pad + 4-D slices + a channel-axis concat, whose wasm kernels copy one time step at a time in
+ * JavaScript (groups x batch x time copies per tap); here the taps are slices of the padded sequences seen as rows
+ * [groups*batch, time*c] (one copy per sequence), stacked tap-major (one copy per tap) and put step-major by one
+ * transpose: 4 kernels more, far fewer copies.
+ */
+export function tapsFromRows(x: tf.Tensor4D, padLeft: number, padRight: number, starts: readonly number[]): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [g, b, t, c] = x.shape;
+    const rows = tf.reshape(x, [g * b, t * c]);
+    const padded = tf.pad(rows, [
+      [0, 0],
+      [padLeft * c, padRight * c],
+    ]);
+    const taps = starts.map((s) => (s === padLeft ? rows : tf.slice(padded, [0, s * c], [g * b, t * c])));
+    const stepMajor = tf.transpose(tf.reshape(tf.concat(taps, 0), [starts.length, g * b * t, c]), [1, 0, 2]);
+    return tf.reshape(stepMajor, [g, b, t, starts.length * c]) as tf.Tensor4D;
   });
 }
 
@@ -104,8 +137,14 @@ export const GROUPED_TINY_MAX_MACS = 4096;
 function groupedProduct(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   const [, m, k] = a.shape;
   const n = b.shape[2];
-  if (m <= GROUPED_BATCHED_MAX_ROWS && !tf.engine().isTapeOn()) return tf.matMul(a, b);
-  if (k <= TINY_MAX_INNER && n <= TINY_MAX_INNER && m * k * n <= GROUPED_TINY_MAX_MACS) return tinyGroupedMatMul(a, b);
+  const tiny = k <= TINY_MAX_INNER && n <= TINY_MAX_INNER && m * k * n <= GROUPED_TINY_MAX_MACS;
+  if (!tf.engine().isTapeOn()) {
+    // the forward values of the paths below without their gradient wrappers
+    if (m <= GROUPED_BATCHED_MAX_ROWS || tiny) return tf.matMul(a, b);
+    const bs = tf.unstack(b);
+    return tf.stack(tf.unstack(a).map((ai, i) => tf.matMul(ai, bs[i]))) as tf.Tensor3D;
+  }
+  if (tiny) return tinyGroupedMatMul(a, b);
   return groupedMatMul(a, b);
 }
 
@@ -146,7 +185,7 @@ export function causalConv1d(
     const taps = causalShiftStack(x, kernelSize, dilation);
     const y = grouped
       ? groupedProduct(tf.reshape(taps, [g, b * t, rows]), kernel as tf.Tensor3D)
-      : tf.reshape(matMul2d(tf.reshape(taps, [g * b * t, rows]), kernel as tf.Tensor2D), [g, b * t, cout]);
+      : tf.reshape((tf.engine().isTapeOn() ? matMul2d : tf.matMul)(tf.reshape(taps, [g * b * t, rows]), kernel as tf.Tensor2D), [g, b * t, cout]);
     const yb = bias ? tf.add(y, bias.rank === 1 ? bias : tf.reshape(bias, [g, 1, cout])) : y;
     return tf.reshape(yb, [g, b, t, cout]) as tf.Tensor4D;
   });

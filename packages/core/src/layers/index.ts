@@ -5,7 +5,7 @@ export { mixSeed } from './seeds';
 export { registerClassAlias } from './class-alias';
 export { SeededDropout } from './seeded-dropout';
 export { SensorBlockLayer, SensorBlockArgs, notBuiltError } from './sensor-block';
-export { causalShiftStack, causalConv1d, groupedPointwise, GROUPED_BATCHED_MAX_ROWS, GROUPED_TINY_MAX_MACS } from './causal-conv';
+export { causalShiftStack, causalConv1d, groupedPointwise, GROUPED_BATCHED_MAX_ROWS, GROUPED_TINY_MAX_MACS, ROW_TAPS_MIN_STEPS, tapsFromRows } from './causal-conv';
 export { orthogonalMatrix } from './initializers';
 export { gradCheck, GradCheckOptions, GradCheckResult, GradCheckEntry } from './grad-check';
 export { evalLoss, maxAbsDiff, roundTrip, testContext, trainStep, useBackend } from './testing';

@@ -32,6 +32,8 @@ export interface BenchResult {
   trainWindowsPerSec: number;
   trainMsPerStep: number;
   kernelsPerTrainStep: number;
+  /** Kernels of one single-window inference (`inferProbs` of a [1, length, sensors] batch), from one tf.profile. */
+  kernelsPerInference: number;
   inferMsPerWindow: number;
   inferMsPerWindowP95: number;
   inferWindowsPerSecBatched: number;
@@ -100,6 +102,8 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
       await o.data();
       o.dispose();
     }
+    phase('kernels per single-window inference (one profiled call)');
+    const kernelsPerInference = (await tf.profile(() => inferProbs(model, one).dispose())).kernels.length;
     phase(`single-window inference latency: ${calls} calls`);
     const lat: number[] = [];
     for (let i = 0; i < calls; i++) {
@@ -140,6 +144,7 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
       trainWindowsPerSec: (batch * 1000) / trainMs,
       trainMsPerStep: trainMs,
       kernelsPerTrainStep: kernels,
+      kernelsPerInference,
       inferMsPerWindow: percentile(lat, 0.5),
       inferMsPerWindowP95: percentile(lat, 0.95),
       inferWindowsPerSecBatched: batched,
