@@ -9,10 +9,10 @@ import { fusionModule } from '@fusion/fusion';
 import { headsModule } from '@fusion/heads';
 import { cli, ROOT, tmpDir } from './helpers';
 
-/** Fusion strategies in the one graph form: early, intermediate, late (decision) and hierarchical. */
+/** Fusion strategies in the one graph form: early, intermediate, late (decision), hierarchical, hybrid (deep + features) and features only. */
 const registries = getRegistries(createContainer(sensorsModule, encodersModule, fusionModule, headsModule));
 const validator = new SpecValidator(registries);
-const STRATEGIES = ['early', 'intermediate', 'late', 'hierarchical'];
+const STRATEGIES = ['early', 'intermediate', 'late', 'hierarchical', 'hybrid', 'features-only'];
 const load = (name: string): GraphSpec => validator.check(JSON.parse(fs.readFileSync(path.join(ROOT, 'specs', 'strategies', `${name}-quick.json`), 'utf8')), `${name}-quick.json`);
 const build = (s: GraphSpec): tf.LayersModel => {
   const p = s.preprocessing;

@@ -3,6 +3,7 @@ import { ContainerModule } from 'inversify';
 import { Dataset, DatasetAdapter, DatasetAdapterContribution, LoadContext, PluginConfig, statDirectory } from '@fusion/core';
 import { duplicateRecordings } from './duplicates';
 import { E4_SENSORS, readE4Folder } from './e4-reader';
+import { E4_NOMINAL_RATES } from './e4-parse';
 import { Annotator, ANNOTATORS, readKEmoCon } from './kemocon-reader';
 import { generateSynthetic, SYNTHETIC_DEFAULTS, syntheticCacheName } from './synthetic';
 import { stressPredictAdapter } from './stress-predict';
@@ -49,6 +50,7 @@ export const kemoconAdapter: DatasetAdapter<KEmoConConfig> = {
   type: 'kemocon',
   description: 'K-EmoCon: e4_data/<pid>/E4_*.csv, metadata/subjects.csv and 5-s self/partner/external arousal-valence annotations',
   sensors: E4_SENSORS,
+  rates: E4_NOMINAL_RATES,
   schema: {
     type: 'object',
     additionalProperties: false,
@@ -82,6 +84,7 @@ export const syntheticAdapter: DatasetAdapter<SyntheticConfig> = {
   type: 'synthetic',
   description: 'a deterministic synthetic dataset written in the K-EmoCon layout (cached) and read back by the K-EmoCon reader',
   sensors: E4_SENSORS,
+  rates: E4_NOMINAL_RATES,
   schema: {
     type: 'object',
     additionalProperties: false,
@@ -122,6 +125,7 @@ export const e4Adapter: DatasetAdapter<E4Config> = {
   type: 'e4',
   description: 'Empatica E4 export folder(s): one export, or one subfolder per subject; no labels (for replay and reading)',
   sensors: E4_SENSORS,
+  rates: E4_NOMINAL_RATES,
   schema: {
     type: 'object',
     additionalProperties: false,

@@ -1,4 +1,5 @@
-import type { WindowSet } from '../data';
+import { windowSize, WindowSet } from '../data';
+import { applyPartStats, partStats } from './multirate';
 import { Rng } from '../random';
 
 /**
@@ -8,7 +9,7 @@ import { Rng } from '../random';
 export function augmentWithNoise(w: WindowSet, noise: number, copies: number, rng: Rng): WindowSet {
   if (noise <= 0 || copies <= 0) return w;
   const n = w.y.length;
-  const per = w.length * w.sensors.length;
+  const per = windowSize(w);
   const x = new Float32Array(n * per * (copies + 1));
   x.set(w.x, 0);
   for (let c = 1; c <= copies; c++) {
@@ -29,8 +30,9 @@ export function augmentWithNoise(w: WindowSet, noise: number, copies: number, rn
   };
 }
 
-/** Per-sensor statistics over a window set (for `normalize: "train"`). */
+/** Per-sensor statistics over a window set (for `normalize: "train"`); per input for multi-rate windows. */
 export function sensorStats(w: WindowSet): { mean: number; sd: number }[] {
+  if (w.parts) return partStats(w);
   const S = w.sensors.length;
   const acc = Array.from({ length: S }, () => ({ s: 0, s2: 0, n: 0 }));
   for (let i = 0; i < w.x.length; i++) {
@@ -48,6 +50,7 @@ export function sensorStats(w: WindowSet): { mean: number; sd: number }[] {
 }
 
 export function applySensorStats(w: WindowSet, st: { mean: number; sd: number }[]): WindowSet {
+  if (w.parts) return applyPartStats(w, st);
   const S = w.sensors.length;
   const x = new Float32Array(w.x.length);
   for (let i = 0; i < x.length; i++) x[i] = (w.x[i] - st[i % S].mean) / st[i % S].sd;

@@ -10,6 +10,7 @@ import { saveModel } from '../model/model-io';
 import { EpochLog, predictProbs, trainModel, TrainResult } from '../model/train';
 import { applySensorStats, augmentWithNoise, sensorStats } from '../preprocess/augment';
 import { makeWindows, WindowingReport } from '../preprocess/windows';
+import { makeMultiRateWindows, multiRateInputs } from '../preprocess/multirate';
 import { Rng } from '../random';
 import type { Registries } from '../registry';
 import { SpecValidator } from '../schema';
@@ -127,7 +128,8 @@ export async function prepareRun(spec: GraphSpec, reg: Registries, opts: { baseD
 
 /** Windows the loaded dataset as `spec` says and folds its subjects. */
 function windowRun(spec: GraphSpec, reg: Registries, dataset: Dataset, warn: (m: string) => void, warnings: string[]): RunContext {
-  const { windows, report } = makeWindows(dataset.recordings, spec.sensors, spec.preprocessing);
+  const rates = multiRateInputs(spec);
+  const { windows, report } = rates ? makeMultiRateWindows(dataset.recordings, rates, spec.preprocessing) : makeWindows(dataset.recordings, spec.sensors, spec.preprocessing);
   report.warnings.forEach(warn);
   if (windows.y.length === 0) {
     throw new DatasetError(
@@ -206,7 +208,7 @@ export async function runTrainJob(root: RunContext, job: TrainJob, runDir: strin
   const ctx = contextOf(root, job);
   const { spec, reg } = ctx;
   const p = prepareFold(ctx, job.fold);
-  const shape = { sensors: spec.sensors, length: ctx.windows.length, classes: spec.preprocessing.label.classes.length };
+  const shape = { sensors: spec.sensors, length: ctx.windows.length, classes: spec.preprocessing.label.classes.length, parts: ctx.windows.parts };
   const model = buildModel(spec, reg, shape, job.seed);
   try {
     const res = await trainModel(model, p.fitW, p.valW.y.length ? p.valW : undefined, spec.training, {
