@@ -1,7 +1,7 @@
 import * as path from 'path';
 import * as fs from 'fs';
 import { merge, Observable, Subject, takeUntil } from 'rxjs';
-import { loadPluginModules, selectBackend } from '@fusion/core';
+import { inputRecordingStats, loadPluginModules, multiRateInputs, selectBackend } from '@fusion/core';
 import { E4_NOMINAL_RATES } from '@fusion/sensors';
 import {
   Backpressure,
@@ -134,7 +134,10 @@ export async function streamCommand(opts: StreamCommandOptions, term: Terminal):
       const r = loadReplay(s.dir, model.sensors, p);
       let id = r.stream;
       for (let k = 2; known.has(id); k++) id = `${r.stream}#${k}`;
-      known.set(id, { origin: r.origin, stats: norm === 'recording' ? recordingStats(r.recording, model.sensors, p) : undefined });
+      // per input at its own rate for inputs at their own rates
+      const rates = multiRateInputs(model.spec);
+      const stats = norm !== 'recording' ? undefined : rates ? inputRecordingStats(r.recording, rates, p) : recordingStats(r.recording, model.sensors, p);
+      known.set(id, { origin: r.origin, stats });
       log(`replay ${s.dir} as stream "${id}" at ${s.speed === 'max' ? 'full speed' : `${s.speed}x`}`);
       inputs.push(replaySource(r.recording, { speed: s.speed, sensors: model.sensors, stream: id, room: () => backpressure.room() }));
       continue;

@@ -54,7 +54,7 @@ export function makeMultiRateWindows(
   const report = out.report;
   for (const rec of recordings) {
     const span = rec.span ?? spanOf(rec, sensors);
-    const grids = inputs.map((i) => inputGrid(rec, i, span.start, span.end, p));
+    const grids = inputs.map((i) => inputSeries(rec, i, span.start, span.end, p));
     const labels = [...rec.labels].sort((a, b) => a.start - b.start);
     const count = Math.floor((span.end - span.start - p.window) / p.hop + 1e-6) + 1;
     let kept = 0;
@@ -86,7 +86,7 @@ export function makeMultiRateWindows(
 }
 
 /** One input of a recording on its own grid over [start, end), z-scored per subject when asked. */
-function inputGrid(rec: Recording, i: InputRate, start: number, end: number, p: PreprocessingSpec): Float32Array {
+export function inputSeries(rec: Recording, i: InputRate, start: number, end: number, p: PreprocessingSpec): Float32Array {
   const sig = rec.signals[i.sensor];
   if (!sig) throw new DatasetError(`subject ${rec.subject}${rec.source ? ` (${rec.source})` : ''} has no "${i.sensor}" signal; it has ${Object.keys(rec.signals).join(', ') || 'none'}. Remove input "${i.name}" or add the file.`);
   if (sig.fs < i.rate - 1e-9)
@@ -95,6 +95,12 @@ function inputGrid(rec: Recording, i: InputRate, start: number, end: number, p: 
   const v = resampleToGrid(sig, start, i.rate, n, reducerFor(sig));
   if (p.normalize === 'subject') zscore(v, stats(v));
   return v;
+}
+
+/** Statistics of each input over a whole recording on its own grid: what per-subject normalisation uses (streaming replays). */
+export function inputRecordingStats(rec: Recording, inputs: readonly InputRate[], p: PreprocessingSpec): { mean: number; sd: number; n: number }[] {
+  const span = rec.span ?? spanOf(rec, [...new Set(inputs.map((i) => i.sensor))]);
+  return inputs.map((i) => stats(inputSeries(rec, i, span.start, span.end, { ...p, normalize: 'none' })));
 }
 
 /** Part k of every window: [n, length_k] (a copy). */
