@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   buildModel,
   createContainer,
+  DatasetError,
   getRegistries,
   GraphSpec,
   makeMultiRateWindows,
@@ -68,6 +69,13 @@ describe('inputs at their own rates', () => {
         expect(end, `window ${i}, input ${q.name}`).to.be.closeTo(windows.ends[i], 1e-3);
       }
     }
+  });
+
+  it('a recording sampled below an input\'s rate (an adapter that declares no rates) is a DatasetError naming the input', () => {
+    const spec = validator.check(QUICK('features-only'), 'features-only-quick.json');
+    const rec = rampRecording();
+    const slow = { ...rec, signals: { ...rec.signals, temp: rec.signals.eda, bvp: { ...rec.signals.bvp, fs: 16, source: 'BVP.csv' } } };
+    expect(() => makeMultiRateWindows([slow], multiRateInputs(spec)!, spec.preprocessing)).to.throw(DatasetError, /s1 \(BVP\.csv\): "bvp" is sampled at 16 Hz, below input "bvp"'s rate 32 Hz.*Lower inputs\.bvp\.rate to at most 16/);
   });
 
   it('refuses rates a sensor cannot give, with the JSON path and the rates it can', () => {

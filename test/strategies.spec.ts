@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { buildModel, createContainer, getRegistries, GraphSpec, makeMultiRateWindows, multiRateInputs, requireData, selectBackend, SpecValidator } from '@fusion/core';
+import { buildModel, createContainer, estimateMemory, getRegistries, GraphSpec, makeMultiRateWindows, modelParts, multiRateInputs, parameterCounts, requireData, selectBackend, SpecValidator } from '@fusion/core';
 import { sensorsModule } from '@fusion/sensors';
 import { encodersModule } from '@fusion/encoders';
 import { fusionModule } from '@fusion/fusion';
@@ -93,6 +93,10 @@ describe('fusion strategies as graphs', () => {
       expect(s.dataset.type).to.equal('stress-predict');
       expect(multiRateInputs(s)!.map((i) => [i.name, i.rate])).to.deep.equal([['bvp', 32], ['acc', 32], ['eda', 4], ['temp', 4], ['hr', 1]]);
       expect(s.evaluation.type).to.equal('loso');
+      // shape inference and the size estimate agree with the model built with one input per graph input
+      const m = buildModel(s, registries, { sensors: s.sensors, length: 0, classes: 2, parts: modelParts(s) }, s.seed);
+      expect(estimateMemory(s, registries).parameters).to.equal(parameterCounts(m).total);
+      m.dispose();
     });
   }
 

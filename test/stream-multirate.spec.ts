@@ -49,6 +49,20 @@ describe('fusion-cli stream of a spec with inputs at their own rates: no train/s
     streamMatches('run', ['--norm', 'recording']);
   });
 
+  it('evaluate cuts the same multi-rate windows from a dataset; export and bench refuse such a spec naming the input (exit 2)', () => {
+    fs.writeFileSync(path.join(dir, 'ds.json'), JSON.stringify(small.dataset));
+    const ev = cli(['evaluate', path.join(dir, 'run'), 'ds.json', '--json'], dir, 120000);
+    expect(ev.status, ev.stderr).to.equal(0);
+    const metrics = JSON.parse(fs.readFileSync(path.join(dir, 'run', 'metrics.json'), 'utf8'));
+    expect(JSON.parse(ev.stdout).windows).to.equal(metrics.dataset.windows);
+    const ex = cli(['export', path.join(dir, 'run'), '--out', 'bundle'], dir, 120000);
+    expect(ex.status, ex.stderr).to.equal(2);
+    expect(ex.stderr).to.match(/\/inputs\/bvp: export \(the web bundle\) does not support inputs at their own rates yet/);
+    const b = cli(['bench', path.join(dir, 'mr.json')], dir, 120000);
+    expect(b.status, b.stderr).to.equal(2);
+    expect(b.stderr).to.match(/\/inputs\/bvp: bench does not support inputs at their own rates yet/);
+  });
+
   it('with training-fold statistics per input (normalize: "train") as well', () => {
     const spec = JSON.parse(fs.readFileSync(QUICK, 'utf8'));
     const r = cli(['run', writeSpec(dir, 'mr-train', { name: 'mr-train', ...small, preprocessing: { ...spec.preprocessing, normalize: 'train' } }, QUICK), '--json', '--out', 'run-train'], dir);

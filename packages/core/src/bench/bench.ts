@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildModel } from '../model/build-model';
+import { refuseMultiRate } from '../preprocess/multirate';
 import { FlatAdamOptimizer } from '../model/flat-adam';
 import { inferProbs } from '../model/infer';
 import { Rng } from '../random';
@@ -47,6 +48,7 @@ function percentile(xs: number[], p: number): number {
 
 /** Speed and memory of a spec's model on the active backend, with synthetic inputs of the spec's shape. */
 export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: BenchOptions): Promise<BenchResult> {
+  refuseMultiRate(spec, 'bench');
   const p = spec.preprocessing;
   const length = opts.length ?? Math.round(p.window * p.sampleRate);
   const batch = opts.batch ?? spec.training.batchSize;
