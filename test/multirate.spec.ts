@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import {
+  benchmarkSpec,
   buildModel,
   createContainer,
   DatasetError,
@@ -13,6 +14,7 @@ import {
   predictProbs,
   Recording,
   selectBackend,
+  SpecValidationError,
   SpecValidator,
   trainModel,
 } from '@fusion/core';
@@ -122,6 +124,14 @@ describe('inputs at their own rates', () => {
     const s = QUICK('features-only');
     (s.inputs as Record<string, { rate: number }>).bvp.rate = 16;
     expect(issuesOf(s).find((i) => i.path === '/nodes/feat_bvp/groups')?.message).to.match(/needs pulse waves at >= 32 Hz.*16 Hz/);
+  });
+
+  it('bench refuses a spec whose inputs have their own rates, naming the input', async () => {
+    const spec = validator.check(QUICK('features-only'), 'features-only-quick.json');
+    let err: unknown;
+    await benchmarkSpec(spec, registries, { backend: tf.getBackend(), trainSteps: 1, inferCalls: 1, leakCalls: 1 }).catch((e) => (err = e));
+    expect(err).to.be.instanceOf(SpecValidationError);
+    expect((err as SpecValidationError).issues[0].path).to.equal('/inputs/bvp');
   });
 
   it('gives the model one input per graph input, [batch, rate x window, 1], and it trains through the features node', async () => {
