@@ -171,7 +171,7 @@ describe('graph form of the spec', () => {
       text: 'has the name of an input',
     },
     { name: 'slot keys beside the graph', spec: () => ({ ...graph(), head: { type: 'bigru' } }), path: '/head', text: 'replaces "head"' },
-    { name: 'an input at its own rate (not yet)', spec: () => ({ ...graph(), inputs: { hr: { sensor: 'hr', rate: 64 }, eda: { sensor: 'eda' }, bvp: { sensor: 'bvp' } } }), path: '/inputs/hr/rate', text: 'not supported yet' },
+    { name: 'an input rate above its sensor\'s native rate', spec: () => ({ ...graph(), inputs: { hr: { sensor: 'hr', rate: 64 }, eda: { sensor: 'eda' }, bvp: { sensor: 'bvp' } } }), path: '/inputs/hr/rate', text: 'above the native 1 Hz of "hr"' },
   ];
   for (const c of cases) {
     it(`refuses ${c.name} with its JSON path and a fix`, () => {

@@ -2,17 +2,17 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { buildModel, createContainer, getRegistries, GraphSpec, selectBackend, SpecValidator } from '@fusion/core';
+import { buildModel, createContainer, estimateMemory, getRegistries, GraphSpec, makeMultiRateWindows, modelParts, multiRateInputs, parameterCounts, requireData, selectBackend, SpecValidator } from '@fusion/core';
 import { sensorsModule } from '@fusion/sensors';
 import { encodersModule } from '@fusion/encoders';
 import { fusionModule } from '@fusion/fusion';
 import { headsModule } from '@fusion/heads';
 import { cli, ROOT, tmpDir } from './helpers';
 
-/** Fusion strategies in the one graph form: early, intermediate, late (decision) and hierarchical. */
+/** Fusion strategies in the one graph form: early, intermediate, late (decision), hierarchical, hybrid (deep + features) and features only. */
 const registries = getRegistries(createContainer(sensorsModule, encodersModule, fusionModule, headsModule));
 const validator = new SpecValidator(registries);
-const STRATEGIES = ['early', 'intermediate', 'late', 'hierarchical'];
+const STRATEGIES = ['early', 'intermediate', 'late', 'hierarchical', 'hybrid', 'features-only'];
 const load = (name: string): GraphSpec => validator.check(JSON.parse(fs.readFileSync(path.join(ROOT, 'specs', 'strategies', `${name}-quick.json`), 'utf8')), `${name}-quick.json`);
 const build = (s: GraphSpec): tf.LayersModel => {
   const p = s.preprocessing;
@@ -79,4 +79,35 @@ describe('fusion strategies as graphs', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     });
   }
+
+  // The full strategy specs on Stress-Predict (LOSO over 25 subjects is far too long for a test): they validate, and
+  // their multi-rate windows are cut from real recordings.
+  const FULL = ['early', 'intermediate', 'late', 'hierarchical', 'hybrid', 'features-only'];
+  const loadFull = (name: string): GraphSpec => {
+    const file = path.join(ROOT, 'specs', 'strategies', `${name}.json`);
+    return validator.check(JSON.parse(fs.readFileSync(file, 'utf8')), file);
+  };
+  for (const name of FULL) {
+    it(`specs/strategies/${name}.json is valid: Stress-Predict inputs at 32, 4 and 1 Hz, 60-s windows`, () => {
+      const s = loadFull(name);
+      expect(s.dataset.type).to.equal('stress-predict');
+      expect(multiRateInputs(s)!.map((i) => [i.name, i.rate])).to.deep.equal([['bvp', 32], ['acc', 32], ['eda', 4], ['temp', 4], ['hr', 1]]);
+      expect(s.evaluation.type).to.equal('loso');
+      // shape inference and the size estimate agree with the model built with one input per graph input
+      const m = buildModel(s, registries, { sensors: s.sensors, length: 0, classes: 2, parts: modelParts(s) }, s.seed);
+      expect(estimateMemory(s, registries).parameters).to.equal(parameterCounts(m).total);
+      m.dispose();
+    });
+  }
+
+  it('the Stress-Predict strategy specs window real recordings at each input\'s rate (2 subjects)', async function () {
+    const raw = requireData(this, 'stress-predict', 'Raw_data');
+    const s = loadFull('hybrid');
+    const ds = await registries.datasets.get('stress-predict').load({ ...s.dataset, path: raw, subjects: ['S01', 'S05'] }, { baseDir: ROOT, cacheDir: tmpDir('fusion-sp-'), sensors: s.sensors, warn: () => undefined });
+    const { windows, report } = makeMultiRateWindows(ds.recordings, multiRateInputs(s)!, s.preprocessing);
+    expect(windows.parts!.map((q) => q.length)).to.deep.equal([1920, 1920, 240, 240, 60]);
+    expect(report.kept.S01).to.be.greaterThan(50);
+    expect(report.kept.S05).to.be.greaterThan(50);
+    expect(new Set(windows.y)).to.deep.equal(new Set([0, 1]));
+  });
 });

@@ -59,6 +59,27 @@ export interface WindowSet {
   classes: string[];
   /** Several outputs only: the class index of every output's label, by output name (the first output's is `y`). */
   ys?: Record<string, Int32Array>;
+  /**
+   * Inputs at their own rates (graph inputs with a `rate`): each window's row of `x` is these parts one after the
+   * other, part k holding `length` samples of its one channel. `length` and `sensors` then describe the parts only
+   * loosely (`length`: the longest part); use `windowSize`. Absent: every sensor at one rate ([length, sensors]).
+   */
+  parts?: WindowPart[];
+}
+
+/** One input's block in a multi-rate window row: `length` samples at `rate` Hz, from `offset` in the row. */
+export interface WindowPart {
+  /** The graph input. */
+  name: string;
+  sensor: string;
+  rate: number;
+  length: number;
+  offset: number;
+}
+
+/** Floats per window in `x`. */
+export function windowSize(w: Pick<WindowSet, 'length' | 'sensors' | 'parts'>): number {
+  return w.parts ? w.parts.reduce((a, p) => a + p.length, 0) : w.length * w.sensors.length;
 }
 
 export function windowCount(w: WindowSet): number {
@@ -67,7 +88,7 @@ export function windowCount(w: WindowSet): number {
 
 /** The windows at the given indices, as a new set. */
 export function selectWindows(w: WindowSet, idx: ArrayLike<number>): WindowSet {
-  const per = w.length * w.sensors.length;
+  const per = windowSize(w);
   const x = new Float32Array(idx.length * per);
   const y = new Int32Array(idx.length);
   const ends = new Float64Array(idx.length);
@@ -80,5 +101,5 @@ export function selectWindows(w: WindowSet, idx: ArrayLike<number>): WindowSet {
     subjects[k] = w.subjects[i];
   }
   const ys = w.ys && Object.fromEntries(Object.entries(w.ys).map(([k, v]) => [k, Int32Array.from(idx, (i) => v[i])]));
-  return { x, y, subjects, ends, length: w.length, sensors: w.sensors, classes: w.classes, ...(ys ? { ys } : {}) };
+  return { x, y, subjects, ends, length: w.length, sensors: w.sensors, classes: w.classes, ...(ys ? { ys } : {}), ...(w.parts ? { parts: w.parts } : {}) };
 }

@@ -30,6 +30,8 @@ export interface CheckContext {
   classes: number;
   /** The preprocessing common rate in Hz. */
   sampleRate: number;
+  /** Seconds per window (`preprocessing.window`). */
+  window?: number;
 }
 
 /** Sizes of a plugin's output and what it holds, for the memory estimate made before a model is built. */
@@ -76,6 +78,8 @@ export interface DatasetAdapter<C extends PluginConfig = PluginConfig> extends P
   readonly sensors: readonly string[];
   /** Optional: the raw labels its recordings carry (arousal, valence, stress, ...); outputs are checked against them. */
   readonly labels?: readonly string[];
+  /** Native sample rate (Hz) of each sensor, when fixed: graph inputs may ask for it or an integer divisor of it. */
+  readonly rates?: Readonly<Record<string, number>>;
   load(config: C, ctx: LoadContext): Promise<Dataset>;
   /**
    * Optional: reads one recording in this adapter's layout (a folder or a file, given by absolute path) for replay
@@ -93,6 +97,8 @@ export interface ModelContext {
   /** Samples per window. */
   length: number;
   classes: number;
+  /** Seconds per window (`preprocessing.window`): a node's input covers it, whatever its time steps. */
+  window?: number;
   /** A fresh seed for an initialiser or a dropout stream. */
   nextSeed(): number;
   /** A unique layer name under the given prefix (names group parameters per block in `summary`). */
@@ -118,6 +124,8 @@ export interface EncoderPlugin<C extends PluginConfig = PluginConfig> extends Pl
  */
 export interface FusionPlugin<C extends PluginConfig = PluginConfig> extends PluginBase {
   readonly decision?: boolean;
+  /** The node takes graph inputs only: it computes from raw samples, with no gradient through it (e.g. `features`). */
+  readonly rawInputs?: boolean;
   apply(input: tf.SymbolicTensor, config: C, ctx: ModelContext): tf.SymbolicTensor;
   /** Shape-level sizes from the config alone (nothing built); plugins without it are left out of the estimate. */
   estimate?(input: EstimateInput, config: C): ShapeEstimate;

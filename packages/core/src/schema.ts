@@ -4,6 +4,7 @@ import type { CheckContext, PluginBase } from './plugins';
 import { checkMemory } from './model/memory';
 import { inferGraph, kindRegistry, nodeCheckContext, specGraph } from './model/graph';
 import { outputIssues } from './model/outputs';
+import { inputRateIssues } from './model/input-rates';
 import type { PluginRegistry, Registries } from './registry';
 import { evaluationSchema, GraphSpec, PluginConfig, preprocessingSchema, trainingSchema } from './spec';
 import { sweepIssues } from './sweep';
@@ -63,7 +64,8 @@ export function assembleSpecSchema(reg: Registries): Record<string, unknown> {
           required: ['sensor'],
           properties: {
             sensor: sensors.length ? { enum: sensors } : { type: 'string', minLength: 1 },
-            rate: { type: 'number', exclusiveMinimum: 0, maximum: 1024, description: 'samples per second (for now: preprocessing.sampleRate)' },
+            rate: { type: 'number', exclusiveMinimum: 0, maximum: 1024, description: 'samples per second (default: preprocessing.sampleRate); the sensor native rate or an integer divisor of it' },
+            maxMissing: { type: 'number', minimum: 0, maximum: 1, description: "fraction of this input's samples a window may miss (default: preprocessing.maxMissing)" },
           },
         },
       },
@@ -304,7 +306,7 @@ export class SpecValidator {
   /** The plugins' own `check`s (paths prefixed with their config's), and the per-sensor encoders' agreement. */
   private pluginIssues(s: GraphSpec): SpecIssue[] {
     const p = s.preprocessing;
-    const ctx: CheckContext = { sensors: s.sensors, length: Math.round(p.window * p.sampleRate), classes: p.label.classes.length, sampleRate: p.sampleRate };
+    const ctx: CheckContext = { sensors: s.sensors, length: Math.round(p.window * p.sampleRate), classes: p.label.classes.length, sampleRate: p.sampleRate, window: p.window };
     const issues: SpecIssue[] = [];
     // A kind with no plugin registered accepts any "type" (see pluginUnion): nothing to check then.
     const run = (registry: PluginRegistry<PluginBase>, cfg: PluginConfig, pointer: string, c: CheckContext = ctx): void => {
@@ -315,7 +317,7 @@ export class SpecValidator {
     run(reg.datasets, s.dataset, '/dataset');
     if (s.nodes) {
       const g = specGraph(s);
-      const inf = inferGraph(g, reg, ctx.length);
+      const inf = inferGraph(g, reg, ctx.length, p.window);
       if (inf.issues.length) return [...issues, ...inf.issues];
       for (const name of inf.order) {
         const info = inf.nodes[name];
@@ -337,7 +339,7 @@ export class SpecValidator {
 
   /**
    * The graph form's own checks before the plugins': no slot keys beside it, each node's options against its plugin's
-   * schema (defaults filled), inputs at the common rate, and the outputs (`outputIssues`: the first one's label and classes drive the windows).
+   * schema (defaults filled), inputs' rates (`inputRateIssues`), and the outputs (`outputIssues`: the first one's label and classes drive the windows).
    * Fills `sensors` from the inputs when it is not given.
    */
   private graphFormIssues(s: GraphSpec): SpecIssue[] {
@@ -374,11 +376,7 @@ export class SpecValidator {
       }
       Object.assign(node, config, { inputs });
     }
-    const rate = s.preprocessing.sampleRate;
-    for (const [name, i] of Object.entries(s.inputs!)) {
-      if (i.rate !== undefined && i.rate !== rate)
-        issues.push({ path: `/inputs/${name}/rate`, message: `rate ${i.rate} Hz: inputs at their own rates are not supported yet; every input is resampled to preprocessing.sampleRate (${rate} Hz). Remove "rate" or set it to ${rate}.` });
-    }
+    issues.push(...inputRateIssues(s, reg.datasets.has(s.dataset.type) ? reg.datasets.get(s.dataset.type) : undefined));
     const sensors = [...new Set(Object.values(s.inputs!).map((i) => i.sensor))];
     if (s.sensors === undefined) s.sensors = sensors;
     else {

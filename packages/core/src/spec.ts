@@ -49,8 +49,10 @@ export type EvaluationSpec =
 
 export interface GraphInputSpec {
   sensor: string;
-  /** Samples per second; for now the common `preprocessing.sampleRate` (the default). */
+  /** Samples per second (default: the common `preprocessing.sampleRate`); see preprocess/multirate.ts. */
   rate?: number;
+  /** Fraction of this input's samples a window may miss (default: `preprocessing.maxMissing`). */
+  maxMissing?: number;
 }
 
 export interface GraphNodeSpec extends PluginConfig {

@@ -1,3 +1,4 @@
+import { multiRateInputs } from './preprocess/multirate';
 import type { SpecIssue } from './errors';
 import type { GraphSpec } from './spec';
 
@@ -86,7 +87,9 @@ export function applyPoint(spec: GraphSpec | Record<string, unknown>, values: Re
 
 /** Whether a point differs from another in how its windows are made (it then needs its own prepared data). */
 export function preprocessingKey(spec: GraphSpec): string {
-  return JSON.stringify(spec.preprocessing);
+  // Inputs at their own rates window the data by their rates and missing-data rules too.
+  const rates = multiRateInputs(spec);
+  return JSON.stringify(rates ? { preprocessing: spec.preprocessing, inputs: rates } : spec.preprocessing);
 }
 
 function pointer(p: string, i?: number): string {

@@ -4,6 +4,7 @@ import { Dataset, DatasetAdapter, DatasetAdapterContribution, LoadContext, Plugi
 import { duplicateRecordings } from './duplicates';
 import { E4_SENSORS, readE4Folder, readE4Recording } from './e4-reader';
 import { Annotator, ANNOTATORS, KEMOCON_TARGETS, readKEmoCon, readKEmoConRecording } from './kemocon-reader';
+import { E4_NOMINAL_RATES } from './e4-parse';
 import { generateSynthetic, SYNTHETIC_DEFAULTS, syntheticCacheName } from './synthetic';
 import { stressPredictAdapter } from './stress-predict';
 
@@ -50,6 +51,7 @@ export const kemoconAdapter: DatasetAdapter<KEmoConConfig> = {
   description: 'K-EmoCon: e4_data/<pid>/E4_*.csv, metadata/subjects.csv and 5-s self/partner/external arousal-valence annotations',
   sensors: E4_SENSORS,
   labels: KEMOCON_TARGETS,
+  rates: E4_NOMINAL_RATES,
   schema: {
     type: 'object',
     additionalProperties: false,
@@ -85,6 +87,7 @@ export const syntheticAdapter: DatasetAdapter<SyntheticConfig> = {
   description: 'a deterministic synthetic dataset written in the K-EmoCon layout (cached) and read back by the K-EmoCon reader',
   sensors: E4_SENSORS,
   labels: KEMOCON_TARGETS,
+  rates: E4_NOMINAL_RATES,
   schema: {
     type: 'object',
     additionalProperties: false,
@@ -127,6 +130,7 @@ export const e4Adapter: DatasetAdapter<E4Config> = {
   type: 'e4',
   description: 'Empatica E4 export folder(s): one export, or one subfolder per subject; no labels (for replay and reading)',
   sensors: E4_SENSORS,
+  rates: E4_NOMINAL_RATES,
   schema: {
     type: 'object',
     additionalProperties: false,

@@ -4,6 +4,7 @@ import { Dataset, DatasetAdapter, DatasetError, LabelInterval, LoadContext, path
 import { parseNumberCell, readCsvRows } from './csv-text';
 import { duplicateRecordings } from './duplicates';
 import { E4_SENSORS, isE4Export, readE4Export } from './e4-reader';
+import { E4_NOMINAL_RATES } from './e4-parse';
 
 /**
  * The Stress-Predict dataset (Iqbal et al., Sensors 22(21):8135, 2022; github.com/italha-d/Stress-Predict-Dataset):
@@ -316,6 +317,7 @@ export const stressPredictAdapter: DatasetAdapter<StressPredictConfig> = {
     'Stress-Predict (Empatica E4, 35 people): Raw_data/SXX/ exports + tags_SXX.csv; stress = inside the Stroop, interview and hyperventilation tasks, non-stress elsewhere',
   sensors: E4_SENSORS,
   labels: ['stress'],
+  rates: E4_NOMINAL_RATES,
   schema: {
     type: 'object',
     additionalProperties: false,

@@ -11,6 +11,8 @@ export { flooredStats, RunningStats } from './running-stats';
 export { Scored, smooth } from './smooth';
 export { Predictor, StreamModel, StreamModelOptions } from './stream-model';
 export { windowStream, WindowStreamOptions } from './window-stream';
+export { multiRateWindows, MultiRateWindowOptions } from './multirate-windows';
+export { multiRateProbs } from './multirate-predict';
 export { LineSplitter, linesFrom } from './sources/lines';
 export { LoadReplayOptions, loadReplay, recordingStats, ReplayOptions, ReplayRecording, replaySource } from './sources/replay';
 export { ServerSourceOptions, tcpSource } from './sources/tcp';

@@ -5,6 +5,7 @@ import type { Backpressure } from './backpressure';
 import { boundedQueue } from './bounded-queue';
 import { LatencyRecorder, StreamCounters } from './counters';
 import { groupByStream } from './group-by-stream';
+import { multiRateWindows, MultiRateWindowOptions } from './multirate-windows';
 import { normalizeWindows, WindowNormalization } from './normalize-windows';
 import { reorderDedupe } from './reorder-dedupe';
 import { RunningStats } from './running-stats';
@@ -56,7 +57,8 @@ export function streamPipeline(o: PipelineOptions): OperatorFunction<SampleChunk
   const sensors = o.model.sensors;
   const S = sensors.length;
   const length = Math.round(p.window * p.sampleRate);
-  if (length !== o.model.length) throw new RangeError(`streamPipeline: the spec's window is ${length} points but the model takes ${o.model.length}`);
+  const parts = o.model.parts;
+  if (!parts && length !== o.model.length) throw new RangeError(`streamPipeline: the spec's window is ${length} points but the model takes ${o.model.length}`);
   const hopS = o.hop ?? p.hop;
   if (!(hopS > 0)) throw new RangeError(`streamPipeline: hop must be > 0 seconds, received ${hopS}`);
   const hop = Math.max(1, Math.round(hopS * p.sampleRate));
@@ -68,6 +70,7 @@ export function streamPipeline(o: PipelineOptions): OperatorFunction<SampleChunk
 
   const perStream = (id: string): OperatorFunction<SampleChunk, Window> => {
     const known = o.known?.(id);
+    if (parts) return multiRateStream(id, parts, known);
     let norm: WindowNormalization;
     const running = new RunningStats(S);
     if (p.normalize === 'none' || o.model.normalizesInput) norm = { kind: 'none' };
@@ -88,8 +91,26 @@ export function streamPipeline(o: PipelineOptions): OperatorFunction<SampleChunk
     );
   };
 
+  // Inputs at their own rates: each window is one row of the inputs' parts (multirate-windows.ts).
+  const multiRateStream = (id: string, q: NonNullable<typeof parts>, known: ReturnType<NonNullable<PipelineOptions['known']>>): OperatorFunction<SampleChunk, Window> => {
+    let norm: MultiRateWindowOptions['norm'];
+    if (p.normalize === 'none' || o.model.normalizesInput) norm = { kind: 'none' };
+    else if (o.norm === 'recording') {
+      if (!known?.stats) throw new RangeError(`--norm recording needs the whole recording of stream "${id}" in advance (replay only).`);
+      norm = { kind: 'fixed', stats: known.stats };
+    } else norm = { kind: 'running', warmupSeconds: o.warmupSeconds ?? 60 };
+    return pipe(
+      reorderDedupe({ tolerance: o.reorderSeconds ?? 2, counters: c }),
+      multiRateWindows({ stream: id, parts: q, window: p.window, hop: hopS, norm, origin: known?.origin, rates: o.rates, bufferSeconds: o.bufferSeconds, counters: c, now }),
+      tap((w) => {
+        c.windows++;
+        if (w.skipped) c.skipped[w.skipped]++;
+      })
+    );
+  };
+
   const predictBatch = (batch: Window[]): Observable<{ window: Window; stream: string; probs: Float32Array }[]> => {
-    const per = length * S;
+    const per = parts ? parts.reduce((a, q) => a + q.length, 0) : length * S;
     const x = new Float32Array(batch.length * per);
     batch.forEach((w, i) => x.set(w.x, i * per));
     return from(o.model.predict(x, batch.length)).pipe(

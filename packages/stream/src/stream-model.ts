@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { DatasetError, ensembleProbs, GraphSpec, loadModel, refuseSeveralOutputs } from '@fusion/core';
+import { DatasetError, ensembleProbs, GraphSpec, loadModel, multiRateInputs, refuseSeveralOutputs, WindowPart, windowParts } from '@fusion/core';
+import { multiRateProbs } from './multirate-predict';
 
 /** What the streaming pipeline needs from a model: its input layout and a batch predictor. */
 export interface Predictor {
@@ -16,6 +17,8 @@ export interface Predictor {
    * statistics, stored with its models); the pipeline then leaves windows unnormalised.
    */
   readonly normalizesInput?: boolean;
+  /** Inputs at their own rates: windows are rows of these parts (`predict` takes [n, row]), one model input each. */
+  readonly parts?: readonly (WindowPart & { maxMissing: number })[];
 }
 
 export interface StreamModelOptions {
@@ -50,6 +53,10 @@ export class StreamModel implements Predictor {
   }
   get length(): number {
     return Math.round(this.spec.preprocessing.window * this.spec.preprocessing.sampleRate);
+  }
+  get parts(): (WindowPart & { maxMissing: number })[] | undefined {
+    const inputs = multiRateInputs(this.spec);
+    return inputs && windowParts(inputs, this.spec.preprocessing.window).map((q, k) => ({ ...q, maxMissing: inputs[k].maxMissing }));
   }
 
   static async load(runDir: string, options: StreamModelOptions = {}): Promise<StreamModel> {
@@ -91,17 +98,20 @@ export class StreamModel implements Predictor {
           throw new DatasetError(`${file} not found: the run normalised with training-fold statistics and its folder must keep them (written by fusion-cli run since this version; re-run it).`);
         }
         const st = (JSON.parse(fs.readFileSync(file, 'utf8')) as { stats: { mean: number; sd: number }[] }).stats;
-        if (st.length !== spec.sensors.length) throw new DatasetError(`${file}: ${st.length} sensor statistics, expected ${spec.sensors.length} (${spec.sensors.join(', ')}).`);
+        const names = multiRateInputs(spec)?.map((i) => i.name) ?? spec.sensors;
+        if (st.length !== names.length) throw new DatasetError(`${file}: ${st.length} sensor statistics, expected ${names.length} (${names.join(', ')}).`);
         return st;
       });
     }
     const m = new StreamModel(runDir, spec, members, dirs, memberStats);
     const shape = members[0].inputs[0].shape;
-    if (shape[1] !== null && shape[1] !== m.length) throw new DatasetError(`${dirs[0]}: input length ${shape[1]} does not match the spec's window (${m.length} points).`);
+    if (!m.parts && shape[1] !== null && shape[1] !== m.length) throw new DatasetError(`${dirs[0]}: input length ${shape[1]} does not match the spec's window (${m.length} points).`);
     return m;
   }
 
   async predict(x: Float32Array, n: number): Promise<Float32Array> {
+    const parts = this.parts;
+    if (parts) return multiRateProbs(this.members, x, n, parts, this.memberStats);
     const S = this.sensors.length;
     const L = this.length;
     if (x.length !== n * L * S) throw new RangeError(`StreamModel.predict: received ${x.length} values for ${n} windows, expected ${n * L * S} (${n} x ${L} x ${S}).`);

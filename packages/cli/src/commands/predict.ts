@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { DatasetError, getRegistries, makeWindows, selectBackend, SpecValidationError, SpecValidator } from '@fusion/core';
+import { DatasetError, getRegistries, makeMultiRateWindows, makeWindows, multiRateInputs, selectBackend, SpecValidationError, SpecValidator, windowSize } from '@fusion/core';
 import { argmaxRows, classPrior, computeMetrics, majorityBaseline } from '@fusion/runner';
 import type { GraphSpec, WindowSet } from '@fusion/core';
 import type { Metrics, RunMetrics } from '@fusion/runner';
@@ -93,13 +93,14 @@ async function predictRun(runArg: string, dataArg: string, o: PredictCommandOpti
     const spec = new SpecValidator(reg).check({ ...model.spec, dataset: config }, file);
     const warnings: string[] = [];
     const ds = await reg.datasets.get(spec.dataset.type).load(spec.dataset, { baseDir, cacheDir: path.resolve(o.cacheDir ?? '.fusion-cache'), sensors: spec.sensors, warn: (m) => warnings.push(m) });
-    const { windows, report } = makeWindows(ds.recordings, spec.sensors, spec.preprocessing, { keepUnlabelled });
+    const rates = multiRateInputs(spec);
+    const { windows, report } = rates ? makeMultiRateWindows(ds.recordings, rates, spec.preprocessing, { keepUnlabelled }) : makeWindows(ds.recordings, spec.sensors, spec.preprocessing, { keepUnlabelled });
     warnings.push(...ds.warnings, ...report.warnings);
     if (!windows.y.length && !keepUnlabelled && report.dropped.unlabelled + report.dropped.straddling > 0)
       throw new DatasetError(`no labelled windows in ${ds.name} (dropped: ${JSON.stringify(report.dropped)}): evaluate needs recordings with labels for "${spec.preprocessing.label.target}" (an "e4" export folder has none). Use fusion-cli predict for unlabelled recordings.`);
     if (!windows.y.length) throw new DatasetError(`no windows of ${spec.preprocessing.window} s with ${spec.sensors.join(', ')} in ${ds.name} (dropped: ${JSON.stringify(report.dropped)}); the recordings must be at least one window long and have every sensor the run used.`);
     const n = windows.y.length;
-    const per = windows.length * spec.sensors.length;
+    const per = windowSize(windows);
     const probs = new Float32Array(n * spec.preprocessing.label.classes.length);
     const batch = 256;
     for (let i = 0; i < n; i += batch) {

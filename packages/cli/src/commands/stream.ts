@@ -1,7 +1,7 @@
 import * as path from 'path';
 import * as fs from 'fs';
 import { merge, Observable, Subject, takeUntil } from 'rxjs';
-import { getRegistries, loadPluginModules, selectBackend } from '@fusion/core';
+import { getRegistries, inputRecordingStats, loadPluginModules, multiRateInputs, selectBackend } from '@fusion/core';
 import { E4_NOMINAL_RATES } from '@fusion/sensors';
 import {
   Backpressure,
@@ -123,7 +123,7 @@ export async function streamCommand(opts: StreamCommandOptions, term: Terminal):
   const backend = await selectBackend(opts.backend);
   const model = await StreamModel.load(opts.model, { fold });
   const p = model.spec.preprocessing;
-  log(`backend ${backend.name}; model ${opts.model} (${model.members.length} member(s)${fold ? ` of fold ${fold}` : ', all folds'}); sensors ${model.sensors.join(', ')} at ${p.sampleRate} Hz, window ${p.window} s, hop ${hop ?? p.hop} s`);
+  log(`backend ${backend.name}; model ${opts.model} (${model.members.length} member(s)${fold ? ` of fold ${fold}` : ', all folds'}); ${model.parts ? `inputs ${model.parts.map((q) => `${q.name} at ${q.rate} Hz`).join(', ')}` : `sensors ${model.sensors.join(', ')} at ${p.sampleRate} Hz`}, window ${p.window} s, hop ${hop ?? p.hop} s`);
   if (p.normalize === 'train') log('normalisation: each fold\'s training statistics, stored with its models (as in evaluation); --norm does not apply.');
 
   const counters = createCounters();
@@ -138,7 +138,10 @@ export async function streamCommand(opts: StreamCommandOptions, term: Terminal):
       const r = await loadReplay(s.dir, { adapters, prefer: model.spec.dataset.type, only: opts.dataset, sensors: model.sensors, preprocessing: p, warn: (m) => log(`replay ${s.dir}: ${m}`) });
       let id = r.stream;
       for (let k = 2; known.has(id); k++) id = `${r.stream}#${k}`;
-      known.set(id, { origin: r.origin, stats: norm === 'recording' ? recordingStats(r.recording, model.sensors, p) : undefined });
+      // per input at its own rate for inputs at their own rates
+      const rates = multiRateInputs(model.spec);
+      const stats = norm !== 'recording' ? undefined : rates ? inputRecordingStats(r.recording, rates, p) : recordingStats(r.recording, model.sensors, p);
+      known.set(id, { origin: r.origin, stats });
       log(`replay ${s.dir} (read by dataset adapter "${r.adapter}") as stream "${id}" at ${s.speed === 'max' ? 'full speed' : `${s.speed}x`}`);
       inputs.push(replaySource(r.recording, { speed: s.speed, sensors: model.sensors, stream: id, room: () => backpressure.room() }));
       continue;

@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import { buildModel, describeMemory, estimateMemory, getRegistries, loadSpecFile, selectBackend, summarizeModel } from '@fusion/core';
+import { buildModel, describeMemory, estimateMemory, getRegistries, loadSpecFile, modelParts, selectBackend, summarizeModel } from '@fusion/core';
 import { createDefaultContainer } from '../container';
 import { memoryLimit } from '../options';
 import type { Terminal } from '../terminal';
@@ -11,7 +11,7 @@ export async function summaryCommand(specFile: string, opts: { json?: boolean; b
   const memory = estimateMemory(spec, getRegistries(container));
   const backend = await selectBackend(opts.backend);
   const p = spec.preprocessing;
-  const shape = { sensors: spec.sensors, length: Math.round(p.window * p.sampleRate), classes: p.label.classes.length };
+  const shape = { sensors: spec.sensors, length: Math.round(p.window * p.sampleRate), classes: p.label.classes.length, parts: modelParts(spec) };
   const model = buildModel(spec, getRegistries(container), shape, spec.seed);
   try {
     const s = await summarizeModel(model);

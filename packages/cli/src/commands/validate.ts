@@ -9,12 +9,12 @@ export function validateCommand(specFile: string, opts: { json?: boolean; maxMem
   const p = spec.preprocessing;
   const length = Math.round(p.window * p.sampleRate);
   const graph = specGraph(spec);
-  const inf = inferGraph(graph, getRegistries(container), length);
+  const inf = inferGraph(graph, getRegistries(container), length, p.window);
   if (opts.json) {
     const shapes = Object.fromEntries(inf.order.map((n) => [n, { kind: inf.nodes[n]?.kind, input: inf.nodes[n]?.inShape, output: inf.nodes[n]?.outShape }]));
     term.printJson({ valid: true, file: specFile, plugins, spec, graph: { ...graph, order: inf.order, shapes } });
   } else {
     const form = spec.nodes ? 'graph' : `encoder ${spec.encoder?.type ?? 'per sensor'}, fusion ${spec.fusion?.type}, head ${spec.head?.type}`;
-    term.result(`${specFile}: valid (dataset ${spec.dataset.type}, ${form})\n${describeGraph(graph, inf, length)}`);
+    term.result(`${specFile}: valid (dataset ${spec.dataset.type}, ${form})\n${describeGraph(graph, inf, length, p.window)}`);
   }
 }

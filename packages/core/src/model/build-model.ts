@@ -7,18 +7,23 @@ import { Rng } from '../random';
 import type { GraphSpec } from '../spec';
 import { KIND_RANKS, kindRegistry, modelTypes, nodeKind, nodeScope, specGraph, topoOrder } from './graph';
 import { SelectSensor } from './select-sensor';
+import { partInputs } from './part-inputs';
+import type { WindowPart } from '../data';
 
 export interface ModelShape {
   sensors: readonly string[];
   length: number;
   classes: number;
+  /** Inputs at their own rates: one model input each (see `partInputs`). */
+  parts?: readonly WindowPart[];
 }
 
 /** Layer-name prefixes: `summary` groups parameters by them. */
 export const BLOCKS = ['encoder', 'fusion', 'head', 'classifier'] as const;
 
-function context(shape: ModelShape, rng: Rng, scope: string, counters: Map<string, number>): ModelContext {
+function context(shape: ModelShape, rng: Rng, scope: string, counters: Map<string, number>, window: number): ModelContext {
   return {
+    window,
     sensors: shape.sensors,
     length: shape.length,
     classes: shape.classes,
@@ -45,8 +50,9 @@ export function buildModel(spec: GraphSpec, reg: Registries, shape: ModelShape, 
   const rng = new Rng(`${seed}/model`);
   const counters = new Map<string, number>();
   const S = shape.sensors.length;
-  const input = tf.input({ shape: [shape.length, S], name: 'windows' });
-  const x4 = tf.layers.reshape({ targetShape: [shape.length, S, 1], name: 'encoder_input' }).apply(input) as tf.SymbolicTensor;
+  const multi = shape.parts ? partInputs(shape.parts) : undefined;
+  const input = multi?.inputs ?? tf.input({ shape: [shape.length, S], name: 'windows' });
+  const x4 = multi ? multi.inputs[0] : (tf.layers.reshape({ targetShape: [shape.length, S, 1], name: 'encoder_input' }).apply(input) as tf.SymbolicTensor);
   const made = new Map<string, tf.SymbolicTensor>();
   const layerName = (base: string): string => {
     const n = (counters.get(`#${base}`) ?? 0) + 1;
@@ -56,6 +62,7 @@ export function buildModel(spec: GraphSpec, reg: Registries, shape: ModelShape, 
   const tensorOf = (name: string): tf.SymbolicTensor => {
     let t = made.get(name);
     if (t) return t;
+    if (multi) return multi.tensors.get(name)!;
     const i = shape.sensors.indexOf(g.inputs[name].sensor);
     t = new SelectSensor({ index: i, name: layerName(`encoder_select_${name}`) }).apply(x4) as tf.SymbolicTensor;
     made.set(name, t);
@@ -63,7 +70,7 @@ export function buildModel(spec: GraphSpec, reg: Registries, shape: ModelShape, 
   };
   const gather = (names: string[], scope: string): tf.SymbolicTensor => {
     // Every sensor, in order: the model input itself (the slot form's shared encoder).
-    if (names.length === S && names.every((n, i) => n in g.inputs && g.inputs[n].sensor === shape.sensors[i])) return x4;
+    if (!multi && names.length === S && names.every((n, i) => n in g.inputs && g.inputs[n].sensor === shape.sensors[i])) return x4;
     const ts = names.map(tensorOf);
     if (ts.length === 1) return ts[0];
     const rank = ts[0].shape.length;
@@ -96,7 +103,7 @@ export function buildModel(spec: GraphSpec, reg: Registries, shape: ModelShape, 
     const where = n.pointer.slice(1).replace(/\//g, '.');
     if (x.shape.length !== info.in + 1) throw new ShapeMismatchError(`${where} "${n.config.type}" input`, x.shape, `rank ${info.in + 1}: [batch, ${info.describe.slice(1)}`);
     const sensors = sensorsOf(name);
-    const ctx = context({ ...shape, sensors }, rng, scope, counters);
+    const ctx = context({ ...shape, sensors }, rng, scope, counters, spec.preprocessing.window);
     const registry = kindRegistry(reg, kind);
     // A third-party plugin's failure or garbage is a PluginError naming its file (built-in plugins' bugs stay bugs).
     const origin = registry.originOf(n.config.type);

@@ -99,7 +99,14 @@ export type ModelPlugin = PluginBase & {
   apply(input: tf.SymbolicTensor, config: PluginConfig, ctx: ModelContext): tf.SymbolicTensor;
   estimate?(input: EstimateInput, config: PluginConfig): ShapeEstimate;
   outputShape?(inputs: readonly (readonly number[])[], config: PluginConfig): number[];
+  /** The node takes graph inputs only (it computes from raw samples, without a gradient). */
+  rawInputs?: boolean;
 };
+
+/** Samples per window of a graph input: its rate x `window` seconds (without `window`: the common `length`). */
+export function inputSamples(g: ModelGraph, input: string, length: number, window?: number): number {
+  return window === undefined ? length : Math.round(window * g.inputs[input].rate);
+}
 
 /**
  * Layer-name scope of a node: the node's own name when it already starts with its kind (`encoder`, `encoder_bvp`,
@@ -178,7 +185,8 @@ export interface GraphInference {
  * reaches no output, outputs without a label, and shapes that do not meet (from each plugin's `outputShape`, or its
  * `estimate`). `length` is the samples per window.
  */
-export function inferGraph(g: ModelGraph, reg: Registries, length: number): GraphInference {
+export function inferGraph(g: ModelGraph, reg: Registries, length: number, window?: number): GraphInference {
+  const inputLength = (i: string): number => inputSamples(g, i, length, window);
   const issues: SpecIssue[] = [];
   const nodes: Record<string, NodeInfo> = {};
   const known = (): string => `inputs: ${Object.keys(g.inputs).join(', ') || 'none'}; nodes: ${Object.keys(g.nodes).join(', ') || 'none'}`;
@@ -219,7 +227,7 @@ export function inferGraph(g: ModelGraph, reg: Registries, length: number): Grap
   if (issues.length) return { order, nodes, issues };
   // Shapes, in build order.
   const shapeOf = (i: string): { shape?: number[]; sensors: string[] } =>
-    i in g.inputs ? { shape: [length, 1, 1], sensors: [g.inputs[i].sensor] } : { shape: nodes[i].outShape, sensors: nodes[i].sensors };
+    i in g.inputs ? { shape: [inputLength(i), 1, 1], sensors: [g.inputs[i].sensor] } : { shape: nodes[i].outShape, sensors: nodes[i].sensors };
   for (const name of order) {
     const n = g.nodes[name];
     const kind = nodeKind(reg, n.config.type)!;
@@ -254,6 +262,11 @@ export function inferGraph(g: ModelGraph, reg: Registries, length: number): Grap
     }
     info.inShape = stacked.shape;
     const plugin = kindRegistry(reg, kind).get(n.config.type);
+    const raw = n.inputs.findIndex((i) => !(i in g.inputs));
+    if (plugin.rawInputs && raw >= 0) {
+      issues.push({ path: `${n.pointer}/inputs/${raw}`, message: `a "${n.config.type}" node computes its features from sensor inputs (no gradient flows through it), but "${n.inputs[raw]}" is a node. Name inputs here (${Object.keys(g.inputs).join(', ')}).` });
+      continue;
+    }
     const s = stacked.shape!;
     if (plugin.outputShape) info.outShape = plugin.outputShape([s], n.config);
     if (plugin.estimate) {
@@ -284,13 +297,13 @@ export function nodeCheckContext(base: CheckContext, info: NodeInfo | undefined)
 }
 
 /** The graph as text, one line per edge with the shape it carries (batch excluded). */
-export function describeGraph(g: ModelGraph, inf: GraphInference, length: number): string {
+export function describeGraph(g: ModelGraph, inf: GraphInference, length: number, window?: number): string {
   const lines: string[] = [];
-  for (const [name, i] of Object.entries(g.inputs)) lines.push(`  input ${name}: sensor ${i.sensor} at ${i.rate} Hz, ${fmt([length, 1, 1])}`);
+  for (const [name, i] of Object.entries(g.inputs)) lines.push(`  input ${name}: sensor ${i.sensor} at ${i.rate} Hz, ${fmt([inputSamples(g, name, length, window), 1, 1])}`);
   for (const name of inf.order) {
     const n = g.nodes[name];
     const info = inf.nodes[name];
-    const from = n.inputs.map((i) => `${i} ${fmt(i in g.inputs ? [length, 1, 1] : inf.nodes[i]?.outShape)}`).join(' + ');
+    const from = n.inputs.map((i) => `${i} ${fmt(i in g.inputs ? [inputSamples(g, i, length, window), 1, 1] : inf.nodes[i]?.outShape)}`).join(' + ');
     lines.push(`  ${from} -> ${name} (${info?.kind ?? '?'} ${n.config.type}) -> ${fmt(info?.outShape)}`);
   }
   for (const [name, o] of Object.entries(g.outputs)) {

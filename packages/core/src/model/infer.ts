@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
  * benchmark, live streams). `apply` with `training: false` runs the same layers as `predict` without its per-call
  * input standardisation and batching, about a millisecond less per call on wasm.
  */
-export function inferProbs(model: tf.LayersModel, x: tf.Tensor): tf.Tensor {
+export function inferProbs(model: tf.LayersModel, x: tf.Tensor | tf.Tensor[]): tf.Tensor {
   return tf.tidy(() => model.apply(x, { training: false }) as tf.Tensor);
 }
 

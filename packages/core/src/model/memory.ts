@@ -2,7 +2,7 @@ import { ModelTooLargeError } from '../errors';
 import type { EstimateInput, ShapeEstimate } from '../plugins';
 import type { Registries } from '../registry';
 import type { GraphSpec } from '../spec';
-import { inferGraph, kindRegistry, specGraph } from './graph';
+import { inferGraph, inputSamples, kindRegistry, specGraph } from './graph';
 
 /**
  * Training memory of one model, estimated from the spec alone (nothing is built), float32 throughout.
@@ -50,10 +50,10 @@ export function estimateMemory(spec: GraphSpec, reg: Registries): MemoryEstimate
     perBlock[block] = (perBlock[block] ?? 0) + blockBytes(e, batch);
   };
   const g = specGraph(spec);
-  const inf = inferGraph(g, reg, length);
+  const inf = inferGraph(g, reg, length, p.window);
   // Sizes where a plugin cannot say: assume it keeps its input's.
   const sizes = new Map<string, EstimateInput>();
-  const sizeOf = (name: string): EstimateInput => (name in g.inputs ? { length, sensors: 1, features: 1 } : sizes.get(name) ?? { length, sensors: 1, features: 1 });
+  const sizeOf = (name: string): EstimateInput => (name in g.inputs ? { length: inputSamples(g, name, length, p.window), sensors: 1, features: 1 } : sizes.get(name) ?? { length, sensors: 1, features: 1 });
   for (const name of inf.order) {
     const n = g.nodes[name];
     const info = inf.nodes[name];

@@ -1,4 +1,4 @@
-import type { WindowSet } from '../data';
+import { windowSize, WindowSet } from '../data';
 import { Rng } from '../random';
 
 /**
@@ -8,7 +8,7 @@ import { Rng } from '../random';
 export function augmentWithNoise(w: WindowSet, noise: number, copies: number, rng: Rng): WindowSet {
   if (noise <= 0 || copies <= 0) return w;
   const n = w.y.length;
-  const per = w.length * w.sensors.length;
+  const per = windowSize(w);
   const x = new Float32Array(n * per * (copies + 1));
   x.set(w.x, 0);
   for (let c = 1; c <= copies; c++) {

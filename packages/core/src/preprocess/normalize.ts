@@ -1,4 +1,5 @@
 import type { WindowSet } from '../data';
+import { applyPartStats, partStats } from './multirate';
 import type { PreprocessingSpec } from '../spec';
 
 /** Mean and standard deviation of the finite values (sd floored so constant signals do not divide by zero). */
@@ -29,6 +30,7 @@ export function zscore(values: Float32Array, st: { mean: number; sd: number }): 
 
 /** Per-sensor statistics over every value of a window set (for `normalize: "train"`). */
 export function sensorStats(w: WindowSet): { mean: number; sd: number }[] {
+  if (w.parts) return partStats(w);
   const S = w.sensors.length;
   const acc = Array.from({ length: S }, () => ({ s: 0, s2: 0, n: 0 }));
   for (let i = 0; i < w.x.length; i++) {
@@ -47,6 +49,7 @@ export function sensorStats(w: WindowSet): { mean: number; sd: number }[] {
 
 /** z-scores every sensor of a window set with the given per-sensor statistics (a new set). */
 export function applySensorStats(w: WindowSet, st: { mean: number; sd: number }[]): WindowSet {
+  if (w.parts) return applyPartStats(w, st);
   const S = w.sensors.length;
   const x = new Float32Array(w.x.length);
   for (let i = 0; i < x.length; i++) x[i] = (w.x[i] - st[i % S].mean) / st[i % S].sd;

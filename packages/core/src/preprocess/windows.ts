@@ -1,4 +1,4 @@
-import type { Recording, WindowSet } from '../data';
+import type { LabelInterval, Recording, WindowSet } from '../data';
 import { DatasetError } from '../errors';
 import type { PreprocessingSpec } from '../spec';
 import { mapLabel } from './labels';
@@ -33,7 +33,34 @@ export function recordingGrid(rec: Recording, sensors: readonly string[], p: Pre
   return { start: span.start, fs: p.sampleRate, values };
 }
 
-function spanOf(rec: Recording, sensors: readonly string[]): { start: number; end: number } {
+/**
+ * The class of the window [ws, we): the label interval holding it, mapped; -1 or undefined (kept without a label,
+ * `keepUnlabelled`); null when the window is dropped (counted in `report`).
+ */
+export function windowClass(
+  labels: readonly LabelInterval[],
+  ws: number,
+  we: number,
+  p: PreprocessingSpec,
+  report: WindowingReport,
+  keepUnlabelled?: boolean
+): number | undefined | null {
+  const iv = labels.find((l) => l.start - 1e-6 <= ws && we <= l.end + 1e-6);
+  if (!iv && !keepUnlabelled) {
+    if (labels.some((l) => l.start < we && ws < l.end)) report.dropped.straddling++;
+    else report.dropped.unlabelled++;
+    return null;
+  }
+  const cls = iv ? mapLabel(iv.values[p.label.target], p.label) : -1;
+  if (cls === undefined && !keepUnlabelled) {
+    report.dropped.unlabelled++;
+    return null;
+  }
+  return cls;
+}
+
+/** The span all of `sensors` cover in a recording. */
+export function spanOf(rec: Recording, sensors: readonly string[]): { start: number; end: number } {
   let start = -Infinity;
   let end = Infinity;
   for (const s of sensors) {
@@ -61,11 +88,8 @@ export function makeWindows(
   const length = Math.round(p.window * p.sampleRate);
   const hopN = Math.max(1, Math.round(p.hop * p.sampleRate));
   const S = sensors.length;
-  const chunks: Float32Array[] = [];
-  const y: number[] = [];
-  const subjects: string[] = [];
-  const ends: number[] = [];
-  const report: WindowingReport = { kept: {}, dropped: { missing: 0, unlabelled: 0, straddling: 0 }, warnings: [] };
+  const out = new WindowCollector();
+  const report = out.report;
   for (const rec of recordings) {
     const grid = recordingGrid(rec, sensors, p);
     const n = grid.values[0]?.length ?? 0;
@@ -74,19 +98,8 @@ export function makeWindows(
     for (let k0 = 0; k0 + length <= n; k0 += hopN) {
       const ws = grid.start + k0 / p.sampleRate;
       const we = ws + p.window;
-      const iv = labels.find((l) => l.start - 1e-6 <= ws && we <= l.end + 1e-6);
-      if (!iv && !options.keepUnlabelled) {
-        if (labels.some((l) => l.start < we && ws < l.end)) report.dropped.straddling++;
-        else report.dropped.unlabelled++;
-        continue;
-      }
-      const cls = iv ? mapLabel(iv.values[p.label.target], p.label) : -1;
-      if (cls === undefined && options.keepUnlabelled) {
-        // kept, without a label
-      } else if (cls === undefined) {
-        report.dropped.unlabelled++;
-        continue;
-      }
+      const cls = windowClass(labels, ws, we, p, report, options.keepUnlabelled);
+      if (cls === null) continue;
       const w = new Float32Array(length * S);
       let bad = false;
       for (let s = 0; s < S && !bad; s++) {
@@ -102,23 +115,42 @@ export function makeWindows(
         }
         if (missing > p.maxMissing * length) bad = true;
       }
-      if (bad) {
-        report.dropped.missing++;
-        continue;
-      }
-      chunks.push(w);
-      y.push(cls ?? -1);
-      subjects.push(rec.subject);
-      ends.push(we);
-      kept++;
+      if (out.add(bad ? undefined : w, cls, rec.subject, we)) kept++;
     }
-    report.kept[rec.subject] = kept;
-    if (kept === 0) report.warnings.push(`subject ${rec.subject}: no usable labelled windows (skipped).`);
+    out.recordingDone(rec.subject, kept);
   }
-  const x = new Float32Array(chunks.length * length * S);
-  chunks.forEach((c, i) => x.set(c, i * length * S));
-  return {
-    windows: { x, y: Int32Array.from(y), subjects, ends: Float64Array.from(ends), length, sensors: [...sensors], classes: [...p.label.classes] },
-    report,
-  };
+  return { windows: { ...out.arrays(length * S), length, sensors: [...sensors], classes: [...p.label.classes] }, report };
+}
+
+/** Kept windows and the windowing report, gathered window by window. */
+export class WindowCollector {
+  readonly report: WindowingReport = { kept: {}, dropped: { missing: 0, unlabelled: 0, straddling: 0 }, warnings: [] };
+  private readonly chunks: Float32Array[] = [];
+  private readonly y: number[] = [];
+  private readonly subjects: string[] = [];
+  private readonly ends: number[] = [];
+
+  /** Keeps a window (undefined: dropped for missing data); true when kept. */
+  add(w: Float32Array | undefined, cls: number | undefined, subject: string, end: number): boolean {
+    if (!w) {
+      this.report.dropped.missing++;
+      return false;
+    }
+    this.chunks.push(w);
+    this.y.push(cls ?? -1);
+    this.subjects.push(subject);
+    this.ends.push(end);
+    return true;
+  }
+
+  recordingDone(subject: string, kept: number): void {
+    this.report.kept[subject] = kept;
+    if (kept === 0) this.report.warnings.push(`subject ${subject}: no usable labelled windows (skipped).`);
+  }
+
+  arrays(per: number): Pick<WindowSet, 'x' | 'y' | 'subjects' | 'ends'> {
+    const x = new Float32Array(this.chunks.length * per);
+    this.chunks.forEach((c, i) => x.set(c, i * per));
+    return { x, y: Int32Array.from(this.y), subjects: this.subjects, ends: Float64Array.from(this.ends) };
+  }
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { buildModel } from '@fusion/core';
+import { buildModel, refuseMultiRate } from '@fusion/core';
 import { FlatAdamOptimizer } from '../model/flat-adam';
 import { inferProbs } from '@fusion/core';
 import { Rng } from '@fusion/core';
@@ -49,6 +49,7 @@ function percentile(xs: number[], p: number): number {
 
 /** Speed and memory of a spec's model on the active backend, with synthetic inputs of the spec's shape. */
 export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: BenchOptions): Promise<BenchResult> {
+  refuseMultiRate(spec, 'bench');
   const p = spec.preprocessing;
   const length = opts.length ?? Math.round(p.window * p.sampleRate);
   const batch = opts.batch ?? spec.training.batchSize;

@@ -1,4 +1,5 @@
 import { Matrix } from 'ml-matrix';
+import { windowSize } from '@fusion/core';
 import type { WindowSet } from '@fusion/core';
 import { Rng } from '@fusion/core';
 
@@ -64,25 +65,35 @@ export function scrCount(v: ArrayLike<number>, riseSd = SCR_RISE_SD): number {
 
 /** Per-window, per-sensor statistics (names `sensor.stat`). */
 export function windowFeatures(w: WindowSet): WindowFeatures {
-  const names = featureNames(w.sensors);
+  // Inputs at their own rates: one series per input, each of its own length (`w.parts`).
+  const sensors = w.parts ? w.parts.map((q) => q.sensor) : w.sensors;
+  const names = featureNames(sensors);
   const n = w.y.length;
-  const L = w.length;
-  const S = w.sensors.length;
+  const S = sensors.length;
+  const row = windowSize(w);
   const F = names.length;
   const x = new Float64Array(n * F);
-  const series = new Float64Array(L);
+  const series = new Float64Array(Math.max(w.length, ...(w.parts ?? []).map((q) => q.length)));
   // Least-squares slope: sum((t - tm) * v) / sum((t - tm)^2) with t = 0..L-1.
-  const tm = (L - 1) / 2;
-  let stt = 0;
-  for (let t = 0; t < L; t++) stt += (t - tm) * (t - tm);
+  const slopeBase = (L: number): { tm: number; stt: number } => {
+    const tm = (L - 1) / 2;
+    let stt = 0;
+    for (let t = 0; t < L; t++) stt += (t - tm) * (t - tm);
+    return { tm, stt };
+  };
+  const bases = w.parts ? w.parts.map((q) => slopeBase(q.length)) : [slopeBase(w.length)];
   for (let i = 0; i < n; i++) {
     let col = i * F;
     for (let s = 0; s < S; s++) {
+      const q = w.parts?.[s];
+      const L = q ? q.length : w.length;
+      const { tm, stt } = bases[q ? s : 0];
+      const at = q ? (t: number): number => w.x[i * row + q.offset + t] : (t: number): number => w.x[(i * L + t) * S + s];
       let sum = 0;
       let min = Infinity;
       let max = -Infinity;
       for (let t = 0; t < L; t++) {
-        const v = w.x[(i * L + t) * S + s];
+        const v = at(t);
         series[t] = v;
         sum += v;
         if (v < min) min = v;
@@ -101,7 +112,7 @@ export function windowFeatures(w: WindowSet): WindowFeatures {
       x[col++] = stt > 0 ? st / stt : 0;
       x[col++] = L ? min : 0;
       x[col++] = L ? max : 0;
-      const sensor = w.sensors[s];
+      const sensor = sensors[s];
       if (sensor === 'eda') x[col++] = scrCount(series.subarray(0, L));
       else if (sensor === 'bvp') {
         let d1 = 0;

@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { refuseMultiRate } from '@fusion/core';
 import * as tf from '@tensorflow/tfjs';
 import { OutputError, RunFolderError } from '@fusion/core';
 import { argmaxRows, computeMetrics } from '../eval/metrics';
@@ -107,6 +108,7 @@ function checkOutDir(outDir: string, runDir: string): void {
 export async function exportRun(run: RunFolder, spec: GraphSpec, reg: Registries, opts: ExportOptions): Promise<BundleManifest> {
   refuseSeveralOutputs(spec, run.dir, 'fusion-cli export');
   checkOutDir(opts.outDir, run.dir);
+  refuseMultiRate(spec, 'export (the web bundle)', path.join(run.dir, 'spec.json'));
   if (opts.fold !== undefined && !run.folds.includes(opts.fold))
     throw new RunFolderError(`fold ${opts.fold}: no models/fold-${opts.fold} in ${run.dir}; folds with models: ${run.folds.join(', ')}.`);
   const folds = opts.fold !== undefined ? [opts.fold] : run.folds;

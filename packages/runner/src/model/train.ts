@@ -3,7 +3,7 @@ import type { WindowSet } from '@fusion/core';
 import { TrainingError } from '@fusion/core';
 import { argmaxRows, computeMetrics } from '../eval/metrics';
 import { FlatAdamOptimizer } from './flat-adam';
-import { inferProbs } from '@fusion/core';
+import { gatherWindows, inferProbs, windowTensors } from '@fusion/core';
 import { Rng } from '@fusion/core';
 import type { TrainingSpec } from '@fusion/core';
 import { outputsCrossEntropy, predictOutputProbs, TrainOutput } from './output-loss';
@@ -35,8 +35,8 @@ export interface TrainOptions {
   outputs?: TrainOutput[];
 }
 
-function toTensor(w: WindowSet): tf.Tensor3D {
-  return tf.tensor3d(w.x, [w.y.length, w.length, w.sensors.length]);
+function toTensor(w: WindowSet): tf.Tensor3D | tf.Tensor3D[] {
+  return windowTensors(w);
 }
 
 /** Per-class weights for "balanced": n / (classes * count). */
@@ -53,10 +53,9 @@ export async function predictProbs(model: tf.LayersModel, w: WindowSet, batchSiz
   const n = w.y.length;
   const classes = (model.outputs[0].shape[1] as number) ?? w.classes.length;
   const out = new Float32Array(n * classes);
-  const per = w.length * w.sensors.length;
   for (let i = 0; i < n; i += batchSize) {
     const m = Math.min(batchSize, n - i);
-    const p = tf.tidy(() => inferProbs(model, tf.tensor3d(w.x.subarray(i * per, (i + m) * per), [m, w.length, w.sensors.length])));
+    const p = tf.tidy(() => inferProbs(model, windowTensors(w, i, m)));
     out.set(await p.data(), i * classes);
     p.dispose();
   }
@@ -110,7 +109,7 @@ export async function trainModel(model: tf.LayersModel, train: WindowSet, val: W
         const idx = order.slice(i, i + cfg.batchSize);
         const cost = tf.tidy(() => {
           const it = tf.tensor1d(idx, 'int32');
-          const xb = tf.gather(X, it);
+          const xb = gatherWindows(X, it);
           const ybs = Ys.map((Y) => tf.gather(Y, it));
           return optimizer.minimize(
             () => {
@@ -180,7 +179,7 @@ export async function trainModel(model: tf.LayersModel, train: WindowSet, val: W
     if (cfg.restoreBest && bestWeights) model.setWeights(bestWeights);
   } finally {
     bestWeights?.forEach((t) => t.dispose());
-    X.dispose();
+    tf.dispose(X);
     tf.dispose(Ys);
     optimizer.dispose();
   }

@@ -125,7 +125,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
   // With a sweep, "members" counts every model trained per fold (points x ensemble), so progress totals stay right.
   report({ type: 'folds', count: ctx.folds.length, members: jobs.length / ctx.folds.length, epochs: Math.max(...points.map((pc) => pc.spec.training.epochs)) });
   const parametersOf = (pc: RunContext): RunMetrics['parameters'] => {
-    const probe = buildModel(pc.spec, reg, { sensors: pc.spec.sensors, length: pc.windows.length, classes: C }, spec.seed);
+    const probe = buildModel(pc.spec, reg, { sensors: pc.spec.sensors, length: pc.windows.length, classes: C, parts: pc.windows.parts }, spec.seed);
     const counts = parameterCounts(probe);
     probe.dispose();
     return counts;

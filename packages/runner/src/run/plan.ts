@@ -11,7 +11,7 @@ import { EpochLog, predictProbs, trainModel, TrainResult } from '../model/train'
 import { jobProbs } from '../model/output-loss';
 import { trainOutputs, withOutputLabels } from '@fusion/core';
 import { augmentWithNoise, normalizeFold } from '@fusion/core';
-import { makeWindows, WindowingReport } from '@fusion/core';
+import { makeMultiRateWindows, makeWindows, multiRateInputs, WindowingReport } from '@fusion/core';
 import { Rng } from '@fusion/core';
 import type { Registries } from '@fusion/core';
 import { SpecValidator } from '@fusion/core';
@@ -131,7 +131,8 @@ export async function prepareRun(spec: GraphSpec, reg: Registries, opts: { baseD
 
 /** Windows the loaded dataset as `spec` says and folds its subjects. */
 function windowRun(spec: GraphSpec, reg: Registries, dataset: Dataset, warn: (m: string) => void, warnings: string[]): RunContext {
-  const { windows, report } = withOutputLabels(makeWindows(dataset.recordings, spec.sensors, spec.preprocessing), dataset.recordings, spec);
+  const rates = multiRateInputs(spec);
+  const { windows, report } = withOutputLabels(rates ? makeMultiRateWindows(dataset.recordings, rates, spec.preprocessing) : makeWindows(dataset.recordings, spec.sensors, spec.preprocessing), dataset.recordings, spec);
   report.warnings.forEach(warn);
   if (windows.y.length === 0) {
     throw new DatasetError(
@@ -204,7 +205,7 @@ export async function runTrainJob(root: RunContext, job: TrainJob, runDir: strin
   const ctx = contextOf(root, job);
   const { spec, reg } = ctx;
   const p = prepareFold(ctx, job.fold);
-  const shape = { sensors: spec.sensors, length: ctx.windows.length, classes: spec.preprocessing.label.classes.length };
+  const shape = { sensors: spec.sensors, length: ctx.windows.length, classes: spec.preprocessing.label.classes.length, parts: ctx.windows.parts };
   const model = buildModel(spec, reg, shape, job.seed);
   const outputs = trainOutputs(spec);
   try {
