@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DatasetError, getRegistries, makeWindows, selectBackend, SpecValidationError, SpecValidator } from '@fusion/core';
-import { argmaxRows, classPrior, computeMetrics, majorityBaseline } from '@fusion/runner';
+import { argmaxRows, classPrior, computeMetrics, csvCell, majorityBaseline } from '@fusion/runner';
 import type { WindowSet } from '@fusion/core';
 import type { Metrics, RunMetrics } from '@fusion/runner';
 import { StreamModel } from '@fusion/stream';
@@ -90,10 +90,6 @@ async function predictRun(runArg: string, dataArg: string, o: PredictCommandOpti
     model.dispose();
     throw e;
   }
-}
-
-function csvCell(s: string): string {
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 function writeCsv(file: string, p: Predicted): void {
