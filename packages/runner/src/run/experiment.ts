@@ -137,33 +137,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
   const selected = chosen?.selected ?? ctx.folds.map(() => 0);
   const sweep = chosen?.sweep;
 
-  const foldResults: FoldResult[] = [];
-  const perSubject: RunMetrics['perSubject'] = {};
-  const pooled = new PooledPredictions(C);
-  const rows: PredictionRow[] = [];
-  for (const fold of ctx.folds) {
-    const point = selected[fold.index];
-    const p = prepareFold(points[point], fold.index);
-    const members = membersOf(fold.index, point);
-    const fp = predictFold(spec.seed, p, members, C);
-    Object.assign(perSubject, perSubjectMetrics(fp, fold.test, C));
-    pooled.add(fp);
-    rows.push(...predictionRows(fp, C));
-    foldResults.push({
-      index: fold.index + 1,
-      test: fold.test,
-      train: p.fit,
-      validation: p.validation,
-      trainWindows: p.fitW.y.length,
-      validationWindows: p.valW.y.length,
-      testWindows: p.testW.y.length,
-      model: fp.metrics.model,
-      baselines: fp.metrics.baselines,
-      members: members.map((m) => ({ member: m.member + 1, seed: m.seed, history: m.history, bestEpoch: m.bestEpoch, epochsRun: m.epochsRun, stoppedEarly: m.stoppedEarly })),
-      ...(ctx.points ? { sweepPoint: point } : {}),
-    });
-    report({ type: 'fold-end', fold: fold.index, balancedAccuracy: fp.metrics.model.balancedAccuracy, majorityBalancedAccuracy: fp.metrics.baselines.majority.balancedAccuracy });
-  }
+  const { foldResults, perSubject, summary, rows } = evaluateFolds(spec.seed, ctx, points, selected, membersOf, C, report);
   const metrics: RunMetrics = {
     name: spec.name,
     createdAt: new Date().toISOString(),
@@ -187,7 +161,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     evaluation: spec.evaluation,
     execution: { executor: executor.description, jobs: jobs.length, resumedJobs },
     specBaseDir: opts.baseDir,
-    summary: pooled.summary(),
+    summary,
     perSubject,
     folds: foldResults,
     ...(sweep ? { sweep } : {}),
@@ -222,4 +196,47 @@ function modelParameters(pc: RunContext, reg: Registries, classes: number, seed:
   const counts = parameterCounts(probe);
   probe.dispose();
   return counts;
+}
+
+/**
+ * The test predictions of every fold's ensemble (of the fold's chosen sweep point) and baselines: the fold results,
+ * per-subject metrics, the summary over folds and pooled, and the rows of predictions.csv.
+ */
+function evaluateFolds(
+  seed: number,
+  ctx: RunContext,
+  points: RunContext[],
+  selected: number[],
+  membersOf: MembersOf,
+  C: number,
+  report: Reporter
+): { foldResults: FoldResult[]; perSubject: RunMetrics['perSubject']; summary: RunMetrics['summary']; rows: PredictionRow[] } {
+  const foldResults: FoldResult[] = [];
+  const perSubject: RunMetrics['perSubject'] = {};
+  const pooled = new PooledPredictions(C);
+  const rows: PredictionRow[] = [];
+  for (const fold of ctx.folds) {
+    const point = selected[fold.index];
+    const p = prepareFold(points[point], fold.index);
+    const members = membersOf(fold.index, point);
+    const fp = predictFold(seed, p, members, C);
+    Object.assign(perSubject, perSubjectMetrics(fp, fold.test, C));
+    pooled.add(fp);
+    rows.push(...predictionRows(fp, C));
+    foldResults.push({
+      index: fold.index + 1,
+      test: fold.test,
+      train: p.fit,
+      validation: p.validation,
+      trainWindows: p.fitW.y.length,
+      validationWindows: p.valW.y.length,
+      testWindows: p.testW.y.length,
+      model: fp.metrics.model,
+      baselines: fp.metrics.baselines,
+      members: members.map((m) => ({ member: m.member + 1, seed: m.seed, history: m.history, bestEpoch: m.bestEpoch, epochsRun: m.epochsRun, stoppedEarly: m.stoppedEarly })),
+      ...(ctx.points ? { sweepPoint: point } : {}),
+    });
+    report({ type: 'fold-end', fold: fold.index, balancedAccuracy: fp.metrics.model.balancedAccuracy, majorityBalancedAccuracy: fp.metrics.baselines.majority.balancedAccuracy });
+  }
+  return { foldResults, perSubject, summary: pooled.summary(), rows };
 }
