@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
+import { parsePredictionsCsv, PredictionRow } from '@fusion/runner';
 import { cli, tmpDir, writeSpec } from './helpers';
 
 /**
@@ -12,7 +13,7 @@ describe('fusion-cli stream: no train/serve skew (end to end, real process)', fu
   let dir: string;
   let run: string;
   let metrics: { perSubject: Record<string, { fold: number }> };
-  let rows: string[][];
+  let rows: PredictionRow[];
   let participants: string;
   before(() => {
     dir = tmpDir('fusion-stream-skew-');
@@ -20,7 +21,7 @@ describe('fusion-cli stream: no train/serve skew (end to end, real process)', fu
     expect(r.status, r.stderr).to.equal(0);
     run = path.join(dir, 'run');
     metrics = JSON.parse(fs.readFileSync(path.join(run, 'metrics.json'), 'utf8'));
-    rows = fs.readFileSync(path.join(run, 'predictions.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    rows = parsePredictionsCsv(fs.readFileSync(path.join(run, 'predictions.csv'), 'utf8'), ['low', 'high']);
     const cache = path.join(dir, '.fusion-cache');
     const synth = fs.readdirSync(cache).find((d) => d.startsWith('synthetic-'));
     expect(synth, 'synthetic dataset folder').to.be.a('string');
@@ -38,16 +39,16 @@ describe('fusion-cli stream: no train/serve skew (end to end, real process)', fu
       expect(summary, 'last line is the summary').to.be.an('object');
       expect(summary.dropped).to.equal(0);
       const events = lines.filter((e) => e.probs);
-      const mine = rows.filter((row) => row[1] === subject);
+      const mine = rows.filter((row) => row.subject === subject);
       expect(mine.length).to.be.greaterThan(10);
       for (const row of mine) {
-        const end = Number(row[2]);
+        const end = row.windowEnd;
         const e = events.find((x) => Math.abs(x.windowEnd - end) < 1e-3);
-        expect(e, `a streamed window ending at ${row[2]}`).to.not.equal(undefined);
-        expect(Number(row[0])).to.equal(fold);
-        expect(e.probs.low, `p_low at ${row[2]}`).to.be.closeTo(Number(row[5]), 1e-4);
-        expect(e.probs.high, `p_high at ${row[2]}`).to.be.closeTo(Number(row[6]), 1e-4);
-        expect(e.label).to.equal(['low', 'high'][Number(row[4])]);
+        expect(e, `a streamed window ending at ${row.windowEnd}`).to.not.equal(undefined);
+        expect(row.fold).to.equal(fold);
+        expect(e.probs.low, `p_low at ${row.windowEnd}`).to.be.closeTo(row.probs[0], 1e-4);
+        expect(e.probs.high, `p_high at ${row.windowEnd}`).to.be.closeTo(row.probs[1], 1e-4);
+        expect(e.label).to.equal(['low', 'high'][row.pred]);
       }
     });
   }
@@ -73,12 +74,12 @@ describe('fusion-cli stream: no train/serve skew (end to end, real process)', fu
     const s = cli(['stream', '--model', out, '--source', `replay:${path.join(participants, '1')}@max`, '--fold', String(fold), '--warmup', '0', '--json'], dir, 60000);
     expect(s.status, s.stderr).to.equal(0);
     const events = s.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.probs);
-    const mine = fs.readFileSync(path.join(out, 'predictions.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')).filter((row) => row[1] === '1');
+    const mine = parsePredictionsCsv(fs.readFileSync(path.join(out, 'predictions.csv'), 'utf8'), ['low', 'high']).filter((row) => row.subject === '1');
     expect(mine.length).to.be.greaterThan(10);
     for (const row of mine) {
-      const e = events.find((x) => Math.abs(x.windowEnd - Number(row[2])) < 1e-3);
-      expect(e, `a streamed window ending at ${row[2]}`).to.not.equal(undefined);
-      expect(e.probs.high, `p_high at ${row[2]}`).to.be.closeTo(Number(row[6]), 1e-4);
+      const e = events.find((x) => Math.abs(x.windowEnd - row.windowEnd) < 1e-3);
+      expect(e, `a streamed window ending at ${row.windowEnd}`).to.not.equal(undefined);
+      expect(e.probs.high, `p_high at ${row.windowEnd}`).to.be.closeTo(row.probs[1], 1e-4);
     }
   });
 });

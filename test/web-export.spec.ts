@@ -8,7 +8,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { chromium } from 'playwright-core';
 import { BundleManifest, getRegistries, loadModel, loadSpecObject, selectWindows } from '@fusion/core';
-import { indicesOf, predictProbs, prepareFold, prepareRun } from '@fusion/runner';
+import { indicesOf, parsePredictionsCsv, predictProbs, prepareFold, prepareRun } from '@fusion/runner';
 import { createDefaultContainer } from '@fusion/cli';
 import { cli, ROOT, tmpDir, writeSpec } from './helpers';
 
@@ -43,8 +43,8 @@ async function tinyRun(dir: string, name: string, over: Record<string, unknown>,
   const p = prepareFold(ctx, 0);
   // With normalize "train" the bundle takes raw windows and applies the fold's statistics itself.
   const w = raw ? selectWindows(ctx.windows, indicesOf(ctx.windows, p.fold.test)) : p.testW;
-  const rows = fs.readFileSync(path.join(run, 'predictions.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
-  const expected = rows.filter((row) => row[0] === '1').flatMap((row) => [Number(row[5]), Number(row[6])]);
+  const rows = parsePredictionsCsv(fs.readFileSync(path.join(run, 'predictions.csv'), 'utf8'), spec.preprocessing.label.classes);
+  const expected = rows.filter((row) => row.fold === 1).flatMap((row) => row.probs);
   expect(expected.length).to.equal(w.y.length * 2);
   return { dir, run, windows: w.x, n: w.y.length, expected };
 }

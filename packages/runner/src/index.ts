@@ -14,6 +14,7 @@ export * from './run/experiment';
 export * from './run/resume';
 export * from './run/ensemble';
 export * from './run/evaluation';
+export * from './run/train-jobs';
 export * from './run/predictions-csv';
 export * from './run/plan';
 export * from './run/executor';

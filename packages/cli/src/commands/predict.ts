@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DatasetError, getRegistries, makeMultiRateWindows, makeWindows, multiRateInputs, selectBackend, SpecValidationError, SpecValidator, windowSize } from '@fusion/core';
-import { argmaxRows, classPrior, computeMetrics, majorityBaseline } from '@fusion/runner';
+import { argmaxRows, classPrior, computeMetrics, csvCell, majorityBaseline } from '@fusion/runner';
 import type { GraphSpec, WindowSet } from '@fusion/core';
 import type { Metrics, RunMetrics } from '@fusion/runner';
 import { renderEvaluationHtml } from '@fusion/report';
@@ -113,10 +113,6 @@ async function predictRun(runArg: string, dataArg: string, o: PredictCommandOpti
     model.dispose();
     throw e;
   }
-}
-
-function csvCell(s: string): string {
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 function writeCsv(file: string, p: Predicted): void {

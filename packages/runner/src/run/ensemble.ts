@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import { SpecValidationError } from '@fusion/core';
 import { argmaxRows, computeMetrics, Metrics } from '../eval/metrics';
 import type { StagedOutput } from './output-dir';
 import { JobResult, prepareFold, RunContext } from './plan';
@@ -47,4 +48,14 @@ export function chooseSweepPoints(ctx: RunContext, membersOf: MembersOf, C: numb
     }
   }
   return { selected, sweep };
+}
+
+/** A sweep chooses on each fold's validation subjects: every fold must have validation windows. */
+export function checkSweepFolds(ctx: RunContext): void {
+  for (const fold of ctx.folds) {
+    if (!prepareFold(ctx.points![0], fold.index).valW.y.length)
+      throw new SpecValidationError(undefined, [
+        { path: '/sweep', message: `fold ${fold.index + 1} has no validation windows, and a sweep chooses its point on the validation subjects of each fold. Raise training.validationFraction or use more subjects.` },
+      ]);
+  }
 }

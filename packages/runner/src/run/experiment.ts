@@ -1,10 +1,10 @@
 import * as path from 'path';
-import { buildModel, InterruptedError, isPermanentError, parameterCounts, SpecValidationError } from '@fusion/core';
+import { buildModel, InterruptedError, parameterCounts } from '@fusion/core';
 import type { GraphSpec, Registries, WindowingReport } from '@fusion/core';
 import type { Metrics, MetricSummary } from '../eval/metrics';
 import { writeRunModelManifests } from '../export/describe';
 import type { TrainResult } from '../model/train';
-import { chooseSweepPoints, MembersOf } from './ensemble';
+import { checkSweepFolds, chooseSweepPoints, MembersOf } from './ensemble';
 import { BaselineName, perSubjectMetrics, PooledPredictions, predictFold, predictionRows } from './evaluation';
 import { InProcessExecutor, JobExecutor } from './executor';
 import { StagedOutput } from './output-dir';
@@ -12,9 +12,10 @@ import { planJobs, prepareFold, prepareRun, RunContext } from './plan';
 import { formatPredictionsCsv, PredictionRow } from './predictions-csv';
 import { Provenance, runProvenance } from './provenance';
 import { Reporter, silentReporter } from './reporter';
-import { finishedJobs, removeResumeRecords, writeJobRecord } from './resume';
+import { finishedJobs, removeResumeRecords } from './resume';
 import type { SweepMetrics } from './sweep-select';
 import { evaluateOutputs, OutputMetrics } from './output-metrics';
+import { trainPendingJobs } from './train-jobs';
 
 export interface RunOptions {
   /** Folder the spec's relative dataset paths are resolved against (the spec file's folder). */
@@ -124,92 +125,23 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
   const jobs = planJobs(ctx);
   // With a sweep, "members" counts every model trained per fold (points x ensemble), so progress totals stay right.
   report({ type: 'folds', count: ctx.folds.length, members: jobs.length / ctx.folds.length, epochs: Math.max(...points.map((pc) => pc.spec.training.epochs)) });
-  const parametersOf = (pc: RunContext): RunMetrics['parameters'] => {
-    const probe = buildModel(pc.spec, reg, { sensors: pc.spec.sensors, length: pc.windows.length, classes: C, parts: pc.windows.parts }, spec.seed);
-    const counts = parameterCounts(probe);
-    probe.dispose();
-    return counts;
-  };
-  const pointParameters = points.map(parametersOf);
+  const pointParameters = points.map((pc) => modelParameters(pc, reg, C, spec.seed));
   const parameters = pointParameters[0];
-  if (ctx.points) {
-    for (const fold of ctx.folds) {
-      if (!prepareFold(ctx.points[0], fold.index).valW.y.length)
-        throw new SpecValidationError(undefined, [
-          { path: '/sweep', message: `fold ${fold.index + 1} has no validation windows, and a sweep chooses its point on the validation subjects of each fold. Raise training.validationFraction or use more subjects.` },
-        ]);
-    }
-  }
+  if (ctx.points) checkSweepFolds(ctx);
 
   await checkpoint();
   const out = new StagedOutput(opts.outDir, { resumable: true, resume: opts.resume, overwrite: opts.overwrite });
   const results = finishedJobs(out, jobs, opts.resume, { spec, baseDir: opts.baseDir, startedAt: new Date(started).toISOString() }, report);
   const resumedJobs = results.size;
-  const pending = jobs.filter((j) => !results.has(j.id));
-  const foldsStarted = new Set<number>();
   const executor = opts.executor ? opts.executor(ctx, out.staging) : new InProcessExecutor(ctx, out.staging);
-  try {
-    await executor.run(pending, {
-      onStart: (job) => {
-        // The first job of a fold to start announces the fold (as it happens, also with worker processes).
-        if (!foldsStarted.has(job.fold)) {
-          foldsStarted.add(job.fold);
-          const p = prepareFold(points[job.point ?? 0], job.fold);
-          report({ type: 'fold-start', fold: job.fold, test: p.fold.test, validation: p.validation, trainWindows: p.fitW.y.length, testWindows: p.testW.y.length });
-        }
-        report({ type: 'member-start', fold: job.fold, member: job.member });
-      },
-      onEpoch: (job, log) => report({ type: 'epoch', fold: job.fold, member: job.member, log, epochs: (job.point === undefined ? spec : points[job.point].spec).training.epochs }),
-      onDone: (r) => {
-        writeJobRecord(out, r);
-        results.set(r.id, r);
-        report({ type: 'member-end', fold: r.fold, member: r.member, bestEpoch: r.bestEpoch, epochsRun: r.epochsRun });
-        const ofFold = jobs.filter((j) => j.fold === r.fold);
-        if (ofFold.every((j) => results.has(j.id))) report({ type: 'fold-trained', fold: r.fold, models: ofFold.length });
-      },
-      shouldStop: opts.shouldStop,
-    });
-  } catch (e) {
-    // A data, spec or training error would fail again on resume: drop the partial folder. An interruption (or an
-    // unexpected failure, e.g. a lost worker) keeps the finished jobs for `--resume`.
-    if (isPermanentError(e)) out.discard();
-    throw e;
-  } finally {
-    await executor.close();
-  }
+  await trainPendingJobs(executor, { spec, points, jobs, results, out }, report, opts.shouldStop);
 
   const membersOf: MembersOf = (fold, point) => jobs.filter((j) => j.fold === fold && (j.point ?? 0) === (point ?? 0)).map((j) => results.get(j.id)!);
   const chosen = ctx.points && ctx.sweepPoints ? chooseSweepPoints(ctx, membersOf, C, pointParameters, out) : undefined;
   const selected = chosen?.selected ?? ctx.folds.map(() => 0);
   const sweep = chosen?.sweep;
 
-  const foldResults: FoldResult[] = [];
-  const perSubject: RunMetrics['perSubject'] = {};
-  const pooled = new PooledPredictions(C);
-  const rows: PredictionRow[] = [];
-  for (const fold of ctx.folds) {
-    const point = selected[fold.index];
-    const p = prepareFold(points[point], fold.index);
-    const members = membersOf(fold.index, point);
-    const fp = predictFold(spec.seed, p, members, C);
-    Object.assign(perSubject, perSubjectMetrics(fp, fold.test, C));
-    pooled.add(fp);
-    rows.push(...predictionRows(fp, C));
-    foldResults.push({
-      index: fold.index + 1,
-      test: fold.test,
-      train: p.fit,
-      validation: p.validation,
-      trainWindows: p.fitW.y.length,
-      validationWindows: p.valW.y.length,
-      testWindows: p.testW.y.length,
-      model: fp.metrics.model,
-      baselines: fp.metrics.baselines,
-      members: members.map((m) => ({ member: m.member + 1, seed: m.seed, history: m.history, bestEpoch: m.bestEpoch, epochsRun: m.epochsRun, stoppedEarly: m.stoppedEarly })),
-      ...(ctx.points ? { sweepPoint: point } : {}),
-    });
-    report({ type: 'fold-end', fold: fold.index, balancedAccuracy: fp.metrics.model.balancedAccuracy, majorityBalancedAccuracy: fp.metrics.baselines.majority.balancedAccuracy });
-  }
+  const { foldResults, perSubject, summary, rows } = evaluateFolds(spec.seed, ctx, points, selected, membersOf, C, report);
   const metrics: RunMetrics = {
     name: spec.name,
     createdAt: new Date().toISOString(),
@@ -233,7 +165,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     evaluation: spec.evaluation,
     execution: { executor: executor.description, jobs: jobs.length, resumedJobs },
     specBaseDir: opts.baseDir,
-    summary: pooled.summary(),
+    summary,
     perSubject,
     folds: foldResults,
     ...(sweep ? { sweep } : {}),
@@ -267,4 +199,55 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
   removeResumeRecords(opts.outDir);
   report({ type: 'written', dir: opts.outDir });
   return { outDir: opts.outDir, metrics };
+}
+
+/** The parameter counts of a run's (or sweep point's) model, from a probe built and disposed. */
+function modelParameters(pc: RunContext, reg: Registries, classes: number, seed: number): RunMetrics['parameters'] {
+  const probe = buildModel(pc.spec, reg, { sensors: pc.spec.sensors, length: pc.windows.length, classes, parts: pc.windows.parts }, seed);
+  const counts = parameterCounts(probe);
+  probe.dispose();
+  return counts;
+}
+
+/**
+ * The test predictions of every fold's ensemble (of the fold's chosen sweep point) and baselines: the fold results,
+ * per-subject metrics, the summary over folds and pooled, and the rows of predictions.csv.
+ */
+function evaluateFolds(
+  seed: number,
+  ctx: RunContext,
+  points: RunContext[],
+  selected: number[],
+  membersOf: MembersOf,
+  C: number,
+  report: Reporter
+): { foldResults: FoldResult[]; perSubject: RunMetrics['perSubject']; summary: RunMetrics['summary']; rows: PredictionRow[] } {
+  const foldResults: FoldResult[] = [];
+  const perSubject: RunMetrics['perSubject'] = {};
+  const pooled = new PooledPredictions(C);
+  const rows: PredictionRow[] = [];
+  for (const fold of ctx.folds) {
+    const point = selected[fold.index];
+    const p = prepareFold(points[point], fold.index);
+    const members = membersOf(fold.index, point);
+    const fp = predictFold(seed, p, members, C);
+    Object.assign(perSubject, perSubjectMetrics(fp, fold.test, C));
+    pooled.add(fp);
+    rows.push(...predictionRows(fp, C));
+    foldResults.push({
+      index: fold.index + 1,
+      test: fold.test,
+      train: p.fit,
+      validation: p.validation,
+      trainWindows: p.fitW.y.length,
+      validationWindows: p.valW.y.length,
+      testWindows: p.testW.y.length,
+      model: fp.metrics.model,
+      baselines: fp.metrics.baselines,
+      members: members.map((m) => ({ member: m.member + 1, seed: m.seed, history: m.history, bestEpoch: m.bestEpoch, epochsRun: m.epochsRun, stoppedEarly: m.stoppedEarly })),
+      ...(ctx.points ? { sweepPoint: point } : {}),
+    });
+    report({ type: 'fold-end', fold: fold.index, balancedAccuracy: fp.metrics.model.balancedAccuracy, majorityBalancedAccuracy: fp.metrics.baselines.majority.balancedAccuracy });
+  }
+  return { foldResults, perSubject, summary: pooled.summary(), rows };
 }

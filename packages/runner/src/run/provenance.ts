@@ -28,7 +28,7 @@ function git(args: string[], cwd: string): string | null {
   }
 }
 
-const FUSION_PACKAGES = ['core', 'sensors', 'encoders', 'fusion', 'heads', 'report', 'stream', 'queue', 'web', 'cli'];
+const FUSION_PACKAGES = ['core', 'runner', 'sensors', 'encoders', 'fusion', 'heads', 'report', 'stream', 'queue', 'web', 'cli'];
 
 function packageVersions(): Record<string, string> {
   const out: Record<string, string> = {};
