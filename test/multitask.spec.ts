@@ -199,7 +199,7 @@ describe('several outputs (multi-task)', () => {
     expect(res.history[0].valLoss!).to.be.closeTo(ce(after[0], arousal, [1, 1]) + 0.5 * ce(after[1], valence, [1, 1]), 1e-4);
   });
 
-  it('specs/strategies/multitask-quick.json runs: metrics, baselines and predictions per output; stream, predict and export refuse the run by name', function () {
+  it('specs/strategies/multitask-quick.json runs: metrics, baselines and predictions per output; evaluate and export refuse the run by name', function () {
     const dir = tmpDir('fusion-mt-run-');
     const r = cli(['run', QUICK, '--workers', '2', '--out', 'out', '--cache-dir', 'cache'], dir);
     expect(r.status, r.stderr).to.equal(0);
@@ -231,10 +231,10 @@ describe('several outputs (multi-task)', () => {
     expect(trueV.filter((c) => c === 0).length).to.equal(v.classCounts.negative);
     const report = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
     expect(report).to.contain('Output valence');
-    // The run's models have two outputs: the commands that serve one refuse it with a named error (exit 1).
+    // The run's models have two outputs: the commands that serve one refuse it with a named error (exit 1); predict
+    // and stream serve every output (multitask-serve.spec).
     const checks: [string, string[]][] = [
-      ['predict', ['predict', 'out', 'cache', '--out', 'p.csv', '--json']],
-      ['stream', ['stream', '--model', 'out', '--source', 'stdin', '--json']],
+      ['evaluate', ['evaluate', 'out', 'cache', '--out', 'p.csv', '--json']],
       ['export', ['export', 'out', '--out', 'bundle', '--cache-dir', 'cache', '--json']],
     ];
     for (const [what, args] of checks) {

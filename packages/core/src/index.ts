@@ -27,6 +27,7 @@ export { repositoryRoot, requireData } from './require-data';
 export * from './model/select-sensor';
 export * from './model/build-model';
 export * from './model/graph';
+export * from './model/graph-view';
 export * from './model/model-io';
 export * from './spec-file';
 export * from './file-kind';

@@ -13,6 +13,8 @@ import {
   valAccuracySpec,
   VlSpec,
 } from './charts';
+import type { GraphView } from '@fusion/core';
+import { graphSvg } from './graph-svg';
 import { parsePredictionsCsv, PredictionRow } from './predictions';
 
 /** Escapes text for HTML element content and quoted attribute values. */
@@ -183,6 +185,7 @@ table.folds { font-size: 13px; }
 .charts { display: flex; flex-wrap: wrap; gap: 16px 28px; align-items: flex-start; }
 figure.chart { margin: 8px 0; }
 figure.chart svg { display: block; max-width: 100%; height: auto; }
+figure.graph { max-width: 100%; }
 figcaption { color: #57606a; font-size: 12px; max-width: 620px; margin-top: 4px; }
 .note { color: #57606a; font-style: italic; }
 pre { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; padding: 12px; overflow: auto; max-height: 520px; font-size: 12px; line-height: 1.45; }
@@ -227,9 +230,9 @@ ${framing(view)}${summaryTable(view)}
  * The report as one self-contained HTML page: every chart is an inline SVG rendered here (vega-lite → vega, no
  * browser), styles are inline, and nothing is fetched (a Content-Security-Policy forbids any network use).
  * `predictionsCsvText` is the run's predictions.csv ('' leaves out the ROC curves); `specJson` the run's spec
- * (object or JSON text).
+ * (object or JSON text); `graph` the model graph to draw (`specGraphView`; left out without it).
  */
-export async function renderReportHtml(metrics: RunMetrics, predictionsCsvText: string, specJson: unknown): Promise<string> {
+export async function renderReportHtml(metrics: RunMetrics, predictionsCsvText: string, specJson: unknown, graph?: GraphView): Promise<string> {
   const classes = metrics.dataset.classes;
   let rows: PredictionRow[] = [];
   let predictionsProblem = '';
@@ -274,6 +277,11 @@ ${await figure('chart-confusion-folds', metrics.folds.length ? foldConfusionSpec
 <div class="charts">${await figure('chart-roc-pooled', rows.length ? pooledRocSpec(rows, classes) : undefined, classes.length === 2 ? `From the predicted probability of “${classes[1]}” in predictions.csv; dashed grey: chance (the diagonal). Pooling mixes the folds’ models.` : 'One-vs-rest per class from the predicted probabilities; dashed grey: chance.', noRoc)}
 ${await figure('chart-roc-folds', foldRoc.spec, `Per fold, dashed grey: the diagonal.${foldRoc.skipped.length ? ` Left out (test windows of one class only): fold ${foldRoc.skipped.join(', ')}.` : ''}`, noRoc)}</div></section>`);
 
+  if (graph) {
+    sections.push(`<section id="graph"><h2>Model graph</h2>
+<figure class="chart graph" id="chart-graph">${graphSvg(graph)}<figcaption>Sensor inputs (blue) through the model's nodes to its outputs (green); each arrow is labelled with the shape it carries per window (batch left out), as <code>fusion-cli validate</code> prints it.</figcaption></figure></section>`);
+  }
+
   sections.push(`<section id="spec"><h2>Run specification</h2>
 <p>Backend: <strong>${escapeHtml(metrics.backend)}</strong> · seed ${escapeHtml(metrics.seed)}</p>
 <pre>${escapeHtml(specText)}</pre></section>`);
@@ -303,13 +311,13 @@ ${mainHtml}
 `;
 }
 
-/** Writes `report.html` into the staged run folder (plug into `RunOptions.extraOutputs`). */
-export async function writeReport(metrics: RunMetrics, out: StagedOutput): Promise<void> {
+/** Writes `report.html` into the staged run folder (plug into `RunOptions.extraOutputs`); `graph`: the model graph to draw. */
+export async function writeReport(metrics: RunMetrics, out: StagedOutput, graph?: GraphView): Promise<void> {
   const read = (name: string): string => {
     const file = out.path(name);
     return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
   };
   const spec = read('spec.json');
-  const html = await renderReportHtml(metrics, read('predictions.csv'), spec || { note: 'spec.json was not found in the run folder' });
+  const html = await renderReportHtml(metrics, read('predictions.csv'), spec || { note: 'spec.json was not found in the run folder' }, graph);
   out.writeText('report.html', html);
 }

@@ -9,7 +9,7 @@ export { PipelineOptions, streamPipeline } from './pipeline';
 export { reorderDedupe, ReorderOptions } from './reorder-dedupe';
 export { flooredStats, RunningStats } from './running-stats';
 export { Scored, smooth } from './smooth';
-export { Predictor, StreamModel, StreamModelOptions } from './stream-model';
+export { outputEvents, Predictor, PredictorOutput, predictorWidth, StreamModel, StreamModelOptions } from './stream-model';
 export { windowStream, WindowStreamOptions } from './window-stream';
 export { multiRateWindows, MultiRateWindowOptions } from './multirate-windows';
 export { multiRateProbs } from './multirate-predict';

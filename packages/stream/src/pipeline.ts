@@ -10,7 +10,7 @@ import { normalizeWindows, WindowNormalization } from './normalize-windows';
 import { reorderDedupe } from './reorder-dedupe';
 import { RunningStats } from './running-stats';
 import { smooth } from './smooth';
-import type { Predictor } from './stream-model';
+import { outputEvents, Predictor, predictorWidth } from './stream-model';
 import type { PredictionEvent, SampleChunk, SensorStats, SkippedEvent, StreamEvent, Window } from './types';
 import { windowStream } from './window-stream';
 
@@ -66,6 +66,7 @@ export function streamPipeline(o: PipelineOptions): OperatorFunction<SampleChunk
   const now = o.now ?? Date.now;
   const c = o.counters;
   const classes = o.model.classes;
+  const width = predictorWidth(o.model);
   const wanted = new Set(sensors);
 
   const perStream = (id: string): OperatorFunction<SampleChunk, Window> => {
@@ -114,7 +115,7 @@ export function streamPipeline(o: PipelineOptions): OperatorFunction<SampleChunk
     const x = new Float32Array(batch.length * per);
     batch.forEach((w, i) => x.set(w.x, i * per));
     return from(o.model.predict(x, batch.length)).pipe(
-      map((probs) => batch.map((w, i) => ({ window: w, stream: w.stream, probs: probs.slice(i * classes.length, (i + 1) * classes.length) })))
+      map((probs) => batch.map((w, i) => ({ window: w, stream: w.stream, probs: probs.slice(i * width, (i + 1) * width) })))
     );
   };
 
@@ -156,7 +157,8 @@ export function streamPipeline(o: PipelineOptions): OperatorFunction<SampleChunk
             const latencyMs = now() - w.cutAt;
             o.latency.record(latencyMs);
             c.predicted++;
-            return { stream: w.stream, windowEnd: w.windowEnd, probs: pr, label: classes[best], latencyMs, missing: w.missing };
+            const outputs = o.model.outputs ? { outputs: outputEvents(o.model.outputs, probs) } : {};
+            return { stream: w.stream, windowEnd: w.windowEnd, probs: pr, label: classes[best], latencyMs, missing: w.missing, ...outputs };
           })
         )
       )

@@ -10,7 +10,15 @@ export interface Predictor {
   classes: readonly string[];
   /** Window length in grid points. */
   length: number;
-  /** Class probabilities of `n` windows ([n, length, sensors] row-major), [n * classes]. */
+  /**
+   * With several outputs (multi-task runs), each output's name and classes in the spec's order; `classes` are the
+   * first output's. Undefined with one output.
+   */
+  readonly outputs?: readonly PredictorOutput[];
+  /**
+   * Class probabilities of `n` windows ([n, length, sensors] row-major), [n * classes]; with several `outputs`,
+   * [n * (classes of every output)]: per window, each output's probabilities side by side.
+   */
   predict(x: Float32Array, n: number): Promise<Float32Array>;
   /**
    * True when the model normalises its raw input itself (runs with `normalize: "train"`: each fold's training
@@ -21,9 +29,42 @@ export interface Predictor {
   readonly parts?: readonly (WindowPart & { maxMissing: number })[];
 }
 
+export interface PredictorOutput {
+  name: string;
+  classes: readonly string[];
+}
+
+/** Probabilities per window across every output (`Predictor.predict`'s row width). */
+export function predictorWidth(p: Pick<Predictor, 'classes' | 'outputs'>): number {
+  return p.outputs ? p.outputs.reduce((a, o) => a + o.classes.length, 0) : p.classes.length;
+}
+
+/** One window's probabilities of every output (a row of `predict`'s result) by output name: probabilities by class and the argmax class. */
+export function outputEvents(outputs: readonly PredictorOutput[], row: ArrayLike<number>): Record<string, { probs: Record<string, number>; pred: string }> {
+  const out: Record<string, { probs: Record<string, number>; pred: string }> = {};
+  let at = 0;
+  for (const o of outputs) {
+    const probs: Record<string, number> = {};
+    let best = 0;
+    o.classes.forEach((c, k) => {
+      probs[c] = row[at + k];
+      if (row[at + k] > row[at + best]) best = k;
+    });
+    out[o.name] = { probs, pred: o.classes[best] };
+    at += o.classes.length;
+  }
+  return out;
+}
+
 export interface StreamModelOptions {
   /** Use only this fold's ensemble members (1-based, as in models/fold-K); default every fold's members averaged. */
   fold?: number;
+  /**
+   * Serve a run with several outputs (`predict` then gives every output's probabilities, see `Predictor.outputs`);
+   * without it such a run is refused with `MultiOutputRunError` naming `refuseAs`.
+   */
+  severalOutputs?: boolean;
+  refuseAs?: string;
 }
 
 /**
@@ -49,7 +90,11 @@ export class StreamModel implements Predictor {
     return this.spec.sensors;
   }
   get classes(): readonly string[] {
-    return this.spec.preprocessing.label.classes;
+    return this.outputs?.[0].classes ?? this.spec.preprocessing.label.classes;
+  }
+  get outputs(): readonly PredictorOutput[] | undefined {
+    const outs = Object.entries(this.spec.outputs ?? {});
+    return outs.length > 1 ? outs.map(([name, o]) => ({ name, classes: o.classes ?? this.spec.preprocessing.label.classes })) : undefined;
   }
   get length(): number {
     return Math.round(this.spec.preprocessing.window * this.spec.preprocessing.sampleRate);
@@ -63,7 +108,7 @@ export class StreamModel implements Predictor {
     const specFile = path.join(runDir, 'spec.json');
     if (!fs.existsSync(specFile)) throw new DatasetError(`${specFile} not found; --model must be a folder written by \`fusion-cli run\` (spec.json, models/).`);
     const spec = JSON.parse(fs.readFileSync(specFile, 'utf8')) as GraphSpec;
-    refuseSeveralOutputs(spec, runDir, 'streaming and prediction (fusion-cli stream, predict, evaluate)');
+    if (!options.severalOutputs) refuseSeveralOutputs(spec, runDir, options.refuseAs ?? 'serving (this command)');
     const modelsDir = path.join(runDir, 'models');
     const folds = fs.existsSync(modelsDir)
       ? fs.readdirSync(modelsDir).filter((d) => /^fold-\d+$/.test(d)).sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)))

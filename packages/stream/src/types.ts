@@ -68,6 +68,8 @@ export interface PredictionEvent {
   label: string;
   latencyMs: number;
   missing: Record<string, number>;
+  /** With several outputs: every output's probabilities and predicted class (`probs`/`label` above are the first's). */
+  outputs?: Record<string, { probs: Record<string, number>; pred: string }>;
 }
 
 export interface SkippedEvent {

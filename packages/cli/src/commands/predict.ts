@@ -5,7 +5,8 @@ import { argmaxRows, classPrior, computeMetrics, csvCell, majorityBaseline } fro
 import type { GraphSpec, WindowSet } from '@fusion/core';
 import type { Metrics, RunMetrics } from '@fusion/runner';
 import { renderEvaluationHtml } from '@fusion/report';
-import { StreamModel } from '@fusion/stream';
+import { outputEvents, predictorWidth, StreamModel } from '@fusion/stream';
+import type { PredictorOutput } from '@fusion/stream';
 import { createDefaultContainer } from '../container';
 import { isBundleFolder, loadBundleFolder } from './bundle-model';
 import type { Terminal } from '../terminal';
@@ -25,6 +26,8 @@ interface Ensemble {
   /** The spec the windows are cut with (a run's spec.json; for a bundle, its fusion.json as a spec). */
   spec: Partial<GraphSpec>;
   classes: readonly string[];
+  /** With several outputs (a multi-task run): each output's name and classes; `predict` then gives all of them per window. */
+  outputs?: readonly PredictorOutput[];
   members: number;
   predict(x: Float32Array, n: number): Promise<Float32Array>;
   dispose(): void;
@@ -59,13 +62,13 @@ function datasetConfig(arg: string): { config: Record<string, unknown>; baseDir:
 }
 
 /** A bundle folder (fusion.json, no spec.json) by its own metadata; otherwise a run folder by its spec.json. */
-async function loadEnsemble(dir: string, fold: number | undefined): Promise<Ensemble> {
+async function loadEnsemble(dir: string, fold: number | undefined, severalOutputs: boolean): Promise<Ensemble> {
   if (isBundleFolder(dir)) {
     const { bundle, spec } = await loadBundleFolder(dir, fold);
     return { spec, classes: bundle.classes, members: bundle.models.length, predict: (x, n) => bundle.predict(x, n), dispose: () => bundle.dispose() };
   }
-  const m = await StreamModel.load(dir, { fold });
-  return { spec: m.spec, classes: m.classes, members: m.members.length, predict: (x, n) => m.predict(x, n), dispose: () => m.dispose() };
+  const m = await StreamModel.load(dir, { fold, severalOutputs, refuseAs: 'evaluation (fusion-cli evaluate)' });
+  return { spec: m.spec, classes: m.classes, outputs: m.outputs, members: m.members.length, predict: (x, n) => m.predict(x, n), dispose: () => m.dispose() };
 }
 
 async function predictRun(runArg: string, dataArg: string, o: PredictCommandOptions, term: Terminal, keepUnlabelled: boolean): Promise<Predicted> {
@@ -80,7 +83,8 @@ async function predictRun(runArg: string, dataArg: string, o: PredictCommandOpti
     fold = Number(o.fold);
     if (!Number.isInteger(fold) || fold < 1) throw new UsageError(`--fold must be a whole number >= 1, received "${o.fold}".`);
   }
-  const model = await loadEnsemble(runDir, fold).catch((e: Error) => {
+  // predict serves every output of a multi-task run; evaluate (metrics of one label) refuses it by name.
+  const model = await loadEnsemble(runDir, fold, keepUnlabelled).catch((e: Error) => {
     const unknown = /Unknown layer: (\w+)/.exec(e.message ?? '');
     if (!unknown) throw e;
     throw new DatasetError(
@@ -101,11 +105,12 @@ async function predictRun(runArg: string, dataArg: string, o: PredictCommandOpti
     if (!windows.y.length) throw new DatasetError(`no windows of ${spec.preprocessing.window} s with ${spec.sensors.join(', ')} in ${ds.name} (dropped: ${JSON.stringify(report.dropped)}); the recordings must be at least one window long and have every sensor the run used.`);
     const n = windows.y.length;
     const per = windowSize(windows);
-    const probs = new Float32Array(n * spec.preprocessing.label.classes.length);
+    const W = predictorWidth(model);
+    const probs = new Float32Array(n * W);
     const batch = 256;
     for (let i = 0; i < n; i += batch) {
       const k = Math.min(batch, n - i);
-      probs.set(await model.predict(windows.x.subarray(i * per, (i + k) * per), k), i * spec.preprocessing.label.classes.length);
+      probs.set(await model.predict(windows.x.subarray(i * per, (i + k) * per), k), i * W);
     }
     warnings.forEach((w) => term.warn(w));
     return { model, windows, probs, dataset: ds.name, warnings };
@@ -115,14 +120,23 @@ async function predictRun(runArg: string, dataArg: string, o: PredictCommandOpti
   }
 }
 
+/**
+ * One row per window: the (first) output's `pred`, `p_<class>` and `true` columns; with several outputs, then per
+ * further output `<output>_pred` and `<output>_p_<class>`.
+ */
 function writeCsv(file: string, p: Predicted): void {
   const classes = p.model.classes;
   const C = classes.length;
-  const pred = argmaxRows(p.probs, C);
-  const rows = [`subject,window_end,pred,${classes.map((c) => `p_${c}`).join(',')},true`];
+  const W = predictorWidth(p.model);
+  const others = (p.model.outputs ?? []).slice(1);
+  const rows = [`subject,window_end,pred,${classes.map((c) => `p_${c}`).join(',')},true${others.map((o) => `,${csvCell(`${o.name}_pred`)},${o.classes.map((c) => csvCell(`${o.name}_p_${c}`)).join(',')}`).join('')}`];
   for (let i = 0; i < p.windows.y.length; i++) {
-    const ps = Array.from({ length: C }, (_, c) => p.probs[i * C + c].toFixed(6)).join(',');
-    rows.push(`${csvCell(p.windows.subjects[i])},${p.windows.ends[i].toFixed(3)},${csvCell(classes[pred[i]])},${ps},${p.windows.y[i] >= 0 ? csvCell(classes[p.windows.y[i]]) : ''}`);
+    const row = p.probs.subarray(i * W, (i + 1) * W);
+    const ps = Array.from({ length: C }, (_, c) => row[c].toFixed(6)).join(',');
+    const pred = argmaxRows(row.subarray(0, C), C)[0];
+    const more = p.model.outputs ? outputEvents(p.model.outputs, row) : {};
+    const extra = others.map((o) => `,${csvCell(more[o.name].pred)},${o.classes.map((c) => more[o.name].probs[c].toFixed(6)).join(',')}`).join('');
+    rows.push(`${csvCell(p.windows.subjects[i])},${p.windows.ends[i].toFixed(3)},${csvCell(classes[pred])},${ps},${p.windows.y[i] >= 0 ? csvCell(classes[p.windows.y[i]]) : ''}${extra}`);
   }
   writeAtomic(file, rows.join('\n') + '\n');
 }

@@ -1,6 +1,6 @@
 import * as os from 'os';
 import * as path from 'path';
-import { getRegistries, GraphSpec, loadSpecFile, loadSpecObject, resolveOutputDir, selectBackend } from '@fusion/core';
+import { getRegistries, GraphSpec, loadSpecFile, loadSpecObject, resolveOutputDir, selectBackend, specGraphView } from '@fusion/core';
 import { claimOutput, ProcessPoolExecutor, readRunState, runExperiment } from '@fusion/runner';
 import { writeReport } from '@fusion/report';
 import { QueueExecutor, runIdOf } from '@fusion/queue';
@@ -75,7 +75,7 @@ export async function runCommand(specFile: string | undefined, opts: RunCommandO
       shouldStop,
       resume: Boolean(opts.resume),
       overwrite: opts.overwrite,
-      extraOutputs: [writeReport],
+      extraOutputs: [(metrics, out) => writeReport(metrics, out, specGraphView(spec, getRegistries(container)))],
       executor: opts.queue
         ? (ctx, stagingDir) =>
             new QueueExecutor({

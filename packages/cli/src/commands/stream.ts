@@ -121,7 +121,7 @@ export async function streamCommand(opts: StreamCommandOptions, term: Terminal):
   const adapters = getRegistries(container).datasets;
   if (opts.dataset !== undefined && !adapters.has(opts.dataset)) throw new UsageError(`--dataset "${opts.dataset}": no such dataset adapter; known: ${adapters.types().join(', ')} (and those of the run's plugins).`);
   const backend = await selectBackend(opts.backend);
-  const model = await StreamModel.load(opts.model, { fold });
+  const model = await StreamModel.load(opts.model, { fold, severalOutputs: true });
   const p = model.spec.preprocessing;
   log(`backend ${backend.name}; model ${opts.model} (${model.members.length} member(s)${fold ? ` of fold ${fold}` : ', all folds'}); ${model.parts ? `inputs ${model.parts.map((q) => `${q.name} at ${q.rate} Hz`).join(', ')}` : `sensors ${model.sensors.join(', ')} at ${p.sampleRate} Hz`}, window ${p.window} s, hop ${hop ?? p.hop} s`);
   if (p.normalize === 'train') log('normalisation: each fold\'s training statistics, stored with its models (as in evaluation); --norm does not apply.');

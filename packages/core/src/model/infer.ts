@@ -6,7 +6,11 @@ import * as tf from '@tensorflow/tfjs';
  * input standardisation and batching, about a millisecond less per call on wasm.
  */
 export function inferProbs(model: tf.LayersModel, x: tf.Tensor | tf.Tensor[]): tf.Tensor {
-  return tf.tidy(() => model.apply(x, { training: false }) as tf.Tensor);
+  return tf.tidy(() => {
+    const r = model.apply(x, { training: false }) as tf.Tensor | tf.Tensor[];
+    // Several outputs: each window's probabilities of every output side by side, in the spec's output order.
+    return Array.isArray(r) ? tf.concat(r, 1) : r;
+  });
 }
 
 /**
