@@ -46,6 +46,7 @@ describe('fusion-cli run (end to end, real process)', function () {
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stderr).to.contain('backend: cpu');
     expect(r.stdout).to.contain('balanced acc.').and.contain('majority baseline').and.contain('class-ratio baseline');
+    expect(r.stdout).to.contain('model − feature baseline, per subject').and.contain('95% bootstrap interval').and.contain('Wilcoxon p');
   });
 
   it('same seed, same metrics', () => {

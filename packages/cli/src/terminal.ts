@@ -1,6 +1,6 @@
 import * as cliProgress from 'cli-progress';
 import Table from 'cli-table3';
-import { DataFormatError, DatasetError, InterruptedError, ModelTooLargeError, OutputError, SpecValidationError, UnknownPluginError } from '@fusion/core';
+import { COMPARISON_COLUMNS, comparisonRows, comparisonVerdict, DataFormatError, DatasetError, InterruptedError, ModelTooLargeError, OutputError, SpecValidationError, UnknownPluginError } from '@fusion/core';
 import type { MetricSummary, RunEvent, RunMetrics, SpecIssue } from '@fusion/core';
 
 /** What a failed command reports: as text on stderr, and as `{"error": ...}` on stdout with `--json`. */
@@ -189,9 +189,13 @@ export class Terminal {
     const table = new Table({ head: ['', 'accuracy', 'balanced acc.', 'macro-F1', 'AUROC'], style: { head: [], border: [] } });
     table.push(row(m.name, m.summary.model), row('majority baseline', m.summary.baselines.majority), row('class-ratio baseline', m.summary.baselines.classRatio));
     if (m.summary.baselines.features) table.push(row('feature baseline (logistic)', m.summary.baselines.features));
+    const cmp = m.summary.comparisons?.featureBaseline;
+    const paired = cmp ? new Table({ head: ['model − feature baseline, per subject', ...COMPARISON_COLUMNS], style: { head: [], border: [] } }) : undefined;
+    if (cmp && paired) paired.push(...comparisonRows(cmp));
     this.result(
       `\n${m.name}: ${m.folds.length} folds by subject (${m.evaluation.type}), ${m.dataset.windows} windows, ${m.parameters.total} parameters, backend ${m.backend}, seed ${m.seed}\n` +
         table.toString() +
+        (cmp && paired ? `\n${paired.toString()}\n${comparisonVerdict(cmp, 'feature baseline')}` : '') +
         `\nmean ± sd over folds; AUROC over ${m.summary.model.folds.auroc} fold(s) with both classes.\nwritten: ${outDir}/ (report.html, metrics.json, predictions.csv, spec.json, models/)\n`
     );
   }

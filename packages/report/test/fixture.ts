@@ -1,4 +1,4 @@
-import { argmaxRows, computeMetrics, Metrics, MetricSummary, Rng, RunMetrics, summarize } from '@fusion/core';
+import { argmaxRows, baselineComparisons, computeMetrics, Metrics, MetricSummary, pooledLabelOnly, Rng, RunMetrics, summarize } from '@fusion/core';
 
 export interface FixtureOptions {
   classes?: string[];
@@ -124,7 +124,10 @@ export function makeFixture(o: FixtureOptions = {}): Fixture {
   }
   const pooledModel = computeMetrics(pooled.y, argmaxRows(pooled.probs, C), C, pooled.probs);
   const summaryBaselines = Object.fromEntries(
-    baselineNames.map((b) => [b, summarize(folds.map((f) => (f.baselines as Record<string, Metrics>)[b]), computeMetrics(pooled.y, pooled.base[b].pred, C, pooled.base[b].probs))])
+    baselineNames.map((b) => {
+      const s = summarize(folds.map((f) => (f.baselines as Record<string, Metrics>)[b]), computeMetrics(pooled.y, pooled.base[b].pred, C, pooled.base[b].probs));
+      return [b, b === 'features' ? s : pooledLabelOnly(s)]; // as runExperiment
+    })
   ) as unknown as Record<'majority' | 'classRatio' | 'features', MetricSummary>;
   const spec = {
     name: o.name ?? 'fixture-run',
@@ -156,7 +159,7 @@ export function makeFixture(o: FixtureOptions = {}): Fixture {
     },
     evaluation: { type: 'group-kfold', k: nFolds } as RunMetrics['evaluation'],
     execution: { executor: 'in-process', jobs: nFolds * members, resumedJobs: 1 },
-    summary: { model: summarize(folds.map((f) => f.model), pooledModel), baselines: summaryBaselines },
+    summary: { model: summarize(folds.map((f) => f.model), pooledModel), baselines: summaryBaselines, ...(o.features ? { comparisons: baselineComparisons(perSubject, 7) } : {}) },
     perSubject,
     folds,
   };

@@ -3,6 +3,8 @@ import * as path from 'path';
 import { classPrior, classRatioBaseline, majorityBaseline } from '../eval/baselines';
 import { featureBaseline } from '../eval/feature-baseline';
 import { argmaxRows, computeMetrics, Metrics, MetricSummary, summarize } from '../eval/metrics';
+import { baselineComparisons, PairedComparison } from '../eval/comparisons';
+import { pooledLabelOnly } from '../eval/pooled';
 import { buildModel, parameterCounts } from '../model/build-model';
 import type { TrainResult } from '../model/train';
 import type { WindowingReport } from '../preprocess/windows';
@@ -84,7 +86,8 @@ export interface RunMetrics {
   execution: { executor: string; jobs: number; resumedJobs: number };
   /** The folder the spec's relative paths (dataset, plugins) were resolved against. */
   specBaseDir?: string;
-  summary: { model: MetricSummary; baselines: Record<BaselineName, MetricSummary> };
+  /** comparisons: the model against the feature baseline, paired by test subject (absent in runs before it). */
+  summary: { model: MetricSummary; baselines: Record<BaselineName, MetricSummary>; comparisons?: { featureBaseline: PairedComparison } };
   perSubject: Record<string, { fold: number; model: Metrics; baselines: Record<BaselineName, Metrics> }>;
   folds: FoldResult[];
   /** Sweeps only: the grid, every point's validation and test scores, and the point chosen per fold. */
@@ -366,10 +369,11 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
         computeMetrics(pooled.y, argmaxRows(pooled.probs, C), C, pooled.probs)
       ),
       baselines: {
-        majority: summarize(foldResults.map((f) => f.baselines.majority), pooledOf('majority')),
-        classRatio: summarize(foldResults.map((f) => f.baselines.classRatio), pooledOf('classRatio')),
+        majority: pooledLabelOnly(summarize(foldResults.map((f) => f.baselines.majority), pooledOf('majority'))),
+        classRatio: pooledLabelOnly(summarize(foldResults.map((f) => f.baselines.classRatio), pooledOf('classRatio'))),
         features: summarize(foldResults.map((f) => f.baselines.features), pooledOf('features')),
       },
+      comparisons: baselineComparisons(perSubject, spec.seed),
     },
     perSubject,
     folds: foldResults,
