@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { comparisonVerdict, PairedComparison } from '../src/eval/comparisons';
 import { bootstrapMeanInterval, erfc, pairedStatistics, wilcoxonSignedRank } from '../src/eval/paired';
 
 // Reference values computed with scipy 1.10.1 (scipy.stats.wilcoxon, scipy.special.erfc), written in here.
@@ -75,5 +76,18 @@ describe('paired statistics', () => {
     expect(r.mean).to.be.closeTo(0.025, 1e-12);
     expect(r.wilcoxon!.method).to.equal('exact');
     expect(pairedStatistics({ A: null }, { A: 0.5 }, { seed: 'x' })).to.include({ subjects: 0, mean: null, ci95: null, wilcoxon: null });
+  });
+});
+
+describe('comparisonVerdict', () => {
+  const cmp = (ci95: [number, number], p: number, subjects = 10): PairedComparison => {
+    const st = { subjects, mean: (ci95[0] + ci95[1]) / 2, ci95, wilcoxon: { statistic: 1, p, method: 'exact' as const, n: subjects, zeros: 0 }, perSubject: {} };
+    return { reference: 'features', balancedAccuracy: st, auroc: st };
+  };
+  it('says "beats" only when the interval is clear of zero and the Wilcoxon p is below 0.05', () => {
+    expect(comparisonVerdict(cmp([0.01, 0.1], 0.01), 'feature baseline')).to.match(/^The model beats the feature baseline on unseen subjects/);
+    expect(comparisonVerdict(cmp([-0.1, -0.01], 0.02), 'feature baseline')).to.match(/^The feature baseline beats the model/);
+    expect(comparisonVerdict(cmp([0.002, 0.126], 0.109, 8), 'feature baseline')).to.match(/lies above zero, but the Wilcoxon signed-rank test does not confirm it \(p 0\.109, 8 subjects\)/);
+    expect(comparisonVerdict(cmp([-0.02, 0.1], 0.3), 'feature baseline')).to.match(/not distinguishable from zero/);
   });
 });

@@ -50,12 +50,18 @@ export function comparisonRows(c: PairedComparison): [string, string, string, st
   return [row('balanced accuracy', c.balancedAccuracy), row('AUROC', c.auroc)];
 }
 
-/** One sentence: does the model beat the baseline by balanced accuracy, judged by the interval over subjects. */
+/**
+ * One or two sentences: does the model beat the baseline by balanced accuracy on unseen subjects? "Beats" needs both the
+ * bootstrap interval clear of zero and a Wilcoxon p below 0.05 (with few subjects the percentile interval is narrow).
+ */
 export function comparisonVerdict(c: PairedComparison, baselineLabel: string): string {
   const st = c.balancedAccuracy;
   if (st.mean === null || !st.ci95) return `No subject was scored by both the model and the ${baselineLabel}.`;
+  const p = st.wilcoxon?.p ?? 1;
   const few = st.subjects < 6 ? ` With ${st.subjects} subject(s) the interval and p are rough.` : '';
-  if (st.ci95[0] > 0) return `The model beats the ${baselineLabel} on unseen subjects: the 95% interval of its balanced-accuracy margin lies above zero.${few}`;
-  if (st.ci95[1] < 0) return `The ${baselineLabel} beats the model on unseen subjects: the 95% interval of the model's balanced-accuracy margin lies below zero.${few}`;
-  return `The model's balanced-accuracy margin over the ${baselineLabel} is not distinguishable from zero (the 95% interval spans it).${few}`;
+  const side = st.ci95[0] > 0 ? 'above' : st.ci95[1] < 0 ? 'below' : undefined;
+  if (!side) return `The model's balanced-accuracy margin over the ${baselineLabel} is not distinguishable from zero (the 95% interval spans it).${few}`;
+  const winner = side === 'above' ? `The model beats the ${baselineLabel}` : `The ${baselineLabel} beats the model`;
+  if (p < 0.05) return `${winner} on unseen subjects: the 95% interval of the model's balanced-accuracy margin lies ${side} zero and the Wilcoxon signed-rank p is ${formatPValue(p)}.${few}`;
+  return `The 95% interval of the model's balanced-accuracy margin over the ${baselineLabel} lies ${side} zero, but the Wilcoxon signed-rank test does not confirm it (p ${formatPValue(p)}, ${st.subjects} subjects): weak evidence.${few}`;
 }
