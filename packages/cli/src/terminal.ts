@@ -1,6 +1,6 @@
 import * as cliProgress from 'cli-progress';
 import Table from 'cli-table3';
-import { COMPARISON_COLUMNS, comparisonRows, comparisonVerdict, DataFormatError, DatasetError, InterruptedError, ModelTooLargeError, OutputError, SpecValidationError, UnknownPluginError } from '@fusion/core';
+import { COMPARISON_COLUMNS, comparisonRows, comparisonVerdict, personalisedNote, personalisedRows, DataFormatError, DatasetError, InterruptedError, ModelTooLargeError, OutputError, SpecValidationError, UnknownPluginError } from '@fusion/core';
 import type { MetricSummary, RunEvent, RunMetrics, SpecIssue } from '@fusion/core';
 
 /** What a failed command reports: as text on stderr, and as `{"error": ...}` on stdout with `--json`. */
@@ -196,7 +196,17 @@ export class Terminal {
       `\n${m.name}: ${m.folds.length} folds by subject (${m.evaluation.type}), ${m.dataset.windows} windows, ${m.parameters.total} parameters, backend ${m.backend}, seed ${m.seed}\n` +
         table.toString() +
         (cmp && paired ? `\n${paired.toString()}\n${comparisonVerdict(cmp, 'feature baseline')}` : '') +
+        personalisedText(m) +
         `\nmean ± sd over folds; AUROC over ${m.summary.model.folds.auroc} fold(s) with both classes.\nwritten: ${outDir}/ (report.html, metrics.json, predictions.csv, spec.json, models/)\n`
     );
   }
+}
+
+/** The personalised row beside the subject-independent one on the same windows (when evaluation.calibration is set). */
+function personalisedText(m: RunMetrics): string {
+  const p = m.summary.personalised;
+  if (!p) return '';
+  const t = new Table({ head: ['', 'balanced acc.', 'macro-F1', 'AUROC'], style: { head: [], border: [] } });
+  t.push(...personalisedRows(p));
+  return `\n${t.toString()}\n${personalisedNote(p)}`;
 }

@@ -28,6 +28,7 @@ export * from './eval/baselines';
 export * from './eval/paired';
 export * from './eval/comparisons';
 export * from './eval/pooled';
+export * from './eval/personalise';
 export * from './model/select-sensor';
 export * from './model/build-model';
 export * from './model/graph';

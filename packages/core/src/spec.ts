@@ -42,10 +42,16 @@ export interface TrainingSpec {
   maxMemoryMB: number;
 }
 
-export type EvaluationSpec =
+/** Personalisation reported apart: the first `minutes` of each test subject set its decision threshold (eval/personalise.ts). */
+export interface CalibrationSpec {
+  minutes: number;
+}
+
+export type EvaluationSpec = (
   | { type: 'loso' }
   | { type: 'group-kfold'; k: number }
-  | { type: 'groups'; groups: (string | number)[][] };
+  | { type: 'groups'; groups: (string | number)[][] }
+) & { calibration?: CalibrationSpec };
 
 export interface GraphInputSpec {
   sensor: string;
@@ -169,6 +175,13 @@ export const trainingSchema = {
   },
 } as const;
 
+const calibrationSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['minutes'],
+  properties: { minutes: { type: 'number', exclusiveMinimum: 0, maximum: 600, description: "first minutes of each test subject's windows that set its decision threshold (binary labels); reported apart" } },
+} as const;
+
 export const evaluationSchema = {
   type: 'object',
   default: { type: 'loso' },
@@ -176,12 +189,12 @@ export const evaluationSchema = {
   properties: { type: { type: 'string' } },
   discriminator: { propertyName: 'type' },
   oneOf: [
-    { type: 'object', additionalProperties: false, required: ['type'], properties: { type: { const: 'loso' } } },
+    { type: 'object', additionalProperties: false, required: ['type'], properties: { type: { const: 'loso' }, calibration: calibrationSchema } },
     {
       type: 'object',
       additionalProperties: false,
       required: ['type', 'k'],
-      properties: { type: { const: 'group-kfold' }, k: { type: 'integer', minimum: 2, maximum: 1000 } },
+      properties: { type: { const: 'group-kfold' }, k: { type: 'integer', minimum: 2, maximum: 1000 }, calibration: calibrationSchema },
     },
     {
       type: 'object',
@@ -189,6 +202,7 @@ export const evaluationSchema = {
       required: ['type', 'groups'],
       properties: {
         type: { const: 'groups' },
+        calibration: calibrationSchema,
         groups: {
           type: 'array',
           minItems: 2,

@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { COMPARISON_COLUMNS, comparisonRows, comparisonVerdict } from '@fusion/core';
+import { COMPARISON_COLUMNS, comparisonRows, comparisonVerdict, personalisedNote, personalisedRows } from '@fusion/core';
 import type { MetricSummary, RunMetrics, StagedOutput } from '@fusion/core';
 import {
   confusionSpec,
@@ -80,6 +80,18 @@ function summaryTable(metrics: RunMetrics): string {
   return `<table class="summary"><thead>${head}</thead><tbody>${body}</tbody></table>
 <p class="sub">Mean ± sd over ${escapeHtml(folds.balancedAccuracy)} fold(s), each fold weighing the same; AUROC over the ${escapeHtml(folds.auroc)} fold(s) whose test windows hold more than one class. “Pooled”: all test windows together, each method’s scores on one scale across folds.${escapeHtml(oldPooled)}</p>
 ${leftOut ? `<p class="sub" id="pooled-note">* Pooled cells ${escapeHtml(leftOut.s.pooled.leftOut!)}</p>` : ''}`;
+}
+
+/** Personalisation, apart from the subject-independent summary: both rows on the windows after the calibration minutes. */
+function personalisedTable(metrics: RunMetrics): string {
+  const p = metrics.summary.personalised;
+  if (!p) return '';
+  const rows = personalisedRows(p)
+    .map(([label, ...cells], i) => `<tr class="${i === 1 ? 'model' : ''}"><th scope="row">${escapeHtml(label)}</th>${cells.map((v) => `<td class="num">${escapeHtml(v)}</td>`).join('')}</tr>`)
+    .join('');
+  return `<h3 id="personalised">Personalised (reported apart)</h3>
+<table class="personalised"><thead><tr><th></th><th class="num">Balanced accuracy<br><span class="sub">mean ± sd</span></th><th class="num">Macro-F1</th><th class="num">AUROC</th></tr></thead><tbody>${rows}</tbody></table>
+<p class="sub">${escapeHtml(personalisedNote(p))}</p>`;
 }
 
 /** The model against the feature baseline, paired by test subject: mean difference, bootstrap interval, Wilcoxon p. */
@@ -236,7 +248,7 @@ export async function renderReportHtml(metrics: RunMetrics, predictionsCsvText: 
   const foldRoc = rows.length ? foldRocSpec(rows, classes) : { spec: undefined, skipped: [] as number[] };
   const sections: string[] = [];
 
-  sections.push(`<section id="summary"><h2>Summary</h2>${framing(metrics)}${summaryTable(metrics)}${comparisonTable(metrics)}
+  sections.push(`<section id="summary"><h2>Summary</h2>${framing(metrics)}${summaryTable(metrics)}${comparisonTable(metrics)}${personalisedTable(metrics)}
 <div class="charts">${await figure('chart-summary', summarySpec(metrics), 'Bars: mean over folds; black line: ± 1 sd; red dashed: chance (1 / classes).', 'No summary chart.')}</div></section>`);
 
   sections.push(`<section id="learning"><h2>Learning curves</h2>

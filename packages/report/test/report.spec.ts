@@ -167,6 +167,27 @@ describe('report', function () {
     });
   });
 
+  it('shows the personalised row apart, beside the subject-independent one on the same windows', async () => {
+    const fx = makeFixture({ features: true });
+    const plain = await renderReportHtml(fx.metrics, fx.csv, fx.spec);
+    expect(plain).to.not.include('id="personalised"');
+    fx.metrics.summary.personalised = {
+      minutes: 2,
+      method: 'per-subject threshold',
+      personalised: { ...fx.metrics.summary.model, balancedAccuracy: 0.8123 },
+      subjectIndependent: { ...fx.metrics.summary.model, balancedAccuracy: 0.7012 },
+      perSubject: { S1: { threshold: 0.6, calibrationWindows: 24, testWindows: 10 } },
+    };
+    const html = await renderReportHtml(fx.metrics, fx.csv, fx.spec);
+    const table = html.slice(html.indexOf('<table class="personalised">'));
+    const body = table.slice(0, table.indexOf('</table>'));
+    expect(body).to.include('subject-independent, same windows').and.include('0.701').and.include('personalised (2 min, per-subject threshold)').and.include('0.812');
+    expect(html).to.include('first 2 min (24 labelled windows in all)');
+    // the summary table above is the subject-independent one, untouched
+    const summary = html.slice(html.indexOf('<table class="summary">'), html.indexOf('</table>', html.indexOf('<table class="summary">')));
+    expect(summary).to.not.include('0.812');
+  });
+
   it('says when the model does not beat the majority baseline', async () => {
     const fx = makeFixture({ skill: -5 });
     const html = await renderReportHtml(fx.metrics, fx.csv, fx.spec);

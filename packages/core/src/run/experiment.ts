@@ -5,6 +5,7 @@ import { featureBaseline } from '../eval/feature-baseline';
 import { argmaxRows, computeMetrics, Metrics, MetricSummary, summarize } from '../eval/metrics';
 import { baselineComparisons, PairedComparison } from '../eval/comparisons';
 import { pooledLabelOnly } from '../eval/pooled';
+import { checkCalibration, FoldPredictions, PersonalisedResult, personaliseRun } from '../eval/personalise';
 import { buildModel, parameterCounts } from '../model/build-model';
 import type { TrainResult } from '../model/train';
 import type { WindowingReport } from '../preprocess/windows';
@@ -87,7 +88,7 @@ export interface RunMetrics {
   /** The folder the spec's relative paths (dataset, plugins) were resolved against. */
   specBaseDir?: string;
   /** comparisons: the model against the feature baseline, paired by test subject (absent in runs before it). */
-  summary: { model: MetricSummary; baselines: Record<BaselineName, MetricSummary>; comparisons?: { featureBaseline: PairedComparison } };
+  summary: { model: MetricSummary; baselines: Record<BaselineName, MetricSummary>; comparisons?: { featureBaseline: PairedComparison }; personalised?: PersonalisedResult };
   perSubject: Record<string, { fold: number; model: Metrics; baselines: Record<BaselineName, Metrics> }>;
   folds: FoldResult[];
   /** Sweeps only: the grid, every point's validation and test scores, and the point chosen per fold. */
@@ -152,6 +153,7 @@ function readJobRecord(out: StagedOutput, rel: string, planned: Map<string, Trai
 export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunOptions): Promise<RunResult> {
   const report = opts.reporter ?? silentReporter;
   const started = Date.now();
+  checkCalibration(spec.evaluation.calibration, spec.preprocessing.label.classes.length);
   report({ type: 'backend', name: opts.backend, ...(opts.backendThreads ? { threads: opts.backendThreads } : {}) });
   // A signal is seen only when the event loop runs: between phases, yield to it and stop if asked (nothing is lost).
   const checkpoint = async (): Promise<void> => {
@@ -266,6 +268,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
   }
 
   const foldResults: FoldResult[] = [];
+  const foldPredictions: FoldPredictions[] = [];
   const perSubject: RunMetrics['perSubject'] = {};
   const pooled = {
     y: [] as number[],
@@ -295,6 +298,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
       features: computeMetrics(testW.y, feat.pred, C, feat.probs),
     };
     const modelM = computeMetrics(testW.y, pred, C, sum);
+    foldPredictions.push({ subjects: testW.subjects, ends: testW.ends, y: testW.y, probs: sum });
     for (const s of fold.test) {
       const idx = indicesOf(testW, [s]);
       if (!idx.length) continue;
@@ -374,6 +378,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
         features: summarize(foldResults.map((f) => f.baselines.features), pooledOf('features')),
       },
       comparisons: baselineComparisons(perSubject, spec.seed),
+      ...withPersonalised(personaliseRun(spec.evaluation.calibration, foldPredictions, C, spec.preprocessing.window)),
     },
     perSubject,
     folds: foldResults,
@@ -403,6 +408,8 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
   report({ type: 'written', dir: opts.outDir });
   return { outDir: opts.outDir, metrics };
 }
+
+const withPersonalised = (p: PersonalisedResult | undefined): { personalised?: PersonalisedResult } => (p ? { personalised: p } : {});
 
 /** The class-ratio baseline's draws: seeded per fold, independent of the model's jobs. */
 function classRatioRng(seed: number, fold: number): Rng {
