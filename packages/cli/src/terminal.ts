@@ -1,6 +1,6 @@
 import * as cliProgress from 'cli-progress';
 import Table from 'cli-table3';
-import { COMPARISON_COLUMNS, comparisonRows, comparisonVerdict, personalisedNote, personalisedRows, DataFormatError, DatasetError, InterruptedError, ModelTooLargeError, OutputError, SpecValidationError, UnknownPluginError } from '@fusion/core';
+import { COMPARISON_COLUMNS, comparisonRows, comparisonVerdict, personalisedCurveText, personalisedNote, personalisedRows, DataFormatError, DatasetError, InterruptedError, ModelTooLargeError, OutputError, SpecValidationError, UnknownPluginError } from '@fusion/core';
 import type { MetricSummary, RunEvent, RunMetrics, SpecIssue } from '@fusion/core';
 
 /** What a failed command reports: as text on stderr, and as `{"error": ...}` on stdout with `--json`. */
@@ -208,5 +208,5 @@ function personalisedText(m: RunMetrics): string {
   if (!p) return '';
   const t = new Table({ head: ['', 'balanced acc.', 'macro-F1', 'AUROC'], style: { head: [], border: [] } });
   t.push(...personalisedRows(p));
-  return `\n${t.toString()}\n${personalisedNote(p)}`;
+  return `\n${t.toString()}\n${personalisedNote(p)}\nbalanced accuracy by calibration minutes: ${personalisedCurveText(p)}`;
 }

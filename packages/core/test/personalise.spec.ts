@@ -57,6 +57,14 @@ describe('personalisation (evaluation.calibration: per-subject threshold, report
       // the subject-independent summary is untouched: all windows
       expect(metrics.summary.model.pooled.n).to.equal(metrics.dataset.windows);
       expect(JSON.parse(fs.readFileSync(path.join(tmp, 'p', 'metrics.json'), 'utf8')).summary.personalised.minutes).to.equal(1);
+      // the curve against the calibration minutes: 0 is the subject-independent model on every window
+      expect(p.curve!.map((c) => c.minutes)).to.deep.equal([0, 1, 2, 5]);
+      expect(p.curve![0].windows).to.equal(metrics.dataset.windows);
+      expect(p.curve![0].personalised).to.equal(p.curve![0].subjectIndependent);
+      expect(p.curve![1].personalised).to.equal(p.personalised.balancedAccuracy);
+      // the fake recordings last 200 s: after 5 calibration minutes nothing is left to score
+      expect(p.curve![3]).to.include({ windows: 0, personalised: null, subjectIndependent: null });
+      expect(p.curve![2].windows).to.equal(metrics.dataset.windows - 4 * 24);
       const three = new SpecValidator(reg).check(
         fakeSpec({ evaluation: { type: 'loso', calibration: { minutes: 1 } }, preprocessing: { sampleRate: 4, window: 5, hop: 5, label: { mapping: 'identity', classes: ['a', 'b', 'c'] } } })
       );

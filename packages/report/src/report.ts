@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import { COMPARISON_COLUMNS, comparisonRows, comparisonVerdict, personalisedNote, personalisedRows } from '@fusion/core';
+import type { PersonalisedResult } from '@fusion/core';
 import type { MetricSummary, RunMetrics, StagedOutput } from '@fusion/core';
 import {
   confusionSpec,
@@ -91,7 +92,16 @@ function personalisedTable(metrics: RunMetrics): string {
     .join('');
   return `<h3 id="personalised">Personalised (reported apart)</h3>
 <table class="personalised"><thead><tr><th></th><th class="num">Balanced accuracy<br><span class="sub">mean ± sd</span></th><th class="num">Macro-F1</th><th class="num">AUROC</th></tr></thead><tbody>${rows}</tbody></table>
-<p class="sub">${escapeHtml(personalisedNote(p))}</p>`;
+<p class="sub">${escapeHtml(personalisedNote(p))}</p>${personalisedCurve(p)}`;
+}
+
+/** Balanced accuracy against the calibration minutes (0 = subject-independent on every window). */
+function personalisedCurve(p: PersonalisedResult): string {
+  if (!p.curve?.length) return '';
+  const rows = p.curve
+    .map((c) => `<tr><td class="num">${escapeHtml(c.minutes)}</td><td class="num">${fmt(c.personalised)}</td><td class="num">${fmt(c.subjectIndependent)}</td><td class="num">${escapeHtml(c.windows)}</td></tr>`)
+    .join('');
+  return `<table class="personalised-curve"><thead><tr><th class="num">Calibration minutes</th><th class="num">Personalised BA</th><th class="num">Subject-independent BA<br><span class="sub">same windows</span></th><th class="num">Scored windows</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 /** The model against the feature baseline, paired by test subject: mean difference, bootstrap interval, Wilcoxon p. */

@@ -177,12 +177,18 @@ describe('report', function () {
       personalised: { ...fx.metrics.summary.model, balancedAccuracy: 0.8123 },
       subjectIndependent: { ...fx.metrics.summary.model, balancedAccuracy: 0.7012 },
       perSubject: { S1: { threshold: 0.6, calibrationWindows: 24, testWindows: 10 } },
+      curve: [
+        { minutes: 0, personalised: 0.6, subjectIndependent: 0.6, windows: 100 },
+        { minutes: 2, personalised: 0.8123, subjectIndependent: 0.7012, windows: 76 },
+      ],
     };
     const html = await renderReportHtml(fx.metrics, fx.csv, fx.spec);
     const table = html.slice(html.indexOf('<table class="personalised">'));
     const body = table.slice(0, table.indexOf('</table>'));
     expect(body).to.include('subject-independent, same windows').and.include('0.701').and.include('personalised (2 min, per-subject threshold)').and.include('0.812');
     expect(html).to.include('first 2 min (24 labelled windows in all)');
+    const curve = html.slice(html.indexOf('<table class="personalised-curve">'));
+    expect(curve.slice(0, curve.indexOf('</table>'))).to.include('<td class="num">2</td><td class="num">0.812</td><td class="num">0.701</td><td class="num">76</td>');
     // the summary table above is the subject-independent one, untouched
     const summary = html.slice(html.indexOf('<table class="summary">'), html.indexOf('</table>', html.indexOf('<table class="summary">')));
     expect(summary).to.not.include('0.812');

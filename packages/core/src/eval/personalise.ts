@@ -21,7 +21,15 @@ export interface PersonalisedResult {
   subjectIndependent: MetricSummary;
   /** Threshold chosen per subject and the number of calibration / scored windows. */
   perSubject: Record<string, { threshold: number; calibrationWindows: number; testWindows: number }>;
+  /**
+   * Balanced accuracy (mean over folds) against the calibration minutes, 0, 1, 2, 5 and the spec's N: personalised and
+   * subject-independent, each on the windows after that many minutes (0: every window, no personalisation).
+   */
+  curve?: { minutes: number; personalised: number | null; subjectIndependent: number | null; windows: number }[];
 }
+
+/** CURVE_MINUTES plus the spec's minutes, ascending. */
+export const CURVE_MINUTES = [0, 1, 2, 5] as const;
 
 /** The threshold with the best balanced accuracy of (score >= t) on labelled windows; ties: nearest 0.5. */
 export function bestThreshold(scores: readonly number[], positive: readonly boolean[]): number {
@@ -113,7 +121,14 @@ export function checkCalibration(calibration: { minutes: number } | undefined, c
 export function personaliseRun(calibration: { minutes: number } | undefined, folds: readonly FoldPredictions[], classes: number, windowSeconds: number): PersonalisedResult | undefined {
   if (!calibration) return undefined;
   checkCalibration(calibration, classes);
-  return personalise(folds, calibration.minutes, windowSeconds);
+  const main = personalise(folds, calibration.minutes, windowSeconds);
+  const points = [...new Set([...CURVE_MINUTES, calibration.minutes])].sort((a, b) => a - b);
+  const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
+  main.curve = points.map((minutes) => {
+    const r = minutes === calibration.minutes ? main : personalise(folds, minutes, windowSeconds);
+    return { minutes, personalised: finite(r.personalised.balancedAccuracy), subjectIndependent: finite(r.subjectIndependent.balancedAccuracy), windows: r.personalised.pooled.n };
+  });
+  return main;
 }
 
 /** Rows for the printed table and the report: [label, balanced accuracy, macro-F1, AUROC] (mean ± sd over folds). */
@@ -121,6 +136,12 @@ export function personalisedRows(p: PersonalisedResult): [string, string, string
   const f = (v: number | null, sdv: number | null): string => (v === null || !Number.isFinite(v) ? 'n/a' : `${v.toFixed(3)} ± ${(sdv ?? 0).toFixed(3)}`);
   const row = (label: string, s: MetricSummary): [string, string, string, string] => [label, f(s.balancedAccuracy, s.sd.balancedAccuracy), f(s.macroF1, s.sd.macroF1), f(s.auroc, s.sd.auroc)];
   return [row('subject-independent, same windows', p.subjectIndependent), row(`personalised (${p.minutes} min, per-subject threshold)`, p.personalised)];
+}
+
+/** The curve as text: "N min: personalised X (subject-independent Y, W windows)" per point. */
+export function personalisedCurveText(p: PersonalisedResult): string {
+  const f = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(3));
+  return (p.curve ?? []).map((c) => `${c.minutes} min: ${f(c.personalised)} (subject-independent ${f(c.subjectIndependent)}, ${c.windows} windows)`).join('; ');
 }
 
 /** What the personalised row means, in one sentence. */
