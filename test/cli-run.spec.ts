@@ -48,7 +48,7 @@ describe('fusion-cli run (end to end, real process)', function () {
     expect(r.stdout).to.contain('balanced acc.').and.contain('majority baseline').and.contain('class-ratio baseline');
     expect(r.stdout).to.contain('model − feature baseline, per subject').and.contain('95% bootstrap interval').and.contain('Wilcoxon p');
     // evaluation.calibration: the personalised row apart, beside the subject-independent one on the same windows
-    expect(r.stdout).to.contain('subject-independent, same windows').and.contain('personalised (1 min, per-subject threshold)');
+    expect(r.stdout).to.contain('subject-independent, same windows').and.contain('personalised (1 min, per-subject threshold)').and.contain('balanced accuracy by calibration minutes: 0 min: ');
   });
 
   it('same seed, same metrics', () => {
