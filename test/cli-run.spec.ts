@@ -41,11 +41,12 @@ describe('fusion-cli run (end to end, real process)', function () {
   });
 
   it('prints progress and a table without --json, and names the backend', () => {
-    const spec = writeSpec(dir, 'tiny2', { name: 'tiny2', training: { epochs: 1, ensemble: 1 } });
+    const spec = writeSpec(dir, 'tiny2', { name: 'tiny2', training: { epochs: 1, ensemble: 1 }, evaluation: { type: 'group-kfold', k: 2 } });
     const r = cli(['run', spec, '--backend', 'cpu'], dir);
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stderr).to.contain('backend: cpu');
     expect(r.stdout).to.contain('balanced acc.').and.contain('majority baseline').and.contain('class-ratio baseline');
+    expect(r.stdout).to.contain('model − feature baseline, per subject').and.contain('95% bootstrap interval').and.contain('Wilcoxon p');
   });
 
   it('same seed, same metrics', () => {

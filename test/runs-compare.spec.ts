@@ -84,10 +84,13 @@ describe('fusion-cli runs and compare; provenance in metrics.json (real processe
     // Seeded: the same runs give the same interval.
     const again = JSON.parse(cli(['compare', 'runs/first', 'runs/second', '--json'], dir).stdout);
     expect(again.pairedBalancedAccuracy[0].ci95).to.deep.equal(d.ci95);
+    // The one implementation of paired statistics (@fusion/core), also behind metrics.json's summary.comparisons.
+    expect(d.wilcoxon.p).to.be.within(0, 1);
+    expect(d.wilcoxon.n + d.wilcoxon.zeros).to.equal(d.subjects);
     const page = fs.readFileSync(path.join(dir, 'cmp', 'page.html'), 'utf8');
     expect(page).to.match(/^<!doctype html>/).and.contain('second − first').and.not.match(/<script|src=|href=/);
     const text = cli(['compare', 'runs/first', 'runs/second'], dir);
-    expect(text.stdout).to.contain('balanced acc.').and.contain('95% bootstrap interval');
+    expect(text.stdout).to.contain('balanced acc.').and.contain('95% bootstrap interval').and.contain('Wilcoxon p');
   });
 
   it('compare with a folder that is not a run: a usage error (exit 2) naming it', () => {

@@ -2,7 +2,7 @@ import * as cliProgress from 'cli-progress';
 import Table from 'cli-table3';
 import { DataFormatError, DatasetError, InterruptedError, ModelTooLargeError, OutputError, SpecValidationError, UnknownPluginError } from '@fusion/core';
 import type { SpecIssue } from '@fusion/core';
-import { predictionsFile } from '@fusion/runner';
+import { COMPARISON_COLUMNS, comparisonRows, comparisonVerdict, predictionsFile } from '@fusion/runner';
 import type { MetricSummary, RunEvent, RunMetrics } from '@fusion/runner';
 
 /** What a failed command reports: as text on stderr, and as `{"error": ...}` on stdout with `--json`. */
@@ -197,10 +197,15 @@ export class Terminal {
     // Several outputs: a table per output (its label and classes above it), predictions-<output>.csv beside predictions.csv.
     const outputs = Object.entries(m.outputs ?? {});
     const tables = outputs.length ? outputs.map(([name, o]) => `output ${name} (label ${o.label}: ${o.classes.join(', ')})\n${tableOf(o.summary)}`).join('\n') : tableOf(m.summary);
+    const cmp = m.summary.comparisons?.featureBaseline;
+    const paired = cmp ? new Table({ head: ['model − feature baseline, per subject', ...COMPARISON_COLUMNS], style: { head: [], border: [] } }) : undefined;
+    if (cmp && paired) paired.push(...comparisonRows(cmp));
     this.result(
       `\n${m.name}: ${m.folds.length} folds by subject (${m.evaluation.type}), ${m.dataset.windows} windows, ${m.parameters.total} parameters, backend ${m.backend}, seed ${m.seed}\n` +
         tables +
+        (cmp && paired ? `\n${paired.toString()}\n${comparisonVerdict(cmp, 'feature baseline')}` : '') +
         `\nmean ± sd over folds; AUROC over ${m.summary.model.folds.auroc} fold(s) with both classes.\nwritten: ${outDir}/ (report.html, metrics.json, predictions.csv${outputs.slice(1).map(([n]) => `, ${predictionsFile(n, false)}`).join('')}, spec.json, models/)\n`
     );
   }
 }
+

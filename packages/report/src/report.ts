@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import { COMPARISON_COLUMNS, comparisonRows, comparisonVerdict } from '@fusion/runner';
 import type { MetricSummary, RunMetrics, StagedOutput } from '@fusion/runner';
 import {
   confusionSpec,
@@ -73,12 +74,30 @@ function summaryTable(metrics: RunMetrics): string {
         const sdv = s.sd[k];
         return `<td class="num">${fmt(m)}<span class="pm"> ± ${fmt(sdv)}</span></td>`;
       });
-      return `<tr class="${key === 'model' ? 'model' : ''}"><th scope="row">${escapeHtml(methodLabel(key))}</th>${cells.join('')}<td class="num">${fmt(s.pooled.balancedAccuracy)}</td><td class="num">${fmt(s.pooled.auroc)}</td></tr>`;
+      const pooled = (v: number | null): string => (s.pooled.leftOut ? `<td class="num left-out" title="${escapeHtml(s.pooled.leftOut)}">–*</td>` : `<td class="num">${fmt(v)}</td>`);
+      return `<tr class="${key === 'model' ? 'model' : ''}"><th scope="row">${escapeHtml(methodLabel(key))}</th>${cells.join('')}${pooled(s.pooled.balancedAccuracy)}${pooled(s.pooled.auroc)}</tr>`;
     })
     .join('');
   const folds = metrics.summary.model.folds;
+  const leftOut = summaryRows(metrics).find(({ s }) => s.pooled.leftOut);
+  // Run folders written before the pooled cells of the label-only baselines were left out still hold numbers: say what they mean.
+  const oldPooled = !leftOut && metrics.summary.baselines.majority ? ' The pooled figures of the majority and class-ratio baselines measure only how the folds’ class shares differ (this run predates leaving them out): do not read them as chance.' : '';
   return `<div class="scroll"><table class="summary"><thead>${head}</thead><tbody>${body}</tbody></table></div>
-<p class="sub">Mean ± sd over ${escapeHtml(folds.balancedAccuracy)} fold(s), each fold weighing the same; AUROC over the ${escapeHtml(folds.auroc)} fold(s) whose test windows hold more than one class. “Pooled”: all test windows together.</p>`;
+<p class="sub">Mean ± sd over ${escapeHtml(folds.balancedAccuracy)} fold(s), each fold weighing the same; AUROC over the ${escapeHtml(folds.auroc)} fold(s) whose test windows hold more than one class. “Pooled”: all test windows together, each method’s scores on one scale across folds.${escapeHtml(oldPooled)}</p>
+${leftOut ? `<p class="sub" id="pooled-note">* Pooled cells ${escapeHtml(leftOut.s.pooled.leftOut!)}</p>` : ''}`;
+}
+
+/** The model against the feature baseline, paired by test subject: mean difference, bootstrap interval, Wilcoxon p. */
+function comparisonTable(metrics: RunMetrics): string {
+  const c = metrics.summary.comparisons?.featureBaseline;
+  if (!c) return '';
+  const rows = comparisonRows(c)
+    .map(([label, ...cells]) => `<tr><th scope="row">${escapeHtml(label)}</th>${cells.map((v) => `<td class="num">${escapeHtml(v)}</td>`).join('')}</tr>`)
+    .join('');
+  return `<h3 id="paired">Model against the feature baseline, per subject</h3>
+<div class="scroll"><table class="paired"><thead><tr><th>Model − feature baseline</th>${COMPARISON_COLUMNS.map((h) => `<th class="num">${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table></div>
+<p class="sub">Each test subject’s windows are scored by both the model and the feature baseline (logistic regression on window statistics, trained on the same fold); the difference is taken per subject, then averaged with every subject weighing the same. Interval: percentile bootstrap over subjects (2000 resamples, seeded by the run’s seed). p: two-sided Wilcoxon signed-rank test (exact below 51 subjects when no difference is zero or tied; otherwise the normal approximation, zero differences dropped, variance corrected for ties). AUROC pairs only subjects whose windows hold more than one class.</p>
+<p class="framing">${escapeHtml(comparisonVerdict(c, 'feature baseline'))}</p>`;
 }
 
 /** The plain-language framing: what chance is and the model's margin over it. */
@@ -96,7 +115,7 @@ function framing(metrics: RunMetrics): string {
   const sdv = model.sd.balancedAccuracy;
   parts.push(
     `The model's balanced accuracy is ${fmt(model.balancedAccuracy)} ± ${fmt(sdv)} (mean ± sd over ${model.folds.balancedAccuracy} fold(s)), a margin of ${margin >= 0 ? '+' : '−'}${fmt(Math.abs(margin))} over the majority baseline` +
-      (maj ? ` (pooled over all ${model.pooled.n} test windows: ${fmt(model.pooled.balancedAccuracy)} vs ${fmt(maj.pooled.balancedAccuracy)}).` : '.')
+      ` (pooled over all ${model.pooled.n} test windows: ${fmt(model.pooled.balancedAccuracy)}).`
   );
   if (!Number.isFinite(margin) || margin <= 0.005) parts.push('The model does not beat the majority baseline: there is no evidence here that it learned anything that transfers to unseen subjects.');
   else if (sdv !== null && margin < sdv) parts.push('The margin is smaller than the fold-to-fold standard deviation, so it is weak evidence of learning.');
@@ -256,7 +275,7 @@ export async function renderReportHtml(metrics: RunMetrics, predictionsCsvText: 
   const foldRoc = rows.length ? foldRocSpec(rows, classes) : { spec: undefined, skipped: [] as number[] };
   const sections: string[] = [];
 
-  sections.push(`<section id="summary"><h2>Summary</h2>${framing(metrics)}${summaryTable(metrics)}
+  sections.push(`<section id="summary"><h2>Summary</h2>${framing(metrics)}${summaryTable(metrics)}${comparisonTable(metrics)}
 <div class="charts">${await figure('chart-summary', summarySpec(metrics), 'Bars: mean over folds; black line: ± 1 sd; red dashed: chance (1 / classes).', 'No summary chart.')}</div></section>`);
 
   if (metrics.outputs) sections.push(await outputsSection(metrics));

@@ -1,5 +1,5 @@
 import { Rng } from '@fusion/core';
-import { argmaxRows, computeMetrics, Metrics, MetricSummary, RunMetrics, summarize } from '@fusion/runner';
+import { argmaxRows, baselineComparisons, computeMetrics, Metrics, MetricSummary, pooledLabelOnly, RunMetrics, summarize } from '@fusion/runner';
 
 export interface FixtureOptions {
   classes?: string[];
@@ -125,7 +125,10 @@ export function makeFixture(o: FixtureOptions = {}): Fixture {
   }
   const pooledModel = computeMetrics(pooled.y, argmaxRows(pooled.probs, C), C, pooled.probs);
   const summaryBaselines = Object.fromEntries(
-    baselineNames.map((b) => [b, summarize(folds.map((f) => (f.baselines as Record<string, Metrics>)[b]), computeMetrics(pooled.y, pooled.base[b].pred, C, pooled.base[b].probs))])
+    baselineNames.map((b) => {
+      const s = summarize(folds.map((f) => (f.baselines as Record<string, Metrics>)[b]), computeMetrics(pooled.y, pooled.base[b].pred, C, pooled.base[b].probs));
+      return [b, b === 'features' ? s : pooledLabelOnly(s)]; // as runExperiment
+    })
   ) as unknown as Record<'majority' | 'classRatio' | 'features', MetricSummary>;
   const spec = {
     name: o.name ?? 'fixture-run',
@@ -157,7 +160,7 @@ export function makeFixture(o: FixtureOptions = {}): Fixture {
     },
     evaluation: { type: 'group-kfold', k: nFolds } as RunMetrics['evaluation'],
     execution: { executor: 'in-process', jobs: nFolds * members, resumedJobs: 1 },
-    summary: { model: summarize(folds.map((f) => f.model), pooledModel), baselines: summaryBaselines },
+    summary: { model: summarize(folds.map((f) => f.model), pooledModel), baselines: summaryBaselines, ...(o.features ? { comparisons: baselineComparisons(perSubject, 7) } : {}) },
     perSubject,
     folds,
   };

@@ -142,6 +142,26 @@ describe('report', function () {
       expect(framing).to.include('feature baseline');
     });
 
+    it('pairs the model with the feature baseline per subject: mean difference, bootstrap interval, Wilcoxon p', () => {
+      const c = fx.metrics.summary.comparisons!.featureBaseline;
+      const table = html.slice(html.indexOf('<table class="paired">'));
+      const body = table.slice(0, table.indexOf('</table>'));
+      const signed = (v: number): string => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(3)}`;
+      expect(body).to.include('Model − feature baseline').and.include('Wilcoxon p').and.include('95% bootstrap interval');
+      expect(body).to.include(`<th scope="row">balanced accuracy</th><td class="num">${signed(c.balancedAccuracy.mean!)}</td><td class="num">${signed(c.balancedAccuracy.ci95![0])} to ${signed(c.balancedAccuracy.ci95![1])}</td>`);
+      expect(body).to.include(`(${c.balancedAccuracy.wilcoxon!.method})`).and.include(`<td class="num">${c.auroc.subjects}</td>`);
+      expect(html).to.match(/feature baseline (on unseen subjects|is not distinguishable|lies (above|below) zero, but the Wilcoxon)/);
+    });
+
+    it('leaves out the pooled cells of the label-only baselines, with the reason', () => {
+      const table = html.slice(html.indexOf('<table class="summary">'), html.indexOf('</table>'));
+      const row = (label: string): string => table.slice(table.indexOf(label), table.indexOf('</tr>', table.indexOf(label)));
+      for (const label of ['Majority class', 'Class ratio (random)']) expect((row(label).match(/–\*/g) ?? []).length, label).to.equal(2);
+      expect(row('Feature baseline')).to.not.include('–*');
+      expect(html).to.include('id="pooled-note"');
+      expect(html).to.include('values below chance');
+    });
+
     it('shows the spec as pretty JSON and the backend', () => {
       expect(html).to.include('<pre>{\n  &quot;name&quot;: &quot;run &lt;script&gt;');
       expect(html).to.match(/Backend: <strong>tensorflow<\/strong>/);

@@ -16,6 +16,22 @@ describe('metrics', () => {
     expect(m.confusion).to.deep.equal([[5, 1], [1, 1]]);
   });
 
+  it('macro-F1 and balanced accuracy follow scikit-learn (values from sklearn 1.2.1 written in)', () => {
+    // [y_true, y_pred, classes, f1_score(average='macro'), balanced_accuracy_score]
+    const cases: [number[], number[], number, number, number][] = [
+      [[0, 1, 2, 0, 1, 2], [0, 2, 1, 0, 0, 1], 3, 0.26666666666666666, 0.3333333333333333],
+      // class 2 predicted but absent from the truth: its F1 of 0 counts (average over the union of labels)
+      [[0, 0, 1, 1], [0, 2, 1, 1], 3, 0.5555555555555555, 0.75],
+      [[1, 1, 1, 1], [1, 0, 1, 1], 2, 0.42857142857142855, 0.75],
+      [[0, 0, 0, 1, 1, 1], [0, 0, 0, 0, 0, 0], 2, 0.3333333333333333, 0.5],
+    ];
+    for (const [y, p, k, f1, ba] of cases) {
+      const m = computeMetrics(y, p, k);
+      expect(m.macroF1, `macro-F1 of ${p} against ${y}`).to.be.closeTo(f1, 1e-12);
+      expect(m.balancedAccuracy, `balanced accuracy of ${p} against ${y}`).to.be.closeTo(ba, 1e-12);
+    }
+  });
+
   it('computes AUROC with ties and gives undefined with one class', () => {
     expect(auc([0.1, 0.4, 0.35, 0.8], [false, false, true, true])).to.be.closeTo(0.75, 1e-12);
     expect(auc([0.5, 0.5, 0.5], [true, false, true])).to.be.closeTo(0.5, 1e-12);

@@ -34,7 +34,7 @@ export interface SyntheticResult {
 export const SYNTHETIC_DEFAULTS: Readonly<ResolvedSyntheticOptions> = Object.freeze({ participants: 8, minutes: 10, effect: 1, seed: 1 });
 
 /** Bumped whenever the generator's output changes, so cached folders from older versions are regenerated. */
-export const SYNTHETIC_VERSION = 1;
+export const SYNTHETIC_VERSION = 2;
 export const SYNTHETIC_MANIFEST = 'synthetic.json';
 
 /** Seconds of recording before the debate (K-EmoCon starts the wristband before the debate) and after it. */
@@ -215,18 +215,18 @@ function makeSignals(rng: Rng, tl: Timeline, devGrid: Float64Array, effect: numb
 
   // Person physiology (levels from the real-data ranges) and person-specific effect sizes and signs.
   const hr0 = clamp(79 + 10 * rng.normal(), 62, 102);
-  const hrBeta = effect * sign(rng, 0.75) * (3 + 2 * rng.next());
+  const hrBeta = effect * sign(rng, 0.75) * (0.4 + 0.3 * rng.next());
   const rsaAmp = 2 + 3 * rng.next();
   const respHz = 0.2 + 0.13 * rng.next();
   const eda0 = clamp(Math.exp(Math.log(0.8) + 0.9 * rng.normal()), 0.1, 5);
   const edaSign = sign(rng, 0.8);
-  const edaBeta = effect * edaSign * (0.12 + 0.1 * rng.next());
+  const edaBeta = effect * edaSign * (0.04 + 0.035 * rng.next());
   const scrBase = (1 + 3 * rng.next()) / 60;
-  const scrBeta = effect * edaSign * (0.35 + 0.25 * rng.next());
+  const scrBeta = effect * edaSign * (0.12 + 0.09 * rng.next());
   const scrAmp = eda0 * (0.04 + 0.08 * rng.next());
   const temp0 = clamp(32 + 1.6 * rng.normal(), 28, 35);
   const tempBeta = effect * sign(rng, 0.65) * 0.08;
-  const bvpAmp = 30 + 50 * rng.next();
+  const bvpAmp = clamp(85 * Math.exp(0.65 * rng.normal()), 25, 400);
   let gx = -0.8 + 0.2 * rng.normal();
   let gy = 0.3 * rng.normal();
   let gz = 0.5 + 0.2 * rng.normal();

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DatasetError, Recording, Signal } from '@fusion/core';
+import { auc } from '@fusion/runner';
 import { generateSynthetic, readKEmoCon, SYNTHETIC_MANIFEST, syntheticCacheName } from '../src';
 import { pearson, thrown, tmpDir } from './helpers';
 
@@ -49,6 +50,18 @@ function labelCorrelation(recs: Recording[], sensor: string): number {
     ys.push(...labelled.map((l) => (l.values.arousal >= 3 ? 1 : 0)));
   }
   return pearson(xs, ys);
+}
+
+/** Median over people of the AUROC of their own z-scored 5-s window means of `sensor` for high arousal. */
+function medianOwnAuroc(recs: Recording[], sensor: string): number {
+  const own: number[] = [];
+  for (const r of recs) {
+    const labelled = r.labels.filter((l) => l.values.arousal !== undefined);
+    const a = auc(labelled.map((l) => windowMean(r.signals[sensor], l.start, l.end)), labelled.map((l) => l.values.arousal >= 3));
+    if (a !== undefined) own.push(a);
+  }
+  own.sort((x, y) => x - y);
+  return own.length % 2 ? own[(own.length - 1) / 2] : (own[own.length / 2 - 1] + own[own.length / 2]) / 2;
 }
 
 describe('synthetic K-EmoCon-layout generator', function () {
@@ -115,6 +128,20 @@ describe('synthetic K-EmoCon-layout generator', function () {
       total += a.length;
     }
     expect(high / total, 'share of high arousal').to.be.within(0.5, 0.8);
+    // BVP amplitude as real E4 recordings: the median over people of their median 5-s BVP standard deviation is 30.7
+    // on Stress-Predict (10th-90th percentile of people 10.5-60.7; scripts/measure-realism.js).
+    const bvpSd = ds.recordings.map((r) => {
+      const sds: number[] = [];
+      for (const l of r.labels) {
+        const i0 = Math.ceil((l.start - r.signals.bvp.t0) * 64);
+        const w = Array.from(r.signals.bvp.data.subarray(i0, i0 + 320));
+        const m = w.reduce((a, b) => a + b, 0) / w.length;
+        sds.push(Math.sqrt(w.reduce((a, b) => a + (b - m) ** 2, 0) / (w.length - 1)));
+      }
+      return sds.sort((a, b) => a - b)[sds.length >> 1];
+    });
+    const bvpMedian = [...bvpSd].sort((a, b) => a - b)[bvpSd.length >> 1];
+    expect(bvpMedian, `median 5-s BVP sd ${bvpMedian}`).to.be.within(20, 60);
     expect(Math.max(...perPerson) - Math.min(...perPerson), 'balance varies by person').to.be.above(0.15);
   });
 
@@ -162,9 +189,14 @@ describe('synthetic K-EmoCon-layout generator', function () {
     const r1 = [labelCorrelation(on, 'hr'), labelCorrelation(on, 'eda')];
     expect(Math.abs(r0[0]), `effect 0, HR r=${r0[0]}`).to.be.below(0.12);
     expect(Math.abs(r0[1]), `effect 0, EDA r=${r0[1]}`).to.be.below(0.12);
-    expect(r1[0], `effect 1, HR r=${r1[0]}`).to.be.above(0.15);
-    expect(r1[1], `effect 1, EDA r=${r1[1]}`).to.be.above(0.15);
-    // Far from perfect: people differ in the size and the sign of the effect.
-    expect((r1[0] + r1[1]) / 2).to.be.below(0.6);
+    expect((r1[0] + r1[1]) / 2, `effect 1, HR r=${r1[0]}, EDA r=${r1[1]}`).to.be.above((Math.abs(r0[0]) + Math.abs(r0[1])) / 2 + 0.1);
+    // No larger than real data shows: on Stress-Predict (scripts/measure-realism.js) the pooled correlation of the
+    // per-subject z-scored 5-s mean with stress is 0.22 for HR and 0.28 for EDA; people differ in size and sign.
+    expect(r1[0], `effect 1, HR r=${r1[0]}`).to.be.below(0.3);
+    expect(r1[1], `effect 1, EDA r=${r1[1]}`).to.be.below(0.35);
+    // Within each person too: the median of people's own AUROC is 0.636 for HR and 0.689 for EDA on Stress-Predict.
+    const own = [medianOwnAuroc(on, 'hr'), medianOwnAuroc(on, 'eda')];
+    expect(own[0], `effect 1, median own HR AUROC ${own[0]}`).to.be.within(0.52, 0.72);
+    expect(own[1], `effect 1, median own EDA AUROC ${own[1]}`).to.be.within(0.52, 0.75);
   });
 });

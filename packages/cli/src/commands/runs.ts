@@ -1,8 +1,9 @@
 import Table from 'cli-table3';
 import * as fs from 'fs';
 import * as path from 'path';
-import { OutputError, Rng } from '@fusion/core';
-import type { RunMetrics } from '@fusion/runner';
+import { OutputError } from '@fusion/core';
+import { formatPValue, pairedStatistics } from '@fusion/runner';
+import type { PairedStatistics, RunMetrics } from '@fusion/runner';
 import { UsageError } from '../usage-error';
 import type { Terminal } from '../terminal';
 
@@ -77,36 +78,15 @@ export function runsCommand(dirArg: string | undefined, o: { json?: boolean }, t
 }
 
 /** The paired per-subject difference of balanced accuracy (run minus reference), over subjects both runs tested. */
-export interface PairedDifference {
+export interface PairedDifference extends PairedStatistics {
   run: string;
   reference: string;
-  subjects: number;
-  mean: number | null;
-  /** Percentile bootstrap 95% interval over subjects (2000 resamples, seeded: the same runs give the same interval). */
-  ci95: [number, number] | null;
-  perSubject: Record<string, number>;
 }
 
+/** Mean, seeded percentile bootstrap 95% interval (2000 resamples) and Wilcoxon signed-rank p: @fusion/core's paired statistics. */
 export function pairedDifference(run: RunFolder, ref: RunFolder, resamples = 2000): PairedDifference {
-  const a = run.metrics.perSubject ?? {};
-  const b = ref.metrics.perSubject ?? {};
-  const subjects = Object.keys(a).filter((s) => s in b).sort();
-  const perSubject: Record<string, number> = {};
-  for (const s of subjects) perSubject[s] = a[s].model.balancedAccuracy - b[s].model.balancedAccuracy;
-  const d = subjects.map((s) => perSubject[s]);
-  const base = { run: path.basename(run.dir), reference: path.basename(ref.dir), subjects: d.length, perSubject };
-  if (!d.length) return { ...base, mean: null, ci95: null };
-  const mean = (xs: number[]): number => xs.reduce((x, y) => x + y, 0) / xs.length;
-  const rng = new Rng('fusion-compare');
-  const means: number[] = [];
-  for (let i = 0; i < resamples; i++) {
-    let s = 0;
-    for (let j = 0; j < d.length; j++) s += d[rng.int(d.length)];
-    means.push(s / d.length);
-  }
-  means.sort((x, y) => x - y);
-  const q = (p: number): number => means[Math.min(means.length - 1, Math.max(0, Math.round(p * (means.length - 1))))];
-  return { ...base, mean: mean(d), ci95: [q(0.025), q(0.975)] };
+  const ba = (r: RunFolder): Record<string, number> => Object.fromEntries(Object.entries(r.metrics.perSubject ?? {}).map(([s, v]) => [s, v.model.balancedAccuracy]));
+  return { run: path.basename(run.dir), reference: path.basename(ref.dir), ...pairedStatistics(ba(run), ba(ref), { seed: 'fusion-compare', resamples }) };
 }
 
 const COLUMNS: [string, string][] = [
@@ -127,7 +107,7 @@ function comparisonPage(rows: Record<string, unknown>[], diffs: PairedDifference
     .map((h) => `<tr><td>${esc(h.run)}</td><td>${esc(h.data)}</td><td>${esc(h.backend)}</td>${COLUMNS.map(([k]) => `<td>${fmt(h[k] as number)}</td>`).join('')}<td><code>${esc(commitOf(h))}</code></td></tr>`)
     .join('\n');
   const diffRows = diffs
-    .map((d) => `<tr><td>${esc(d.run)} − ${esc(d.reference)}</td><td>${d.subjects}</td><td>${fmt(d.mean)}</td><td>${d.ci95 ? `${fmt(d.ci95[0])} to ${fmt(d.ci95[1])}` : 'n/a'}</td></tr>`)
+    .map((d) => `<tr><td>${esc(d.run)} − ${esc(d.reference)}</td><td>${d.subjects}</td><td>${fmt(d.mean)}</td><td>${d.ci95 ? `${fmt(d.ci95[0])} to ${fmt(d.ci95[1])}` : 'n/a'}</td><td>${formatPValue(d.wilcoxon?.p)}</td></tr>`)
     .join('\n');
   const bars = diffs
     .map((d) => {
@@ -153,8 +133,8 @@ function comparisonPage(rows: Record<string, unknown>[], diffs: PairedDifference
 <table><tr><th>run</th><th>data</th><th>backend</th>${COLUMNS.map(([, l]) => `<th>${esc(l)}</th>`).join('')}<th>git commit</th></tr>
 ${metricRows}</table>
 <h2>Paired difference of balanced accuracy (per subject, against the first run)</h2>
-<p>Mean over the subjects both runs tested, with a percentile bootstrap 95% interval over subjects (2000 resamples, seeded).</p>
-<table><tr><th>runs</th><th>subjects</th><th>mean difference</th><th>95% interval</th></tr>
+<p>Mean over the subjects both runs tested, with a percentile bootstrap 95% interval over subjects (2000 resamples, seeded) and the two-sided Wilcoxon signed-rank p.</p>
+<table><tr><th>runs</th><th>subjects</th><th>mean difference</th><th>95% interval</th><th>Wilcoxon p</th></tr>
 ${diffRows}</table>
 ${bars}
 </body></html>
@@ -182,7 +162,7 @@ export function compareCommand(dirs: string[], o: { json?: boolean; out?: string
   const lines = diffs.map((d) =>
     d.mean === null
       ? `${d.run} − ${d.reference}: no subject was tested by both runs.`
-      : `${d.run} − ${d.reference}: balanced accuracy ${d.mean >= 0 ? '+' : ''}${fmt(d.mean)} per subject (95% bootstrap interval ${fmt(d.ci95![0])} to ${fmt(d.ci95![1])}, ${d.subjects} subjects in both)`
+      : `${d.run} − ${d.reference}: balanced accuracy ${d.mean >= 0 ? '+' : ''}${fmt(d.mean)} per subject (95% bootstrap interval ${fmt(d.ci95![0])} to ${fmt(d.ci95![1])}, Wilcoxon p ${formatPValue(d.wilcoxon?.p)}, ${d.subjects} subjects in both)`
   );
   term.result(`${t.toString()}\n${lines.join('\n')}${o.out ? `\nwritten: ${path.relative(process.cwd(), path.resolve(o.out))}` : ''}`);
 }

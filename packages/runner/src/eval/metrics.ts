@@ -41,8 +41,10 @@ export function auc(scores: ArrayLike<number>, positive: ArrayLike<boolean>): nu
 }
 
 /**
- * Metrics of predictions against truth. Balanced accuracy and macro-F1 average over the classes present in the
- * truth of this set (a class absent from the truth has no recall to average).
+ * Metrics of predictions against truth, by scikit-learn's conventions: balanced accuracy averages the recall of the
+ * classes present in the truth of this set (a class absent from the truth has no recall; sklearn's
+ * balanced_accuracy_score); macro-F1 averages the F1 of the classes present in the truth or the predictions (sklearn's
+ * f1_score(average='macro'): a class predicted but absent from the truth scores F1 0 and counts).
  */
 export function computeMetrics(yTrue: ArrayLike<number>, yPred: ArrayLike<number>, classes: number, probs?: ArrayLike<number>): Metrics {
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
@@ -58,10 +60,8 @@ export function computeMetrics(yTrue: ArrayLike<number>, yPred: ArrayLike<number
     const support = confusion[c].reduce((a, b) => a + b, 0);
     const predicted = confusion.reduce((a, row) => a + row[c], 0);
     const tp = confusion[c][c];
-    if (support > 0) {
-      recalls.push(tp / support);
-      f1s.push(tp === 0 ? 0 : (2 * tp) / (support + predicted));
-    }
+    if (support > 0) recalls.push(tp / support);
+    if (support > 0 || predicted > 0) f1s.push(tp === 0 ? 0 : (2 * tp) / (support + predicted));
   }
   let auroc: number | null = null;
   if (probs) {
@@ -111,8 +111,11 @@ export interface MetricSummary {
   sd: Record<MetricKey, number | null>;
   /** Number of folds each mean is taken over. */
   folds: Record<MetricKey, number>;
-  /** The same metrics over all test windows pooled. */
-  pooled: Omit<Metrics, 'confusion' | 'n'> & { n: number };
+  /**
+   * The same metrics over all test windows pooled. Null, with `leftOut` saying why, where pooling across folds does
+   * not mean what the name says (the label-only baselines: see eval/pooled.ts).
+   */
+  pooled: { n: number; accuracy: number; balancedAccuracy: number | null; macroF1: number | null; auroc: number | null; leftOut?: string };
   confusion: number[][];
 }
 

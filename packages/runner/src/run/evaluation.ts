@@ -3,6 +3,7 @@ import type { WindowSet } from '@fusion/core';
 import { classPrior, classRatioBaseline, majorityBaseline } from '../eval/baselines';
 import { featureBaseline } from '../eval/feature-baseline';
 import { argmaxRows, computeMetrics, Metrics, MetricSummary, summarize } from '../eval/metrics';
+import { pooledLabelOnly } from '../eval/pooled';
 import { meanMemberProbs } from './ensemble';
 import { indicesOf, JobResult, PreparedFold } from './plan';
 import type { PredictionRow } from './predictions-csv';
@@ -131,7 +132,8 @@ export class PooledPredictions {
         this.folds.map((f) => f.model),
         computeMetrics(y, argmaxRows(probs, C), C, probs)
       ),
-      baselines: { majority: of('majority'), classRatio: of('classRatio'), features: of('features') },
+      // majority and class-ratio predict from each fold's training labels alone: pooled, they measure the folds' class shares, not chance
+      baselines: { majority: pooledLabelOnly(of('majority')), classRatio: pooledLabelOnly(of('classRatio')), features: of('features') },
     };
   }
 }

@@ -2,6 +2,7 @@ import * as path from 'path';
 import { buildModel, InterruptedError, parameterCounts } from '@fusion/core';
 import type { GraphSpec, Registries, WindowingReport } from '@fusion/core';
 import type { Metrics, MetricSummary } from '../eval/metrics';
+import { baselineComparisons, PairedComparison } from '../eval/comparisons';
 import { writeRunModelManifests } from '../export/describe';
 import type { TrainResult } from '../model/train';
 import { checkSweepFolds, chooseSweepPoints, MembersOf } from './ensemble';
@@ -80,7 +81,8 @@ export interface RunMetrics {
   execution: { executor: string; jobs: number; resumedJobs: number };
   /** The folder the spec's relative paths (dataset, plugins) were resolved against. */
   specBaseDir?: string;
-  summary: { model: MetricSummary; baselines: Record<BaselineName, MetricSummary> };
+  /** comparisons: the model against the feature baseline, paired by test subject (absent in runs before it). */
+  summary: { model: MetricSummary; baselines: Record<BaselineName, MetricSummary>; comparisons?: { featureBaseline: PairedComparison } };
   perSubject: Record<string, { fold: number; model: Metrics; baselines: Record<BaselineName, Metrics> }>;
   folds: FoldResult[];
   /** Sweeps only: the grid, every point's validation and test scores, and the point chosen per fold. */
@@ -141,7 +143,8 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
   const selected = chosen?.selected ?? ctx.folds.map(() => 0);
   const sweep = chosen?.sweep;
 
-  const { foldResults, perSubject, summary, rows } = evaluateFolds(spec.seed, ctx, points, selected, membersOf, C, report);
+  const { foldResults, perSubject, summary: pooledSummary, rows } = evaluateFolds(spec.seed, ctx, points, selected, membersOf, C, report);
+  const summary: RunMetrics['summary'] = { ...pooledSummary, comparisons: baselineComparisons(perSubject, spec.seed) };
   const metrics: RunMetrics = {
     name: spec.name,
     createdAt: new Date().toISOString(),
