@@ -6,7 +6,7 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'examples/**', 'scripts/**', 'eslint.config.mjs'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '.stryker-tmp/**', 'reports/**', 'examples/**', 'scripts/**', 'eslint.config.mjs'] },
   {
     files: ['**/*.ts'],
     extends: [eslint.configs.recommended, tseslint.configs.recommended],

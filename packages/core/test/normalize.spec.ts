@@ -38,15 +38,15 @@ describe('normalisation', () => {
   });
 
   it('"train": statistics of the training windows only, per sensor, applied to every set of the fold', () => {
-    // training: hr 1, 3, 1, 3 (mean 2, sd 1); eda constant 10 (sd floored to 1)
-    const train = windowsOf([[1, 10], [3, 10], [1, 10], [3, 10]]);
+    // training: hr 1, 5, 1, 5 (mean 3, sd 2); eda constant 10 (sd floored to 1)
+    const train = windowsOf([[1, 10], [5, 10], [1, 10], [5, 10]]);
     const test = windowsOf([[5, 12], [2, 10]]);
     const before = Array.from(test.x);
     const { stats: st, sets } = normalizeFold('train', { train, test });
-    expect(st).to.deep.equal([{ mean: 2, sd: 1 }, { mean: 10, sd: 1 }]);
+    expect(st).to.deep.equal([{ mean: 3, sd: 2 }, { mean: 10, sd: 1 }]);
     expect(Array.from(sets.train.x)).to.deep.equal([-1, 0, 1, 0, -1, 0, 1, 0]);
     // the test set is z-scored with the training statistics, not its own
-    expect(Array.from(sets.test.x)).to.deep.equal([3, 2, 0, 0]);
+    expect(Array.from(sets.test.x)).to.deep.equal([1, 2, -0.5, 0]);
     expect(sets.test.subjects).to.deep.equal(test.subjects);
     expect(Array.from(test.x), 'the input set is left as it was').to.deep.equal(before);
   });
