@@ -35,6 +35,7 @@ const EXAMPLES: Record<string, string[]> = {
   serve: ['fusion-cli serve bundle --port 8080'],
   plugins: ['fusion-cli plugins --json'],
   'new-plugin': ['fusion-cli new-plugin encoder my-encoder'],
+  'test-plugin': ['fusion-cli test-plugin my-encoder'],
 };
 
 /** Exit codes: 0 ok, 1 a named error (bad data, training failure), 2 an invalid spec or usage, 3 a bug, 130 interrupted. */
@@ -221,6 +222,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--dir <dir>', 'where to write it (default: ./<name>)')
     .option('--json', 'machine-readable output')
     .action(async (kind: string, name: string, o: { dir?: string; json?: boolean }) => (await import('./commands/new-plugin')).newPluginCommand(kind, name, o, new Terminal(Boolean(o.json))));
+  program
+    .command('test-plugin')
+    .description('run a plugin folder\'s contract tests (test/*.spec.js) with the framework\'s mocha, nothing installed in the folder (exit 1 when one fails)')
+    .argument('[folder]', 'the plugin folder (package.json, test/*.spec.js), e.g. one `fusion-cli new-plugin` wrote', '.')
+    .action(async (folder: string) => (await import('./commands/test-plugin')).testPluginCommand(folder, new Terminal(false)));
   program
     .command('plugins')
     .description('list the registered plugins of every kind')

@@ -152,18 +152,10 @@ describePluginContract({ kind: '${kind}', type: '${name}', module: plugin.defaul
 }
 
 /**
- * The \`npm test\` script: the framework's mocha, preloading @fusion/core/testing/register so that the folder's modules
- * use the framework's packages. Undefined when this install has no mocha (it is a development dependency).
+ * The \`npm test\` script: \`fusion-cli test-plugin\` runs test/*.spec.js with the framework's own mocha, the folder's
+ * modules resolving the framework's packages (no machine paths, so the folder and the framework may move).
  */
-function testScript(): string | undefined {
-  try {
-    const mocha = require.resolve('mocha/bin/mocha.js');
-    const register = require.resolve('@fusion/core/testing/register');
-    return `node ${JSON.stringify(mocha)} --no-config --timeout 120000 --require ${JSON.stringify(register)} "test/*.spec.js"`;
-  } catch {
-    return undefined;
-  }
-}
+const TEST_SCRIPT = 'fusion-cli test-plugin';
 
 /** `fusion-cli new-plugin <kind> <name>`: a folder with a working plugin of that kind, its package.json and a spec using it. */
 export function newPluginCommand(kind: string, name: string, o: { dir?: string; json?: boolean }, term: Terminal): void {
@@ -180,7 +172,6 @@ export function newPluginCommand(kind: string, name: string, o: { dir?: string; 
       return '0.1.0';
     }
   })();
-  const test = testScript();
   const files: Record<string, string> = {
     'index.js': pluginSource(k, name),
     'test/contract.spec.js': contractTest(k, name),
@@ -192,14 +183,14 @@ export function newPluginCommand(kind: string, name: string, o: { dir?: string; 
           version: '0.1.0',
           description: `a fusion ${kind} plugin`,
           main: 'index.js',
-          ...(test ? { scripts: { test } } : {}),
+          scripts: { test: TEST_SCRIPT },
           // The framework's own copies are used: a second @fusion/core, inversify or @tensorflow/* cannot work.
           peerDependencies: { '@fusion/core': `^${core}`, inversify: '^6.2.2' },
         },
         null,
         2
       ) + '\n',
-    'README.md': `# ${name}: a fusion ${kind} plugin\n\nCheck it and try it (from this folder):\n\n    fusion-cli validate spec.json\n    fusion-cli summary spec.json\n    fusion-cli run spec.json --workers 1\n    npm test    # the shared plugin contract (test/contract.spec.js) with the framework's mocha\n\nDo not install @fusion/core, inversify or @tensorflow/* here: the framework's copies are used (list them under peerDependencies).\n`,
+    'README.md': `# ${name}: a fusion ${kind} plugin\n\nCheck it and try it (from this folder):\n\n    fusion-cli validate spec.json\n    fusion-cli summary spec.json\n    fusion-cli run spec.json --workers 1\n    npm test    # = fusion-cli test-plugin: the shared plugin contract (test/contract.spec.js) with the framework's mocha\n\nWhere fusion-cli is not on PATH (installed in a project, not globally), run \`npx fusion-cli test-plugin <this folder>\` from that project.\n\nDo not install @fusion/core, inversify or @tensorflow/* here: the framework's copies are used (list them under peerDependencies).\n`,
   };
   fs.mkdirSync(target, { recursive: true });
   for (const [f, text] of Object.entries(files)) {
