@@ -179,28 +179,23 @@ export async function main(argv: string[]): Promise<number> {
     .option('--host <address>', 'address to bind (default 127.0.0.1, this machine only)')
     .option('--json', 'print {"url": ...} when listening')
     .action(async (bundle: string, o: import('./commands/serve').ServeCommandOptions) => (await import('./commands/serve')).serveCommand(bundle, o, new Terminal(Boolean(o.json))));
-  program
-    .command('predict')
-    .description('class probabilities for every window of new recordings, with a run\'s preprocessing and models (all folds\' members averaged)')
-    .argument('<run>', 'a finished `fusion-cli run` output folder, or a bundle (`fusion-cli export`, a run\'s models/fold-K)')
-    .argument('<data>', 'a dataset spec JSON ({ "type": "e4", "path": "..." }, paths relative to it) or a folder of an E4 export')
-    .requiredOption('-o, --out <csv>', 'the predictions: subject, window_end, pred, p_<class>..., true (when labelled)')
-    .option('--fold <K>', 'use only fold K\'s ensemble members')
-    .addOption(backendOption('node-gpu, node, wasm or cpu'))
-    .option('--cache-dir <dir>', 'where generated datasets are cached', '.fusion-cache')
-    .option('--json', 'machine-readable output')
-    .action(async (run: string, data: string, o: import('./commands/predict').PredictCommandOptions) => (await import('./commands/predict')).predictCommand(run, data, o, new Terminal(Boolean(o.json))));
-  program
-    .command('evaluate')
-    .description('balanced accuracy, macro-F1 and AUROC of a run\'s models on new labelled recordings, next to the majority class')
-    .argument('<run>', 'a finished `fusion-cli run` output folder, or a bundle (`fusion-cli export`, a run\'s models/fold-K)')
-    .argument('<data>', 'a dataset spec JSON with labels, e.g. { "type": "stress-predict", "path": "Raw_data" }')
-    .option('-o, --out <csv>', 'also write the predictions, and beside them <name>.metrics.json and the report page <name>.html')
-    .option('--fold <K>', 'use only fold K\'s ensemble members')
-    .addOption(backendOption('node-gpu, node, wasm or cpu'))
-    .option('--cache-dir <dir>', 'where generated datasets are cached', '.fusion-cache')
-    .option('--json', 'machine-readable output')
-    .action(async (run: string, data: string, o: import('./commands/predict').PredictCommandOptions) => (await import('./commands/predict')).evaluateCommand(run, data, o, new Terminal(Boolean(o.json))));
+  // predict and evaluate: a run's models on new recordings (the same options; evaluate's --out is optional).
+  for (const [name, description, data, out, commandName] of [
+    ['predict', 'class probabilities for every window of new recordings, with a run\'s preprocessing and models (all folds\' members averaged)', 'a dataset spec JSON ({ "type": "e4", "path": "..." }, paths relative to it) or a folder of an E4 export', new Option('-o, --out <csv>', 'the predictions: subject, window_end, pred, p_<class>..., true (when labelled)').makeOptionMandatory(), 'predictCommand'],
+    ['evaluate', 'balanced accuracy, macro-F1 and AUROC of a run\'s models on new labelled recordings, next to the majority class', 'a dataset spec JSON with labels, e.g. { "type": "stress-predict", "path": "Raw_data" }', new Option('-o, --out <csv>', 'also write the predictions, and beside them <name>.metrics.json and the report page <name>.html'), 'evaluateCommand'],
+  ] as const) {
+    program
+      .command(name)
+      .description(description)
+      .argument('<run>', 'a finished `fusion-cli run` output folder, or a bundle (`fusion-cli export`, a run\'s models/fold-K)')
+      .argument('<data>', data)
+      .addOption(out)
+      .option('--fold <K>', 'use only fold K\'s ensemble members')
+      .addOption(backendOption('node-gpu, node, wasm or cpu'))
+      .option('--cache-dir <dir>', 'where generated datasets are cached', '.fusion-cache')
+      .option('--json', 'machine-readable output')
+      .action(async (run: string, data: string, o: import('./commands/predict').PredictCommandOptions) => (await import('./commands/predict'))[commandName](run, data, o, new Terminal(Boolean(o.json))));
+  }
   program
     .command('runs')
     .description('list the finished runs in a folder: name, date, backend, data, headline metrics and provenance (git commit, fusion version)')
