@@ -38,6 +38,18 @@ const EXAMPLES: Record<string, string[]> = {
   'test-plugin': ['fusion-cli test-plugin my-encoder'],
 };
 
+/** Runs `fn` with `handler` listening to SIGINT and SIGTERM (removed after). */
+async function onSignals<T>(handler: () => void, fn: () => Promise<T>): Promise<T> {
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  try {
+    return await fn();
+  } finally {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  }
+}
+
 /** Exit codes: 0 ok, 1 a named error (bad data, training failure), 2 an invalid spec or usage, 3 a bug, 130 interrupted. */
 export const EXIT = { ok: 0, error: 1, usage: 2, bug: 3, interrupted: 130 } as const;
 
@@ -72,14 +84,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print only machine-readable JSON on stdout (a failure: one {"error": ...} line)')
     .action(async (spec: string | undefined, o: { out?: string; backend?: string; json?: boolean; cacheDir?: string; workers?: string; resume?: string; overwrite?: boolean; queue?: string; maxMemory?: number }) => {
       term = new Terminal(Boolean(o.json));
-      process.on('SIGINT', onSigint);
-      process.on('SIGTERM', onSigint);
-      try {
-        await runCommand(spec, o, term, () => interrupted, (dir) => (resumeHint = dir));
-      } finally {
-        process.off('SIGINT', onSigint);
-        process.off('SIGTERM', onSigint);
-      }
+      await onSignals(onSigint, () => runCommand(spec, o, term, () => interrupted, (dir) => (resumeHint = dir)));
     });
   program
     .command('worker')
@@ -101,14 +106,7 @@ export async function main(argv: string[]): Promise<number> {
         if (signals > 1) process.exit(EXIT.interrupted);
         stop(false);
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      try {
-        await (await import('./commands/worker')).workerCommand(o, term, stopped);
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+      await onSignals(onSignal, async () => (await import('./commands/worker')).workerCommand(o, term, stopped));
     });
   program
     .command('validate')
