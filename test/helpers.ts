@@ -17,6 +17,18 @@ export function tmpDir(prefix = 'fusion-e2e-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/** The Chromium the browser tests drive (CHROMIUM_PATH to choose another). */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Skips the calling suite or test (with a notice) where Chromium is not installed; under CI that is an error instead. */
+export function skipWithoutChromium(ctx: Mocha.Context): void {
+  if (fs.existsSync(CHROMIUM)) return;
+  const notice = `Chromium not found at ${CHROMIUM} (install it with: bash scripts/ensure-test-deps.sh)`;
+  if (process.env.CI) throw new Error(`${notice}; the browser test may not be skipped under CI.`);
+  console.warn(`    SKIPPED: ${notice}`);
+  ctx.skip();
+}
+
 /** A temp folder for a suite: made before its tests, removed after them (call at the top of a describe). */
 export function suiteDir(prefix?: string): () => string {
   let dir = '';
