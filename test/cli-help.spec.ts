@@ -1,14 +1,12 @@
 import { expect } from 'chai';
-import * as fs from 'fs';
-import { cli, tmpDir } from './helpers';
+import { cli, suiteDir } from './helpers';
 
 describe('fusion-cli --help and option names (real processes)', function () {
   this.timeout(120000);
-  let dir: string;
-  before(() => (dir = tmpDir('fusion-help-')));
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const folder = suiteDir('fusion-help-');
 
   it('every command\'s --help ends with an Example line', () => {
+    const dir = folder();
     const main = cli(['--help'], dir);
     expect(main.status).to.equal(0);
     const section = main.stdout.split('Commands:')[1];
@@ -23,6 +21,7 @@ describe('fusion-cli --help and option names (real processes)', function () {
   });
 
   it('stream: the buffer is --max-pending (--queue is a Redis URL elsewhere); --queue still works, hidden, with a warning', () => {
+    const dir = folder();
     const help = cli(['stream', '--help'], dir).stdout;
     expect(help).to.contain('--max-pending <n>');
     expect(help).to.not.contain('--queue');

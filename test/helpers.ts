@@ -17,6 +17,39 @@ export function tmpDir(prefix = 'fusion-e2e-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/** The Chromium the browser tests drive (CHROMIUM_PATH to choose another). */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Skips the calling suite or test (with a notice) where Chromium is not installed; under CI that is an error instead. */
+export function skipWithoutChromium(ctx: Mocha.Context): void {
+  if (fs.existsSync(CHROMIUM)) return;
+  const notice = `Chromium not found at ${CHROMIUM} (install it with: bash scripts/ensure-test-deps.sh)`;
+  if (process.env.CI) throw new Error(`${notice}; the browser test may not be skipped under CI.`);
+  console.warn(`    SKIPPED: ${notice}`);
+  ctx.skip();
+}
+
+/** A temp folder for a suite: made before its tests, removed after them (call at the top of a describe). */
+export function suiteDir(prefix?: string): () => string {
+  let dir = '';
+  before(() => (dir = tmpDir(prefix)));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return () => dir;
+}
+
+/** One epoch, one ensemble member: the quickest training of a test spec. */
+export const ONE_EPOCH = { epochs: 1, ensemble: 1, batchSize: 32, learningRate: 0.01, patience: 1 };
+
+/**
+ * Trains the tiny fixture spec (with `over`) into `dir`/`out` in a real process (`extra` arguments added) and returns
+ * the run folder; throws with the process's stderr when it fails.
+ */
+export function trainTiny(dir: string, name: string, over: Record<string, unknown> = {}, out = 'run', extra: string[] = []): string {
+  const r = cli(['run', writeSpec(dir, name, { training: ONE_EPOCH, ...over }), '--json', '--out', out, ...extra], dir);
+  if (r.status !== 0) throw new Error(`fusion-cli run ${name} exited ${r.status}:\n${r.stderr}${r.stdout}`);
+  return path.join(dir, out);
+}
+
 /** Copies a fixture spec into `dir`, applying a shallow override, and returns its path. */
 export function writeSpec(dir: string, name: string, over: Record<string, unknown> = {}, from = path.join(ROOT, 'test', 'fixtures', 'tiny.json')): string {
   const spec = { ...JSON.parse(fs.readFileSync(from, 'utf8')), ...over };

@@ -4,10 +4,15 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { cli, ROOT, tmpDir } from './helpers';
 
-/** The scaffold's `npm test` (its shared plugin contract test), run as npm would in its folder. */
+/**
+ * The scaffold's `npm test` (its shared plugin contract test), run as npm would in its folder, with the framework's
+ * installed commands (node_modules/.bin: fusion-cli) on PATH as after `npm install -g` or `npm link`.
+ */
 function npmTest(folder: string): { status: number | null; out: string } {
   const script = JSON.parse(fs.readFileSync(path.join(folder, 'package.json'), 'utf8')).scripts.test as string;
-  const r = spawnSync(script, { cwd: folder, shell: true, encoding: 'utf8', timeout: 300000, env: { ...process.env, FORCE_COLOR: '0' } });
+  expect(script).to.equal('fusion-cli test-plugin');
+  const PATH = [path.join(ROOT, 'node_modules', '.bin'), process.env.PATH].join(path.delimiter);
+  const r = spawnSync(script, { cwd: folder, shell: true, encoding: 'utf8', timeout: 300000, env: { ...process.env, PATH, FORCE_COLOR: '0' } });
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
@@ -46,8 +51,24 @@ describe('fusion-cli new-plugin: a working plugin scaffold outside the repositor
     const file = path.join(folder, 'index.js');
     fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('additionalProperties: false', 'additionalProperties: true'));
     const t = npmTest(folder);
-    expect(t.status, t.out).to.not.equal(0);
-    expect(t.out).to.contain('1 failing').and.contain('an unknown option');
+    expect(t.status, t.out).to.equal(1);
+    expect(t.out).to.contain('1 failing').and.contain('an unknown option').and.contain('1 of 6 plugin tests failing');
+    // The same from elsewhere, naming the folder.
+    const named = cli(['test-plugin', 'loose-head'], dir);
+    expect(named.status, named.stderr).to.equal(1);
+    expect(named.stdout).to.contain('1 failing');
+  });
+
+  it('test-plugin: a folder that is not a plugin (no package.json, no test files) is a named plugin error (exit 1)', () => {
+    const none = cli(['test-plugin'], dir);
+    expect(none.status, none.stderr).to.equal(1);
+    expect(none.stderr).to.contain('not a plugin folder: no package.json');
+    const empty = path.join(dir, 'no-tests');
+    fs.mkdirSync(empty);
+    fs.writeFileSync(path.join(empty, 'package.json'), '{}');
+    const r = cli(['test-plugin', 'no-tests'], dir);
+    expect(r.status, r.stderr).to.equal(1);
+    expect(r.stderr).to.contain('no test files: expected test/*.spec.js');
   });
 
   it('dataset: the scaffold loads its recordings, passes its contract test and trains end to end', () => {

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tfjs from '@tensorflow/tfjs';
 import { tf } from '@fusion/core';
-import { cli, ROOT, tmpDir, writeSpec } from './helpers';
+import { cli, ROOT, tmpDir, trainTiny, writeSpec } from './helpers';
 
 /** A plugin written to a temp folder outside the repository: no node_modules of its own. */
 const PLUGIN = `
@@ -39,14 +39,7 @@ describe('plugins outside the repository share the framework\'s packages (real p
     const plugin = path.join(dir, 'own-plugin');
     fs.mkdirSync(plugin);
     fs.writeFileSync(path.join(plugin, 'index.js'), PLUGIN);
-    const spec = writeSpec(dir, 'uses-plugin', {
-      name: 'uses-plugin',
-      plugins: ['./own-plugin/index.js'],
-      encoder: { type: 'tmp-dense', units: 4 },
-      training: { epochs: 1, batchSize: 32, learningRate: 0.01, patience: 1, ensemble: 1 },
-    });
-    const r = cli(['run', spec, '--workers', '1', '--backend', 'cpu', '--json', '--out', 'plugin-out'], dir);
-    expect(r.status, r.stderr + r.stdout).to.equal(0);
+    trainTiny(dir, 'uses-plugin', { name: 'uses-plugin', plugins: ['./own-plugin/index.js'], encoder: { type: 'tmp-dense', units: 4 } }, 'plugin-out', ['--workers', '1', '--backend', 'cpu']);
     const m = JSON.parse(fs.readFileSync(path.join(dir, 'plugin-out', 'metrics.json'), 'utf8'));
     expect(m.parameters.blocks.encoder).to.equal(4 * 1 + 4); // dense 1 -> 4 on each sample of each sensor
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'plugin-out', 'spec.json'), 'utf8')).encoder.type).to.equal('tmp-dense');

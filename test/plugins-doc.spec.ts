@@ -2,16 +2,15 @@ import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
-import { cli, ROOT, tmpDir, writeSpec } from './helpers';
+import { cli, ROOT, suiteDir, trainTiny } from './helpers';
 
 /** The TypeScript example of docs/plugins.md: type-checked against @fusion/core, compiled, trained and reloaded. */
 describe('docs/plugins.md: the TypeScript example compiles, trains and reloads (real processes)', function () {
   this.timeout(300000);
-  let dir: string;
-  before(() => (dir = tmpDir('fusion-plugins-doc-')));
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const folder = suiteDir('fusion-plugins-doc-');
 
   it('compiles with no type errors; its custom layer survives save and reload (predict)', () => {
+    const dir = folder();
     const doc = fs.readFileSync(path.join(ROOT, 'docs', 'plugins.md'), 'utf8');
     const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
     expect(blocks).to.have.length(1);
@@ -36,14 +35,7 @@ describe('docs/plugins.md: the TypeScript example compiles, trains and reloads (
     expect(diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')), 'type errors').to.deep.equal([]);
     expect(fs.existsSync(path.join(dir, 'dense-scale.js'))).to.equal(true);
 
-    const spec = writeSpec(dir, 'doc-plugin', {
-      name: 'doc-plugin',
-      plugins: ['./dense-scale.js'],
-      encoder: { type: 'doc-dense-scale', units: 4 },
-      training: { epochs: 1, batchSize: 32, learningRate: 0.01, patience: 1, ensemble: 1 },
-    });
-    const run = cli(['run', spec, '--workers', '1', '--backend', 'cpu', '--json', '--out', 'doc-run'], dir);
-    expect(run.status, run.stderr).to.equal(0);
+    trainTiny(dir, 'doc-plugin', { name: 'doc-plugin', plugins: ['./dense-scale.js'], encoder: { type: 'doc-dense-scale', units: 4 } }, 'doc-run', ['--workers', '1', '--backend', 'cpu']);
     const model = JSON.parse(fs.readFileSync(path.join(dir, 'doc-run', 'models', 'fold-1', 'member-1', 'model.json'), 'utf8'));
     expect(JSON.stringify(model.modelTopology)).to.contain('"class_name":"DocScaleShift"');
     // Reloading the saved model needs the class registered (the run's plugin is loaded again by predict).

@@ -3,14 +3,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { Browser, chromium, Page } from 'playwright-core';
-import { cli, ROOT, tmpDir, writeSpec } from './helpers';
+import { CHROMIUM, cli, ROOT, skipWithoutChromium, tmpDir, writeSpec } from './helpers';
 
 /**
  * The report pages in headless Chromium: printed, the run specification is never clipped by its on-screen scroll box;
  * on a 375 px phone screen the page itself never scrolls sideways (wide tables scroll inside their own box). The
  * PDF and the screenshots are kept in test/artifacts. Chromium as in web-demo.spec (skipped without it, except under CI).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test', 'artifacts');
 
 /** The little of the DOM these page functions use (the tests compile without the DOM library). */
@@ -35,12 +34,7 @@ describe('report pages print whole and fit a narrow screen (headless Chromium)',
   let pages: Record<string, string>;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      const notice = `Chromium not found at ${CHROMIUM} (install it with: bash scripts/ensure-test-deps.sh)`;
-      if (process.env.CI) throw new Error(`${notice}; the browser test may not be skipped under CI.`);
-      console.warn(`    SKIPPED: ${notice}`);
-      this.skip();
-    }
+    skipWithoutChromium(this);
     dir = tmpDir('fusion-report-layout-');
     // a long subject list makes the fold table wider than a phone; the spec is longer than its on-screen box
     const r = cli(['run', writeSpec(dir, 'report-layout', { name: 'report-layout', training: { epochs: 1, batchSize: 32, learningRate: 0.01, patience: 1, ensemble: 1 } }), '--out', 'run', '--workers', '1', '--json'], dir);

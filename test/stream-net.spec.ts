@@ -2,9 +2,8 @@ import { expect } from 'chai';
 import { ChildProcessWithoutNullStreams, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
-import * as path from 'path';
 import WebSocket from 'ws';
-import { CLI, cli, tmpDir, writeSpec } from './helpers';
+import { CLI, tmpDir, trainTiny } from './helpers';
 import { lines, T0, waitFor } from './stream-helpers';
 
 function sendTcp(port: number, text: string): Promise<void> {
@@ -22,9 +21,7 @@ describe('fusion-cli stream: TCP and WebSocket clients (end to end, real process
   let child: ChildProcessWithoutNullStreams | undefined;
   before(() => {
     dir = tmpDir('fusion-stream-net-');
-    const r = cli(['run', writeSpec(dir, 'tiny', { training: { epochs: 1, ensemble: 1, batchSize: 32, learningRate: 0.01, patience: 2 } }), '--json', '--out', 'run'], dir);
-    expect(r.status, r.stderr).to.equal(0);
-    run = path.join(dir, 'run');
+    run = trainTiny(dir, 'tiny');
   });
   after(() => {
     if (child && child.exitCode === null) child.kill('SIGKILL');

@@ -5,7 +5,7 @@ import * as net from 'net';
 import * as path from 'path';
 import WebSocket from 'ws';
 import { requireData } from '@fusion/core';
-import { CLI, cli, tmpDir, writeSpec } from './helpers';
+import { CLI, cli, tmpDir, trainTiny } from './helpers';
 import { lines, T0, waitFor } from './stream-helpers';
 
 interface Server {
@@ -65,9 +65,7 @@ describe('fusion-cli stream: untrusted clients and replay speed (end to end, rea
   const children: ChildProcessWithoutNullStreams[] = [];
   before(() => {
     dir = tmpDir('fusion-stream-trust-');
-    const r = cli(['run', writeSpec(dir, 'tiny', { training: { epochs: 1, ensemble: 1, batchSize: 32, learningRate: 0.01, patience: 2 } }), '--json', '--out', 'run'], dir);
-    expect(r.status, r.stderr).to.equal(0);
-    run = path.join(dir, 'run');
+    run = trainTiny(dir, 'tiny');
   });
   after(() => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');

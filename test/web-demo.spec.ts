@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { chromium, BrowserContext, Page } from 'playwright-core';
 import { BundleManifest, loadBundle, readE4Files, replayRecording, StreamEvent } from '@fusion/web';
 import { WebSocketServer } from 'ws';
-import { CLI, cli, ROOT, tmpDir, writeSpec } from './helpers';
+import { CHROMIUM, CLI, cli, ROOT, skipWithoutChromium, tmpDir, writeSpec } from './helpers';
 
 /**
  * The demo page of `fusion-cli serve`: a real serve process, headless Chromium opening its page, a small E4 export
@@ -15,7 +15,6 @@ import { CLI, cli, ROOT, tmpDir, writeSpec } from './helpers';
  * recording (replay at full speed, whole-recording normalisation) for a float32 bundle, and for a uint8 bundle equal
  * the quantised models run in Node through the same live operators. Skipped without Chromium, except under CI.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test', 'artifacts');
 
 /** A small E4 export (the E4 header: start time row, rate row), 100 s, HR starting 10 s late as the device does. */
@@ -83,12 +82,7 @@ describe('fusion-cli serve: the demo page in headless Chromium (real processes, 
   const classes = ['low', 'high'];
 
   before(function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      const notice = `Chromium not found at ${CHROMIUM} (install it with: bash scripts/ensure-test-deps.sh)`;
-      if (process.env.CI) throw new Error(`${notice}; the browser test may not be skipped under CI.`);
-      console.warn(`    SKIPPED: ${notice}`);
-      this.skip();
-    }
+    skipWithoutChromium(this);
     dir = tmpDir('fusion-demo-');
     const r = cli(['run', writeSpec(dir, 'tiny', { training: { epochs: 1, batchSize: 32, learningRate: 0.01, patience: 1, ensemble: 1 } }), '--out', 'run', '--workers', '1'], dir);
     expect(r.status, r.stderr).to.equal(0);

@@ -10,7 +10,7 @@ import { chromium } from 'playwright-core';
 import { BundleManifest, getRegistries, loadModel, loadSpecObject, selectWindows } from '@fusion/core';
 import { indicesOf, parsePredictionsCsv, predictProbs, prepareFold, prepareRun } from '@fusion/runner';
 import { createDefaultContainer } from '@fusion/cli';
-import { cli, ROOT, tmpDir, writeSpec } from './helpers';
+import { CHROMIUM, cli, ROOT, skipWithoutChromium, tmpDir, writeSpec } from './helpers';
 
 /**
  * To the edge: `fusion-cli export` writes a self-describing bundle of a tiny run's models (float32 and uint8), and the
@@ -18,7 +18,6 @@ import { cli, ROOT, tmpDir, writeSpec } from './helpers';
  * Chromium from the minified browser bundle next to the page's tf.min.js. Chromium is the Debian package
  * (scripts/ensure-test-deps.sh); without it the browser test is skipped, except under CI, where it fails.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test', 'artifacts');
 const CHILD = path.join(__dirname, 'web-node-child.js');
 
@@ -235,12 +234,7 @@ describe('export and run on the edge (end to end, real processes and sockets)', 
     const problems: string[] = [];
 
     before(async function () {
-      if (!fs.existsSync(CHROMIUM)) {
-        const notice = `Chromium not found at ${CHROMIUM} (install it with: bash scripts/ensure-test-deps.sh)`;
-        if (process.env.CI) throw new Error(`${notice}; the browser test may not be skipped under CI.`);
-        console.warn(`    SKIPPED: ${notice}`);
-        this.skip();
-      }
+      skipWithoutChromium(this);
       const page = `<!doctype html><html><head><meta charset="utf-8"><title>fusion-web</title></head><body><h1>fusion-web</h1><pre id="out">loading</pre>
 <script src="/tfjs/tf.min.js"></script><script src="/wasm/tf-backend-wasm.min.js"></script><script src="/web/fusion-web.min.js"></script></body></html>`;
       fs.writeFileSync(path.join(fx.dir, 'index.html'), page);

@@ -35,7 +35,20 @@ const EXAMPLES: Record<string, string[]> = {
   serve: ['fusion-cli serve bundle --port 8080'],
   plugins: ['fusion-cli plugins --json'],
   'new-plugin': ['fusion-cli new-plugin encoder my-encoder'],
+  'test-plugin': ['fusion-cli test-plugin my-encoder'],
 };
+
+/** Runs `fn` with `handler` listening to SIGINT and SIGTERM (removed after). */
+async function onSignals<T>(handler: () => void, fn: () => Promise<T>): Promise<T> {
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  try {
+    return await fn();
+  } finally {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  }
+}
 
 /** Exit codes: 0 ok, 1 a named error (bad data, training failure), 2 an invalid spec or usage, 3 a bug, 130 interrupted. */
 export const EXIT = { ok: 0, error: 1, usage: 2, bug: 3, interrupted: 130 } as const;
@@ -71,14 +84,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print only machine-readable JSON on stdout (a failure: one {"error": ...} line)')
     .action(async (spec: string | undefined, o: { out?: string; backend?: string; json?: boolean; cacheDir?: string; workers?: string; resume?: string; overwrite?: boolean; queue?: string; maxMemory?: number }) => {
       term = new Terminal(Boolean(o.json));
-      process.on('SIGINT', onSigint);
-      process.on('SIGTERM', onSigint);
-      try {
-        await runCommand(spec, o, term, () => interrupted, (dir) => (resumeHint = dir));
-      } finally {
-        process.off('SIGINT', onSigint);
-        process.off('SIGTERM', onSigint);
-      }
+      await onSignals(onSigint, () => runCommand(spec, o, term, () => interrupted, (dir) => (resumeHint = dir)));
     });
   program
     .command('worker')
@@ -100,14 +106,7 @@ export async function main(argv: string[]): Promise<number> {
         if (signals > 1) process.exit(EXIT.interrupted);
         stop(false);
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      try {
-        await (await import('./commands/worker')).workerCommand(o, term, stopped);
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+      await onSignals(onSignal, async () => (await import('./commands/worker')).workerCommand(o, term, stopped));
     });
   program
     .command('validate')
@@ -178,28 +177,23 @@ export async function main(argv: string[]): Promise<number> {
     .option('--host <address>', 'address to bind (default 127.0.0.1, this machine only)')
     .option('--json', 'print {"url": ...} when listening')
     .action(async (bundle: string, o: import('./commands/serve').ServeCommandOptions) => (await import('./commands/serve')).serveCommand(bundle, o, new Terminal(Boolean(o.json))));
-  program
-    .command('predict')
-    .description('class probabilities for every window of new recordings, with a run\'s preprocessing and models (all folds\' members averaged)')
-    .argument('<run>', 'a finished `fusion-cli run` output folder, or a bundle (`fusion-cli export`, a run\'s models/fold-K)')
-    .argument('<data>', 'a dataset spec JSON ({ "type": "e4", "path": "..." }, paths relative to it) or a folder of an E4 export')
-    .requiredOption('-o, --out <csv>', 'the predictions: subject, window_end, pred, p_<class>..., true (when labelled)')
-    .option('--fold <K>', 'use only fold K\'s ensemble members')
-    .addOption(backendOption('node-gpu, node, wasm or cpu'))
-    .option('--cache-dir <dir>', 'where generated datasets are cached', '.fusion-cache')
-    .option('--json', 'machine-readable output')
-    .action(async (run: string, data: string, o: import('./commands/predict').PredictCommandOptions) => (await import('./commands/predict')).predictCommand(run, data, o, new Terminal(Boolean(o.json))));
-  program
-    .command('evaluate')
-    .description('balanced accuracy, macro-F1 and AUROC of a run\'s models on new labelled recordings, next to the majority class')
-    .argument('<run>', 'a finished `fusion-cli run` output folder, or a bundle (`fusion-cli export`, a run\'s models/fold-K)')
-    .argument('<data>', 'a dataset spec JSON with labels, e.g. { "type": "stress-predict", "path": "Raw_data" }')
-    .option('-o, --out <csv>', 'also write the predictions, and beside them <name>.metrics.json and the report page <name>.html')
-    .option('--fold <K>', 'use only fold K\'s ensemble members')
-    .addOption(backendOption('node-gpu, node, wasm or cpu'))
-    .option('--cache-dir <dir>', 'where generated datasets are cached', '.fusion-cache')
-    .option('--json', 'machine-readable output')
-    .action(async (run: string, data: string, o: import('./commands/predict').PredictCommandOptions) => (await import('./commands/predict')).evaluateCommand(run, data, o, new Terminal(Boolean(o.json))));
+  // predict and evaluate: a run's models on new recordings (the same options; evaluate's --out is optional).
+  for (const [name, description, data, out, commandName] of [
+    ['predict', 'class probabilities for every window of new recordings, with a run\'s preprocessing and models (all folds\' members averaged)', 'a dataset spec JSON ({ "type": "e4", "path": "..." }, paths relative to it) or a folder of an E4 export', new Option('-o, --out <csv>', 'the predictions: subject, window_end, pred, p_<class>..., true (when labelled)').makeOptionMandatory(), 'predictCommand'],
+    ['evaluate', 'balanced accuracy, macro-F1 and AUROC of a run\'s models on new labelled recordings, next to the majority class', 'a dataset spec JSON with labels, e.g. { "type": "stress-predict", "path": "Raw_data" }', new Option('-o, --out <csv>', 'also write the predictions, and beside them <name>.metrics.json and the report page <name>.html'), 'evaluateCommand'],
+  ] as const) {
+    program
+      .command(name)
+      .description(description)
+      .argument('<run>', 'a finished `fusion-cli run` output folder, or a bundle (`fusion-cli export`, a run\'s models/fold-K)')
+      .argument('<data>', data)
+      .addOption(out)
+      .option('--fold <K>', 'use only fold K\'s ensemble members')
+      .addOption(backendOption('node-gpu, node, wasm or cpu'))
+      .option('--cache-dir <dir>', 'where generated datasets are cached', '.fusion-cache')
+      .option('--json', 'machine-readable output')
+      .action(async (run: string, data: string, o: import('./commands/predict').PredictCommandOptions) => (await import('./commands/predict'))[commandName](run, data, o, new Terminal(Boolean(o.json))));
+  }
   program
     .command('runs')
     .description('list the finished runs in a folder: name, date, backend, data, headline metrics and provenance (git commit, fusion version)')
@@ -221,6 +215,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--dir <dir>', 'where to write it (default: ./<name>)')
     .option('--json', 'machine-readable output')
     .action(async (kind: string, name: string, o: { dir?: string; json?: boolean }) => (await import('./commands/new-plugin')).newPluginCommand(kind, name, o, new Terminal(Boolean(o.json))));
+  program
+    .command('test-plugin')
+    .description('run a plugin folder\'s contract tests (test/*.spec.js) with the framework\'s mocha, nothing installed in the folder (exit 1 when one fails)')
+    .argument('[folder]', 'the plugin folder (package.json, test/*.spec.js), e.g. one `fusion-cli new-plugin` wrote', '.')
+    .action(async (folder: string) => (await import('./commands/test-plugin')).testPluginCommand(folder, new Terminal(false)));
   program
     .command('plugins')
     .description('list the registered plugins of every kind')

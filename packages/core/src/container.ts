@@ -1,6 +1,6 @@
 import { Container, ContainerModule, interfaces } from 'inversify';
 import * as path from 'path';
-import { describeThrown, describeValue, DuplicateTensorFlowError, PluginError } from './errors';
+import { describeThrown, describeValue, PluginError } from './errors';
 import { checkPluginObject, PluginKind } from './plugin-guard';
 import { preparePluginModule } from './plugin-host';
 import { DatasetAdapterContribution, EncoderContribution, FusionContribution, HeadContribution } from './plugins';
@@ -61,7 +61,7 @@ function requirePlugin(spec: string, resolved: string, baseDir: string): { file:
     if (mod === null || (typeof mod !== 'object' && typeof mod !== 'function')) throw new PluginError(file, `module.exports is ${describeValue(mod)}; expected an object with a ContainerModule.`);
     return { file, mod: mod as Record<string, unknown> };
   } catch (e) {
-    if (e instanceof PluginError || e instanceof DuplicateTensorFlowError) throw e;
+    if (e instanceof PluginError) throw e; // DuplicateTensorFlowError too
     const missing = (e as { code?: string })?.code === 'MODULE_NOT_FOUND' ? /Cannot find module '([^']+)'/.exec((e as Error).message)?.[1] : undefined;
     if (missing && missing !== file) {
       const local = missing.startsWith('.') || path.isAbsolute(missing);

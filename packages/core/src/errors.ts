@@ -136,8 +136,9 @@ export class MultiOutputRunError extends FusionError {}
  * error, returns the wrong thing, binds something that is not a plugin). `plugin` names the module file.
  */
 export class PluginError extends FusionError {
-  constructor(readonly plugin: string, readonly detail: string) {
-    super(`plugin ${plugin}: ${detail}`);
+  /** `message`: for subclasses that word the whole message themselves (default `plugin <plugin>: <detail>`). */
+  constructor(readonly plugin: string, readonly detail: string, message = `plugin ${plugin}: ${detail}`) {
+    super(message);
   }
 }
 
@@ -193,13 +194,13 @@ export function isPermanentError(e: unknown): boolean {
  * A plugin brings its own copy of TensorFlow.js. Two copies each register every kernel and keep their own tensors and
  * backend, so layers a plugin builds with its copy cannot join fusion's model. Exit 1, with the fix.
  */
-export class DuplicateTensorFlowError extends FusionError {
-  constructor(readonly plugin: string, readonly pluginCopy: string, readonly frameworkCopy: string) {
-    super(
-      `plugin "${plugin}" brings its own copy of TensorFlow.js (${pluginCopy}) besides the one fusion runs on (${frameworkCopy}). ` +
-        `Two copies register every kernel twice and keep separate tensors and backends, so the plugin's layers cannot be part of fusion's model. ` +
-        `Fix: remove @tensorflow/* from the plugin's "dependencies" (list it under "peerDependencies"), delete the plugin's node_modules/@tensorflow, ` +
-        `and use the framework's instance: \`import { tf } from '@fusion/core'\`.`
-    );
+export class DuplicateTensorFlowError extends PluginError {
+  constructor(plugin: string, readonly pluginCopy: string, readonly frameworkCopy: string) {
+    const detail =
+      `brings its own copy of TensorFlow.js (${pluginCopy}) besides the one fusion runs on (${frameworkCopy}). ` +
+      `Two copies register every kernel twice and keep separate tensors and backends, so the plugin's layers cannot be part of fusion's model. ` +
+      `Fix: remove @tensorflow/* from the plugin's "dependencies" (list it under "peerDependencies"), delete the plugin's node_modules/@tensorflow, ` +
+      `and use the framework's instance: \`import { tf } from '@fusion/core'\`.`;
+    super(plugin, detail, `plugin "${plugin}" ${detail}`);
   }
 }

@@ -88,49 +88,60 @@ export function checkColumns(file: string, row: CsvRow, expected: number, what: 
   }
 }
 
+/**
+ * Header row `line` (1: session start, 2: sample rate) of an E4 file: present (else `missing`), not blank (else `blank`)
+ * and `columns` cells wide; returns it with its first cell as a number.
+ */
+function headerRow(file: string, rows: CsvRow[], line: 1 | 2, columns: number, what: string, missing: string, blank: string): { row: CsvRow; value: number } {
+  if (rows.length < line) throw new DataFormatError(file, line, missing);
+  const row = rows[line - 1];
+  if (row.line !== line) throw new DataFormatError(file, line, blank);
+  checkColumns(file, row, columns, `row ${line} (${what})`);
+  return { row, value: parseNumberCell(file, line, row.cells[0], `the ${what} (row ${line})`) };
+}
+
+/** The header value `value` (the session start or sample rate) repeated in every column of its row. */
+function sameInColumns(file: string, row: CsvRow, columns: number, what: string, value: number): void {
+  for (let c = 1; c < columns; c++) {
+    const v = parseNumberCell(file, row.line, row.cells[c], `the ${what} (row ${row.line}, column ${c + 1})`);
+    if (v !== value) throw new DataFormatError(file, row.line, `the ${what} differs between columns (${row.cells[0]} vs ${row.cells[c]}); expected one value repeated per column. Fix row ${row.line}.`);
+  }
+}
+
 /** Row 1 of an E4 file: the session start in Unix seconds, repeated once per column. */
 export function readStart(file: string, rows: CsvRow[], columns: number, isIbi: boolean): number {
-  if (rows.length === 0) {
-    throw new DataFormatError(
-      file,
-      1,
-      'the file is empty; expected row 1 = session start (Unix seconds) and row 2 = sample rate (Hz), then one sample per row. ' +
-        'Export the session again from E4 connect, or remove the file and the sensor from the request.'
-    );
-  }
-  const r = rows[0];
-  if (r.line !== 1) throw new DataFormatError(file, 1, 'row 1 is blank; expected the session start time (Unix seconds). Remove the leading blank line(s).');
-  checkColumns(file, r, columns, 'row 1 (session start)');
-  const t0 = parseNumberCell(file, 1, r.cells[0], 'the session start (row 1)');
+  const { row: r, value: t0 } = headerRow(
+    file,
+    rows,
+    1,
+    columns,
+    'session start',
+    'the file is empty; expected row 1 = session start (Unix seconds) and row 2 = sample rate (Hz), then one sample per row. ' +
+      'Export the session again from E4 connect, or remove the file and the sensor from the request.',
+    'row 1 is blank; expected the session start time (Unix seconds). Remove the leading blank line(s).'
+  );
   const badT0 = implausibleTime(t0);
   if (badT0) throw new DataFormatError(file, 1, `the session start: ${badT0}. Fix row 1.`);
   if (isIbi) {
     if (r.cells[1].toUpperCase() !== 'IBI') {
       throw new DataFormatError(file, 1, `row 1 column 2 is "${r.cells[1]}"; expected "IBI" (row 1 of IBI.csv is "<start>, IBI"). Check that this is an IBI export.`);
     }
-  } else {
-    for (let c = 1; c < columns; c++) {
-      const v = parseNumberCell(file, 1, r.cells[c], `the session start (row 1, column ${c + 1})`);
-      if (v !== t0) throw new DataFormatError(file, 1, `the session start differs between columns (${r.cells[0]} vs ${r.cells[c]}); expected one value repeated per column. Fix row 1.`);
-    }
-  }
+  } else sameInColumns(file, r, columns, 'session start', t0);
   return t0;
 }
 
 /** Row 2 of a regular E4 file: the sample rate in Hz, repeated once per column. */
 function readRate(file: string, rows: CsvRow[], columns: number, sensor: string): number {
-  if (rows.length < 2) {
-    throw new DataFormatError(
-      file,
-      2,
-      'row 2 (the sample rate in Hz) is missing; expected row 1 = session start and row 2 = sample rate, then samples. ' +
-        'The file is truncated; export it again.'
-    );
-  }
-  const r = rows[1];
-  if (r.line !== 2) throw new DataFormatError(file, 2, 'row 2 is blank; expected the sample rate in Hz. Remove the blank line.');
-  checkColumns(file, r, columns, 'row 2 (sample rate)');
-  const fs_ = parseNumberCell(file, 2, r.cells[0], 'the sample rate (row 2)');
+  const { row: r, value: fs_ } = headerRow(
+    file,
+    rows,
+    2,
+    columns,
+    'sample rate',
+    'row 2 (the sample rate in Hz) is missing; expected row 1 = session start and row 2 = sample rate, then samples. ' +
+      'The file is truncated; export it again.',
+    'row 2 is blank; expected the sample rate in Hz. Remove the blank line.'
+  );
   if (!(fs_ > 0) || fs_ > MAX_RATE_HZ) {
     throw new DataFormatError(
       file,
@@ -138,10 +149,7 @@ function readRate(file: string, rows: CsvRow[], columns: number, sensor: string)
       `the sample rate is ${r.cells[0]} Hz; expected a positive rate up to ${MAX_RATE_HZ} Hz (E4: ACC 32, BVP 64, EDA 4, TEMP 4, HR 1). Fix row 2.`
     );
   }
-  for (let c = 1; c < columns; c++) {
-    const v = parseNumberCell(file, 2, r.cells[c], `the sample rate (row 2, column ${c + 1})`);
-    if (v !== fs_) throw new DataFormatError(file, 2, `the sample rate differs between columns (${r.cells[0]} vs ${r.cells[c]}); expected one value repeated per column. Fix row 2.`);
-  }
+  sameInColumns(file, r, columns, 'sample rate', fs_);
   const badRate = implausibleRate(sensor, fs_);
   if (badRate) throw new DataFormatError(file, 2, `${badRate}. Check that this is the ${sensor.toUpperCase()} export and fix row 2.`);
   return fs_;

@@ -12,6 +12,11 @@ export function tmpDir(prefix = 'fusion-sensors-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/** A spec around a dataset config (model blocks left unchecked), to check the dataset's options as specs are checked. */
+export function datasetSpec(dataset: Record<string, unknown>): Record<string, unknown> {
+  return { name: 't', dataset, sensors: ['hr'], encoder: { type: 'x' }, fusion: { type: 'x' }, head: { type: 'x' } };
+}
+
 /** Runs `fn` and returns what it threw, failing when it did not throw. */
 export function thrown(fn: () => unknown): Error {
   try {

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { createContainer, DatasetError, getRegistries, LoadContext, requireData, SpecValidator } from '@fusion/core';
 import { sensorsModule } from '../src';
-import { E4_SAMPLE, tmpDir } from './helpers';
+import { datasetSpec as spec, E4_SAMPLE, tmpDir } from './helpers';
 
 function context(baseDir: string, sensors: string[] = ['hr', 'eda']): LoadContext & { warnings: string[] } {
   const warnings: string[] = [];
@@ -30,14 +30,6 @@ describe('sensors container module', function () {
 
   it('has strict-mode schemas that fill defaults and reject unknown options', () => {
     const validator = new SpecValidator(getRegistries(createContainer(sensorsModule)));
-    const spec = (dataset: Record<string, unknown>): Record<string, unknown> => ({
-      name: 't',
-      dataset,
-      sensors: ['hr'],
-      encoder: { type: 'x' },
-      fusion: { type: 'x' },
-      head: { type: 'x' },
-    });
     const s = validator.check(spec({ type: 'synthetic' }));
     expect(s.dataset).to.deep.equal({ type: 'synthetic', participants: 8, minutes: 10, effect: 1, seed: 1 });
     const k = validator.check(spec({ type: 'kemocon', path: 'data', participants: [1, '2'] }));

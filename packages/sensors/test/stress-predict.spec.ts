@@ -12,7 +12,7 @@ import {
   stressPredictTasks,
   TWELVE_HOURS_S,
 } from '../src';
-import { STRESS_PREDICT, thrown, tmpDir } from './helpers';
+import { datasetSpec as spec, STRESS_PREDICT, thrown, tmpDir } from './helpers';
 
 const T0 = 1700000000;
 const DURATION = 2400;
@@ -222,14 +222,6 @@ describe('Stress-Predict adapter', function () {
       const reg = getRegistries(createContainer(sensorsModule));
       expect(reg.datasets.types()).to.include('stress-predict');
       const validator = new SpecValidator(reg);
-      const spec = (dataset: Record<string, unknown>): Record<string, unknown> => ({
-        name: 't',
-        dataset,
-        sensors: ['hr'],
-        encoder: { type: 'x' },
-        fusion: { type: 'x' },
-        head: { type: 'x' },
-      });
       expect(validator.check(spec({ type: 'stress-predict', path: 'data' })).dataset).to.deep.equal({
         type: 'stress-predict',
         path: 'data',

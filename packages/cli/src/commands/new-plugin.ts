@@ -16,6 +16,27 @@ const { ContainerModule } = require('inversify');
 function pluginSource(kind: PluginKind, name: string): string {
   const schema = (props: string, required: string[]): string =>
     `{ type: 'object', additionalProperties: false, required: ${JSON.stringify(['type', ...required])}, properties: { type: { const: '${name}' }, ${props} } }`;
+  /** The dense layer of the encoder, fusion and head examples, `units` from the config (else the schema's default). */
+  const dense = (units: number): string =>
+    `tf.layers.dense({ units: config.units ?? ${units}, activation: 'relu', name: ctx.name('${name}'), kernelInitializer: tf.initializers.glorotUniform({ seed: ctx.nextSeed() }) })`;
+  /** An encoder, fusion or head module: `body` of apply() builds its layers; `extra` adds members (estimate). */
+  const modelPlugin = (k: Exclude<PluginKind, 'dataset'>, shapes: string, description: string, units: number, body: string, extra = ''): string => {
+    const contribution = `${k[0].toUpperCase()}${k.slice(1)}Contribution`;
+    return `${HEADER(k, name)}const { ${contribution}, tf } = require('@fusion/core');
+
+// ${shapes}
+const ${k} = {
+  type: '${name}',
+  description: '${description}',
+  schema: ${schema(`units: { type: 'integer', minimum: 1, maximum: 512, default: ${units} }`, [])},
+  apply(input, config, ctx) {
+${body}
+  },${extra}
+};
+
+module.exports.default = new ContainerModule((bind) => bind(${contribution}).toConstantValue(${k}));
+`;
+  };
   switch (kind) {
     case 'dataset':
       return `${HEADER(kind, name)}const { DatasetAdapterContribution, Rng } = require('@fusion/core');
@@ -49,59 +70,39 @@ const adapter = {
 module.exports.default = new ContainerModule((bind) => bind(DatasetAdapterContribution).toConstantValue(adapter));
 `;
     case 'encoder':
-      return `${HEADER(kind, name)}const { EncoderContribution, tf } = require('@fusion/core');
-
-// Per-sensor encoder: [batch, time, sensors, channels] -> [batch, time, sensors, units].
-const encoder = {
-  type: '${name}',
-  description: 'example encoder: a dense layer on each sample of each sensor',
-  schema: ${schema(`units: { type: 'integer', minimum: 1, maximum: 512, default: 8 }`, [])},
-  apply(input, config, ctx) {
-    const dense = tf.layers.dense({ units: config.units ?? 8, activation: 'relu', name: ctx.name('${name}'), kernelInitializer: tf.initializers.glorotUniform({ seed: ctx.nextSeed() }) });
-    return dense.apply(input);
-  },
+      return modelPlugin(
+        'encoder',
+        'Per-sensor encoder: [batch, time, sensors, channels] -> [batch, time, sensors, units].',
+        'example encoder: a dense layer on each sample of each sensor',
+        8,
+        `    const dense = ${dense(8)};
+    return dense.apply(input);`,
+        `
   // Optional: sizes for the memory estimate made before anything is built.
   estimate(input, config) {
     const units = config.units ?? 8;
     return { length: input.length, features: units, parameters: (input.features + 1) * units, activations: input.length * input.sensors * units };
-  },
-};
-
-module.exports.default = new ContainerModule((bind) => bind(EncoderContribution).toConstantValue(encoder));
-`;
+  },`
+      );
     case 'fusion':
-      return `${HEADER(kind, name)}const { FusionContribution, tf } = require('@fusion/core');
-
-// Fusion: [batch, time, sensors, features] -> [batch, time, fused features].
-const fusion = {
-  type: '${name}',
-  description: 'example fusion: concatenates the sensors per time step, then a dense layer',
-  schema: ${schema(`units: { type: 'integer', minimum: 1, maximum: 512, default: 16 }`, [])},
-  apply(input, config, ctx) {
-    const [, time, sensors, features] = input.shape;
+      return modelPlugin(
+        'fusion',
+        'Fusion: [batch, time, sensors, features] -> [batch, time, fused features].',
+        'example fusion: concatenates the sensors per time step, then a dense layer',
+        16,
+        `    const [, time, sensors, features] = input.shape;
     const flat = tf.layers.reshape({ targetShape: [time, sensors * features], name: ctx.name('${name}-concat') }).apply(input);
-    return tf.layers.dense({ units: config.units ?? 16, activation: 'relu', name: ctx.name('${name}'), kernelInitializer: tf.initializers.glorotUniform({ seed: ctx.nextSeed() }) }).apply(flat);
-  },
-};
-
-module.exports.default = new ContainerModule((bind) => bind(FusionContribution).toConstantValue(fusion));
-`;
+    return ${dense(16)}.apply(flat);`
+      );
     case 'head':
-      return `${HEADER(kind, name)}const { HeadContribution, tf } = require('@fusion/core');
-
-// Temporal head: [batch, time, features] -> [batch, features'] (core adds the classifier).
-const head = {
-  type: '${name}',
-  description: 'example head: average over time, then a dense layer',
-  schema: ${schema(`units: { type: 'integer', minimum: 1, maximum: 512, default: 16 }`, [])},
-  apply(input, config, ctx) {
-    const pooled = tf.layers.globalAveragePooling1d({ name: ctx.name('${name}-pool') }).apply(input);
-    return tf.layers.dense({ units: config.units ?? 16, activation: 'relu', name: ctx.name('${name}'), kernelInitializer: tf.initializers.glorotUniform({ seed: ctx.nextSeed() }) }).apply(pooled);
-  },
-};
-
-module.exports.default = new ContainerModule((bind) => bind(HeadContribution).toConstantValue(head));
-`;
+      return modelPlugin(
+        'head',
+        "Temporal head: [batch, time, features] -> [batch, features'] (core adds the classifier).",
+        'example head: average over time, then a dense layer',
+        16,
+        `    const pooled = tf.layers.globalAveragePooling1d({ name: ctx.name('${name}-pool') }).apply(input);
+    return ${dense(16)}.apply(pooled);`
+      );
   }
 }
 
@@ -152,18 +153,10 @@ describePluginContract({ kind: '${kind}', type: '${name}', module: plugin.defaul
 }
 
 /**
- * The \`npm test\` script: the framework's mocha, preloading @fusion/core/testing/register so that the folder's modules
- * use the framework's packages. Undefined when this install has no mocha (it is a development dependency).
+ * The \`npm test\` script: \`fusion-cli test-plugin\` runs test/*.spec.js with the framework's own mocha, the folder's
+ * modules resolving the framework's packages (no machine paths, so the folder and the framework may move).
  */
-function testScript(): string | undefined {
-  try {
-    const mocha = require.resolve('mocha/bin/mocha.js');
-    const register = require.resolve('@fusion/core/testing/register');
-    return `node ${JSON.stringify(mocha)} --no-config --timeout 120000 --require ${JSON.stringify(register)} "test/*.spec.js"`;
-  } catch {
-    return undefined;
-  }
-}
+const TEST_SCRIPT = 'fusion-cli test-plugin';
 
 /** `fusion-cli new-plugin <kind> <name>`: a folder with a working plugin of that kind, its package.json and a spec using it. */
 export function newPluginCommand(kind: string, name: string, o: { dir?: string; json?: boolean }, term: Terminal): void {
@@ -180,7 +173,6 @@ export function newPluginCommand(kind: string, name: string, o: { dir?: string; 
       return '0.1.0';
     }
   })();
-  const test = testScript();
   const files: Record<string, string> = {
     'index.js': pluginSource(k, name),
     'test/contract.spec.js': contractTest(k, name),
@@ -192,14 +184,14 @@ export function newPluginCommand(kind: string, name: string, o: { dir?: string; 
           version: '0.1.0',
           description: `a fusion ${kind} plugin`,
           main: 'index.js',
-          ...(test ? { scripts: { test } } : {}),
+          scripts: { test: TEST_SCRIPT },
           // The framework's own copies are used: a second @fusion/core, inversify or @tensorflow/* cannot work.
           peerDependencies: { '@fusion/core': `^${core}`, inversify: '^6.2.2' },
         },
         null,
         2
       ) + '\n',
-    'README.md': `# ${name}: a fusion ${kind} plugin\n\nCheck it and try it (from this folder):\n\n    fusion-cli validate spec.json\n    fusion-cli summary spec.json\n    fusion-cli run spec.json --workers 1\n    npm test    # the shared plugin contract (test/contract.spec.js) with the framework's mocha\n\nDo not install @fusion/core, inversify or @tensorflow/* here: the framework's copies are used (list them under peerDependencies).\n`,
+    'README.md': `# ${name}: a fusion ${kind} plugin\n\nCheck it and try it (from this folder):\n\n    fusion-cli validate spec.json\n    fusion-cli summary spec.json\n    fusion-cli run spec.json --workers 1\n    npm test    # = fusion-cli test-plugin: the shared plugin contract (test/contract.spec.js) with the framework's mocha\n\nWhere fusion-cli is not on PATH (installed in a project, not globally), run \`npx fusion-cli test-plugin <this folder>\` from that project.\n\nDo not install @fusion/core, inversify or @tensorflow/* here: the framework's copies are used (list them under peerDependencies).\n`,
   };
   fs.mkdirSync(target, { recursive: true });
   for (const [f, text] of Object.entries(files)) {
