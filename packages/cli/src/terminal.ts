@@ -197,9 +197,16 @@ export class Terminal {
     // Several outputs: a table per output (its label and classes above it), predictions-<output>.csv beside predictions.csv.
     const outputs = Object.entries(m.outputs ?? {});
     const tables = outputs.length ? outputs.map(([name, o]) => `output ${name} (label ${o.label}: ${o.classes.join(', ')})\n${tableOf(o.summary)}`).join('\n') : tableOf(m.summary);
+    // Personalisation (evaluation.calibration): its own table, never mixed with the subject-independent rows above.
+    const perso = new Table({ head: ['personalised (per-subject threshold)', 'accuracy', 'balanced acc.', 'macro-F1', 'AUROC', 'windows'], style: { head: [], border: [] } });
+    for (const p of m.summary.personalised ?? []) {
+      perso.push([...row(`first ${p.minutes} min: adapted (${p.adaptedSubjects} subj.)`, p.model), String(p.testWindows)], [...row('  same windows, not adapted', p.subjectIndependent), String(p.testWindows)]);
+    }
+    const persoText = m.summary.personalised?.length ? `\neach test subject's first N minutes calibrate it and are left out of its scored windows:\n${perso.toString()}` : '';
     this.result(
       `\n${m.name}: ${m.folds.length} folds by subject (${m.evaluation.type}), ${m.dataset.windows} windows, ${m.parameters.total} parameters, backend ${m.backend}, seed ${m.seed}\n` +
         tables +
+        persoText +
         `\nmean ± sd over folds; AUROC over ${m.summary.model.folds.auroc} fold(s) with both classes.\nwritten: ${outDir}/ (report.html, metrics.json, predictions.csv${outputs.slice(1).map(([n]) => `, ${predictionsFile(n, false)}`).join('')}, spec.json, models/)\n`
     );
   }

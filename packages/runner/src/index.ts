@@ -5,6 +5,8 @@ export * from './eval/baselines';
 export * from './eval/feature-baseline';
 export * from './model/train';
 export * from './model/flat-adam';
+export * from './model/lr-schedule';
+export * from './run/calibration';
 export * from './run/reporter';
 export * from './run/output-dir';
 export * from './run/output-metrics';

@@ -15,6 +15,7 @@ import { Reporter, silentReporter } from './reporter';
 import { finishedJobs, removeResumeRecords, writeJobRecord } from './resume';
 import type { SweepMetrics } from './sweep-select';
 import { evaluateOutputs, OutputMetrics } from './output-metrics';
+import { personalise, PersonalisedSummary } from './calibration';
 
 export interface RunOptions {
   /** Folder the spec's relative dataset paths are resolved against (the spec file's folder). */
@@ -79,7 +80,8 @@ export interface RunMetrics {
   execution: { executor: string; jobs: number; resumedJobs: number };
   /** The folder the spec's relative paths (dataset, plugins) were resolved against. */
   specBaseDir?: string;
-  summary: { model: MetricSummary; baselines: Record<BaselineName, MetricSummary> };
+  /** `personalised` (evaluation.calibration only): one entry per calibration minutes N, apart from the subject-independent figures. */
+  summary: { model: MetricSummary; baselines: Record<BaselineName, MetricSummary>; personalised?: PersonalisedSummary[] };
   perSubject: Record<string, { fold: number; model: Metrics; baselines: Record<BaselineName, Metrics> }>;
   folds: FoldResult[];
   /** Sweeps only: the grid, every point's validation and test scores, and the point chosen per fold. */
@@ -187,6 +189,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
   const perSubject: RunMetrics['perSubject'] = {};
   const pooled = new PooledPredictions(C);
   const rows: PredictionRow[] = [];
+  const foldPredictions: ReturnType<typeof predictFold>[] = [];
   for (const fold of ctx.folds) {
     const point = selected[fold.index];
     const p = prepareFold(points[point], fold.index);
@@ -194,6 +197,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     const fp = predictFold(spec.seed, p, members, C);
     Object.assign(perSubject, perSubjectMetrics(fp, fold.test, C));
     pooled.add(fp);
+    foldPredictions.push(fp);
     rows.push(...predictionRows(fp, C));
     foldResults.push({
       index: fold.index + 1,
@@ -233,7 +237,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     evaluation: spec.evaluation,
     execution: { executor: executor.description, jobs: jobs.length, resumedJobs },
     specBaseDir: opts.baseDir,
-    summary: pooled.summary(),
+    summary: { ...pooled.summary(), ...(spec.evaluation.calibration ? { personalised: personalise(spec, foldPredictions, C) } : {}) },
     perSubject,
     folds: foldResults,
     ...(sweep ? { sweep } : {}),
