@@ -86,5 +86,7 @@ describe('evaluation.calibration (personalisation, reported apart)', function ()
     expect(chooseThreshold([0.1, 0.2, 0.3, 0.4], [0, 0, 1, 1])).to.be.closeTo(0.25, 1e-12);
     expect(chooseThreshold([0.6, 0.7, 0.8, 0.9], [0, 0, 1, 1])).to.be.closeTo(0.75, 1e-12);
     expect(chooseThreshold([0.2, 0.8], [0, 1])).to.equal(0.5);
+    // 0.125 and 0.8 both reach balanced accuracy 0.75; 0.8 is nearer 0.5.
+    expect(chooseThreshold([0.05, 0.2, 0.7, 0.9], [0, 1, 0, 1])).to.be.closeTo(0.8, 1e-12);
   });
 });
