@@ -197,7 +197,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
     const fp = predictFold(spec.seed, p, members, C);
     Object.assign(perSubject, perSubjectMetrics(fp, fold.test, C));
     pooled.add(fp);
-    foldPredictions.push(fp);
+    if (spec.evaluation.calibration) foldPredictions.push(fp);
     rows.push(...predictionRows(fp, C));
     foldResults.push({
       index: fold.index + 1,
