@@ -200,10 +200,17 @@ export class Terminal {
     const cmp = m.summary.comparisons?.featureBaseline;
     const paired = cmp ? new Table({ head: ['model − feature baseline, per subject', ...COMPARISON_COLUMNS], style: { head: [], border: [] } }) : undefined;
     if (cmp && paired) paired.push(...comparisonRows(cmp));
+    // Personalisation (evaluation.calibration): its own table, never mixed with the subject-independent rows above.
+    const perso = new Table({ head: ['personalised (per-subject threshold)', 'accuracy', 'balanced acc.', 'macro-F1', 'AUROC', 'windows'], style: { head: [], border: [] } });
+    for (const p of m.summary.personalised ?? []) {
+      perso.push([...row(`first ${p.minutes} min: adapted (${p.adaptedSubjects} subj.)`, p.model), String(p.testWindows)], [...row('  same windows, not adapted', p.subjectIndependent), String(p.testWindows)]);
+    }
+    const persoText = m.summary.personalised?.length ? `\neach test subject's first N minutes calibrate it and are left out of its scored windows:\n${perso.toString()}` : '';
     this.result(
       `\n${m.name}: ${m.folds.length} folds by subject (${m.evaluation.type}), ${m.dataset.windows} windows, ${m.parameters.total} parameters, backend ${m.backend}, seed ${m.seed}\n` +
         tables +
         (cmp && paired ? `\n${paired.toString()}\n${comparisonVerdict(cmp, 'feature baseline')}` : '') +
+        persoText +
         `\nmean ± sd over folds; AUROC over ${m.summary.model.folds.auroc} fold(s) with both classes.\nwritten: ${outDir}/ (report.html, metrics.json, predictions.csv${outputs.slice(1).map(([n]) => `, ${predictionsFile(n, false)}`).join('')}, spec.json, models/)\n`
     );
   }

@@ -38,14 +38,28 @@ export interface TrainingSpec {
   restoreBest: boolean;
   classWeight: 'none' | 'balanced';
   reduceLrOnPlateau: { factor: number; patience: number } | false;
+  /** Learning rate per epoch (absent: constant `learningRate`); see runner/src/model/lr-schedule.ts. */
+  lrSchedule?: LrScheduleSpec;
   /** Largest estimated training memory (weights, optimiser state, one batch's activations; float32) in MB. */
   maxMemoryMB: number;
 }
 
-export type EvaluationSpec =
+/** cosine: from learningRate down to minLearningRate over the epochs after warm-up; step: times factor every `every` epochs. */
+export type LrScheduleSpec =
+  | { type: 'cosine'; minLearningRate?: number; warmupEpochs?: number }
+  | { type: 'step'; every: number; factor: number; warmupEpochs?: number };
+
+/** Personalisation: the first `minutes` labelled minutes of each test subject adapt the model and leave its test set. */
+export interface CalibrationSpec {
+  /** One value or several (a curve), each >= 0. */
+  minutes: number | number[];
+}
+
+export type EvaluationSpec = (
   | { type: 'loso' }
   | { type: 'group-kfold'; k: number }
-  | { type: 'groups'; groups: (string | number)[][] };
+  | { type: 'groups'; groups: (string | number)[][] }
+) & { calibration?: CalibrationSpec };
 
 export interface GraphInputSpec {
   sensor: string;
@@ -162,12 +176,57 @@ export const trainingSchema = {
         },
       ],
     },
+    lrSchedule: {
+      description: 'learning rate per epoch (absent: constant learningRate); warm-up: linear from learningRate / warmupEpochs',
+      type: 'object',
+      required: ['type'],
+      properties: { type: { type: 'string' } },
+      discriminator: { propertyName: 'type' },
+      oneOf: [
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['type'],
+          properties: {
+            type: { const: 'cosine' },
+            minLearningRate: { type: 'number', minimum: 0, maximum: 10, description: 'default 0' },
+            warmupEpochs: { type: 'integer', minimum: 0, maximum: 10000, description: 'default 0' },
+          },
+        },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['type', 'every', 'factor'],
+          properties: {
+            type: { const: 'step' },
+            every: { type: 'integer', minimum: 1, maximum: 10000 },
+            factor: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+            warmupEpochs: { type: 'integer', minimum: 0, maximum: 10000, description: 'default 0' },
+          },
+        },
+      ],
+    },
     maxMemoryMB: {
       type: 'number',
       exclusiveMinimum: 0,
       maximum: 1048576,
       default: 4096,
       description: 'largest estimated training memory in MB (weights, Adam state, one batch of activations, float32); FUSION_MAX_MEMORY_MB or --max-memory override it',
+    },
+  },
+} as const;
+
+const calibrationSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['minutes'],
+  description: 'personalisation, reported apart: the first N labelled minutes of each test subject adapt the model (per-subject threshold) and leave its test windows',
+  properties: {
+    minutes: {
+      oneOf: [
+        { type: 'number', minimum: 0, maximum: 1440 },
+        { type: 'array', minItems: 1, maxItems: 16, uniqueItems: true, items: { type: 'number', minimum: 0, maximum: 1440 } },
+      ],
     },
   },
 } as const;
@@ -179,12 +238,12 @@ export const evaluationSchema = {
   properties: { type: { type: 'string' } },
   discriminator: { propertyName: 'type' },
   oneOf: [
-    { type: 'object', additionalProperties: false, required: ['type'], properties: { type: { const: 'loso' } } },
+    { type: 'object', additionalProperties: false, required: ['type'], properties: { type: { const: 'loso' }, calibration: calibrationSchema } },
     {
       type: 'object',
       additionalProperties: false,
       required: ['type', 'k'],
-      properties: { type: { const: 'group-kfold' }, k: { type: 'integer', minimum: 2, maximum: 1000 } },
+      properties: { type: { const: 'group-kfold' }, k: { type: 'integer', minimum: 2, maximum: 1000 }, calibration: calibrationSchema },
     },
     {
       type: 'object',
@@ -192,6 +251,7 @@ export const evaluationSchema = {
       required: ['type', 'groups'],
       properties: {
         type: { const: 'groups' },
+        calibration: calibrationSchema,
         groups: {
           type: 'array',
           minItems: 2,

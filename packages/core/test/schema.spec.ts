@@ -36,6 +36,29 @@ describe('spec schema', () => {
     expect(byPath['/sensors/1']).to.contain('"gsr"');
   });
 
+  it('checks evaluation.calibration (minutes: one value or a list, each >= 0) with JSON paths', () => {
+    for (const minutes of [0, 5, [0, 1, 2, 5]]) expect(validator().check(fakeSpec({ evaluation: { type: 'loso', calibration: { minutes } } })).evaluation.calibration).to.deep.equal({ minutes });
+    expect(validator().check(fakeSpec({ evaluation: { type: 'group-kfold', k: 2, calibration: { minutes: 2 } } })).evaluation.calibration).to.deep.equal({ minutes: 2 });
+    const paths = (over: unknown): string[] => issuesOf(fakeSpec({ evaluation: over })).map((i) => `${i.path}: ${i.message}`);
+    expect(paths({ type: 'loso', calibration: { minutes: -1 } }).join('\n')).to.contain('/evaluation/calibration/minutes').and.contain('-1');
+    expect(paths({ type: 'loso', calibration: { minutes: [1, -2] } }).join('\n')).to.contain('/evaluation/calibration/minutes/1');
+    expect(paths({ type: 'loso', calibration: { minutes: [1, 1] } }).join('\n')).to.contain('/evaluation/calibration/minutes/1').and.contain('twice');
+    expect(paths({ type: 'loso', calibration: {} }).join('\n')).to.contain('/evaluation/calibration').and.contain('"minutes"');
+    expect(paths({ type: 'loso', calibration: { minutes: 1, method: 'x' } }).join('\n')).to.contain('/evaluation/calibration').and.contain('"method"');
+  });
+
+  it('checks training.lrSchedule (cosine or step, warm-up optional) with JSON paths; absent by default', () => {
+    expect(validator().check(fakeSpec()).training.lrSchedule).to.equal(undefined);
+    expect(validator().check(fakeSpec({ training: { lrSchedule: { type: 'cosine' } } })).training.lrSchedule).to.deep.equal({ type: 'cosine' });
+    expect(validator().check(fakeSpec({ training: { lrSchedule: { type: 'step', every: 3, factor: 0.5, warmupEpochs: 2 } } })).training.lrSchedule).to.deep.equal({ type: 'step', every: 3, factor: 0.5, warmupEpochs: 2 });
+    const text = (lrSchedule: unknown): string => issuesOf(fakeSpec({ training: { lrSchedule } })).map((i) => `${i.path}: ${i.message}`).join('\n');
+    expect(text({ type: 'step', every: 0, factor: 0.5 })).to.contain('/training/lrSchedule/every');
+    expect(text({ type: 'step', every: 2, factor: 1.5 })).to.contain('/training/lrSchedule/factor');
+    expect(text({ type: 'step', factor: 0.5 })).to.contain('/training/lrSchedule').and.contain('"every"');
+    expect(text({ type: 'linear' })).to.contain('/training/lrSchedule');
+    expect(text({ type: 'cosine', warmupEpochs: -1 })).to.contain('/training/lrSchedule/warmupEpochs');
+  });
+
   it('validates a plugin\'s own options through its schema', () => {
     const issues = issuesOf(fakeSpec({ encoder: { type: 'flat', units: 0, colour: 'red' } }));
     expect(issues.map((i) => i.path)).to.include.members(['/encoder/units', '/encoder']);

@@ -17,6 +17,7 @@ import {
 import type { GraphView } from '@fusion/core';
 import { graphSvg } from './graph-svg';
 import { parsePredictionsCsv, PredictionRow } from './predictions';
+import { personalisedSection } from './personalised';
 
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(value: unknown): string {
@@ -279,6 +280,7 @@ export async function renderReportHtml(metrics: RunMetrics, predictionsCsvText: 
 <div class="charts">${await figure('chart-summary', summarySpec(metrics), 'Bars: mean over folds; black line: ± 1 sd; red dashed: chance (1 / classes).', 'No summary chart.')}</div></section>`);
 
   if (metrics.outputs) sections.push(await outputsSection(metrics));
+  if (metrics.summary.personalised?.length) sections.push(await personalisedSection(metrics));
 
   sections.push(`<section id="learning"><h2>Learning curves</h2>
 <div class="charts">${await figure('chart-loss', lossSpec(metrics), 'One panel per fold, one colour per ensemble member. Solid: training loss; dashed: validation loss (on held-out training subjects, not the test fold); diamond: the best epoch of each member (lowest validation loss), whose weights are kept when training.restoreBest is on.', 'No training history recorded.')}

@@ -8,6 +8,8 @@ export * from './eval/comparisons';
 export * from './eval/pooled';
 export * from './model/train';
 export * from './model/flat-adam';
+export * from './model/lr-schedule';
+export * from './run/calibration';
 export * from './run/reporter';
 export * from './run/output-dir';
 export * from './run/output-metrics';

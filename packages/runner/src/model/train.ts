@@ -7,6 +7,7 @@ import { gatherWindows, inferProbs, windowTensors } from '@fusion/core';
 import { Rng } from '@fusion/core';
 import type { TrainingSpec } from '@fusion/core';
 import { outputsCrossEntropy, predictOutputProbs, TrainOutput } from './output-loss';
+import { scheduledLearningRate } from './lr-schedule';
 
 export interface EpochLog {
   epoch: number;
@@ -87,6 +88,8 @@ export async function trainModel(model: tf.LayersModel, train: WindowSet, val: W
   const yOf = (w: WindowSet, k: number): Int32Array => (opts.outputs ? w.ys![outs[k].name] : w.y);
   const optimizer = new FlatAdamOptimizer(cfg.learningRate);
   let lr = cfg.learningRate;
+  // With lrSchedule: the plateau reductions so far (a product of factors) times the scheduled rate of the epoch.
+  let plateauScale = 1;
   const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
   const decayVars = model.trainableWeights.filter((w) => w.shape.length > 1).map((w) => (w as unknown as { val: tf.Variable }).val);
   const X = toTensor(train);
@@ -102,6 +105,10 @@ export async function trainModel(model: tf.LayersModel, train: WindowSet, val: W
   const order = Array.from({ length: n }, (_, i) => i);
   try {
     for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
+      if (cfg.lrSchedule) {
+        lr = scheduledLearningRate(cfg.lrSchedule, cfg.learningRate, epoch, cfg.epochs) * plateauScale;
+        (optimizer as unknown as { learningRate: number }).learningRate = lr;
+      }
       rng.shuffle(order);
       let lossSum: tf.Scalar = tf.scalar(0);
       let batches = 0;
@@ -166,6 +173,7 @@ export async function trainModel(model: tf.LayersModel, train: WindowSet, val: W
           sinceLrBest = 0;
         } else if (++sinceLrBest > cfg.reduceLrOnPlateau.patience) {
           lr *= cfg.reduceLrOnPlateau.factor;
+          plateauScale *= cfg.reduceLrOnPlateau.factor;
           (optimizer as unknown as { learningRate: number }).learningRate = lr;
           sinceLrBest = 0;
         }

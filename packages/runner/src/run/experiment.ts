@@ -6,7 +6,7 @@ import { baselineComparisons, PairedComparison } from '../eval/comparisons';
 import { writeRunModelManifests } from '../export/describe';
 import type { TrainResult } from '../model/train';
 import { checkSweepFolds, chooseSweepPoints, MembersOf } from './ensemble';
-import { BaselineName, perSubjectMetrics, PooledPredictions, predictFold, predictionRows } from './evaluation';
+import { BaselineName, FoldPredictions, perSubjectMetrics, PooledPredictions, predictFold, predictionRows } from './evaluation';
 import { InProcessExecutor, JobExecutor } from './executor';
 import { StagedOutput } from './output-dir';
 import { planJobs, prepareFold, prepareRun, RunContext } from './plan';
@@ -17,6 +17,7 @@ import { finishedJobs, removeResumeRecords } from './resume';
 import type { SweepMetrics } from './sweep-select';
 import { evaluateOutputs, OutputMetrics } from './output-metrics';
 import { trainPendingJobs } from './train-jobs';
+import { personalise, PersonalisedSummary } from './calibration';
 
 export interface RunOptions {
   /** Folder the spec's relative dataset paths are resolved against (the spec file's folder). */
@@ -81,8 +82,8 @@ export interface RunMetrics {
   execution: { executor: string; jobs: number; resumedJobs: number };
   /** The folder the spec's relative paths (dataset, plugins) were resolved against. */
   specBaseDir?: string;
-  /** comparisons: the model against the feature baseline, paired by test subject (absent in runs before it). */
-  summary: { model: MetricSummary; baselines: Record<BaselineName, MetricSummary>; comparisons?: { featureBaseline: PairedComparison } };
+  /** comparisons: the model against the feature baseline, paired by test subject (absent in runs before it); `personalised` (evaluation.calibration only): one entry per calibration minutes N, apart from the subject-independent figures. */
+  summary: { model: MetricSummary; baselines: Record<BaselineName, MetricSummary>; comparisons?: { featureBaseline: PairedComparison }; personalised?: PersonalisedSummary[] };
   perSubject: Record<string, { fold: number; model: Metrics; baselines: Record<BaselineName, Metrics> }>;
   folds: FoldResult[];
   /** Sweeps only: the grid, every point's validation and test scores, and the point chosen per fold. */
@@ -143,8 +144,12 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
   const selected = chosen?.selected ?? ctx.folds.map(() => 0);
   const sweep = chosen?.sweep;
 
-  const { foldResults, perSubject, summary: pooledSummary, rows } = evaluateFolds(spec.seed, ctx, points, selected, membersOf, C, report);
-  const summary: RunMetrics['summary'] = { ...pooledSummary, comparisons: baselineComparisons(perSubject, spec.seed) };
+  const { foldResults, perSubject, summary: pooledSummary, rows, foldPredictions } = evaluateFolds(spec.seed, ctx, points, selected, membersOf, C, report);
+  const summary: RunMetrics['summary'] = {
+    ...pooledSummary,
+    comparisons: baselineComparisons(perSubject, spec.seed),
+    ...(spec.evaluation.calibration ? { personalised: personalise(spec, foldPredictions, C) } : {}),
+  };
   const metrics: RunMetrics = {
     name: spec.name,
     createdAt: new Date().toISOString(),
@@ -224,7 +229,8 @@ function evaluateFolds(
   membersOf: MembersOf,
   C: number,
   report: Reporter
-): { foldResults: FoldResult[]; perSubject: RunMetrics['perSubject']; summary: RunMetrics['summary']; rows: PredictionRow[] } {
+): { foldResults: FoldResult[]; perSubject: RunMetrics['perSubject']; summary: RunMetrics['summary']; rows: PredictionRow[]; foldPredictions: FoldPredictions[] } {
+  const foldPredictions: FoldPredictions[] = [];
   const foldResults: FoldResult[] = [];
   const perSubject: RunMetrics['perSubject'] = {};
   const pooled = new PooledPredictions(C);
@@ -236,6 +242,7 @@ function evaluateFolds(
     const fp = predictFold(seed, p, members, C);
     Object.assign(perSubject, perSubjectMetrics(fp, fold.test, C));
     pooled.add(fp);
+    foldPredictions.push(fp);
     rows.push(...predictionRows(fp, C));
     foldResults.push({
       index: fold.index + 1,
@@ -252,5 +259,5 @@ function evaluateFolds(
     });
     report({ type: 'fold-end', fold: fold.index, balancedAccuracy: fp.metrics.model.balancedAccuracy, majorityBalancedAccuracy: fp.metrics.baselines.majority.balancedAccuracy });
   }
-  return { foldResults, perSubject, summary: pooled.summary(), rows };
+  return { foldResults, perSubject, summary: pooled.summary(), rows, foldPredictions };
 }
