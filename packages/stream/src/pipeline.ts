@@ -10,7 +10,7 @@ import { normalizeWindows, WindowNormalization } from './normalize-windows';
 import { reorderDedupe } from './reorder-dedupe';
 import { RunningStats } from './running-stats';
 import { smooth } from './smooth';
-import { outputEvents, Predictor, predictorWidth } from './stream-model';
+import { outputEvents, Predictor, predictorWidth } from './predictor';
 import type { PredictionEvent, SampleChunk, SensorStats, SkippedEvent, StreamEvent, Window } from './types';
 import { windowStream } from './window-stream';
 
