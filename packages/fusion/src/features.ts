@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { CheckContext, FusionPlugin, ModelContext, PluginConfig, ShapeMismatchError, SpecIssue } from '@fusion/core';
-import { LayerArgs, singleInput, singleShape } from '@fusion/core/layers';
-import { channelFeatureNames, channelFeatures, FeatureGroup, HRV_MIN_RATE } from './window-features';
+import { channelFeatureNames, FeatureGroup, HRV_MIN_RATE } from './window-features';
+import { FusionWindowFeatures } from './window-features-layer';
+
+export { FusionWindowFeatures };
 
 /** Options of the `features` node. */
 export interface FeaturesConfig extends PluginConfig {
@@ -27,55 +29,6 @@ export const featuresSchema = {
   },
 } as const;
 
-/**
- * Handcrafted features of each window as a model node: [batch, time, sensors, channels] -> [batch, 1, features], the
- * features of every (sensor, channel) side by side. Computed on the host from the node's sensor inputs with no weights
- * and no gradient (the layers after it train; core refuses a `features` node fed by another node, `rawInputs`).
- */
-export class FusionWindowFeatures extends tf.layers.Layer {
-  static className = 'FusionWindowFeatures';
-  private readonly rate: number;
-  private readonly groups: FeatureGroup[];
-
-  constructor(args: LayerArgs & { rate: number; groups: FeatureGroup[] }) {
-    super({ ...args, trainable: false });
-    this.rate = args.rate;
-    this.groups = [...args.groups];
-  }
-
-  private perChannel(): number {
-    return channelFeatureNames(this.groups).length;
-  }
-
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const s = singleShape(inputShape, this.name);
-    if (s.length !== 4 || s[2] == null || s[3] == null) throw new ShapeMismatchError(this.name, s, '[batch, time, sensors, channels] with sensors and channels known');
-    return [s[0], 1, s[2] * s[3] * this.perChannel()];
-  }
-
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = singleInput(inputs, this.name);
-    if (x.rank !== 4) throw new ShapeMismatchError(this.name, x.shape, '[batch, time, sensors, channels]');
-    const [b, t, s, c] = x.shape;
-    const data = x.dataSync();
-    const F = this.perChannel();
-    const out = new Float32Array(b * s * c * F);
-    const series = new Float32Array(t);
-    let at = 0;
-    for (let i = 0; i < b; i++) {
-      for (let ch = 0; ch < s * c; ch++) {
-        for (let k = 0; k < t; k++) series[k] = data[(i * t + k) * s * c + ch];
-        at = channelFeatures(series, this.rate, this.groups, out, at);
-      }
-    }
-    return tf.tensor3d(out, [b, 1, s * c * F]);
-  }
-
-  override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), rate: this.rate, groups: this.groups };
-  }
-}
-tf.serialization.registerClass(FusionWindowFeatures);
 
 /** `features`: statistics, EDA tonic/phasic/SCR and HRV of each window of its sensor inputs, as one time step. */
 export const featuresNode: FusionPlugin<FeaturesConfig> = {

@@ -3,3 +3,4 @@
 export { FusionSensorConcat } from './sensor-concat';
 export { FusionSensorAttention } from './sensor-attention';
 export { FusionDecisionWeights } from './decision-weights';
+export { FusionWindowFeatures } from './window-features-layer';

@@ -112,10 +112,11 @@ describe('metrics: edge cases', () => {
     expect(Array.from(argmaxRows([0.2, 0.5, 0.3, 0.4, 0.4, 0.2, 0.1, 0.2, 0.7], 3))).to.deep.equal([1, 0, 2]);
   });
 
-  it('balanced accuracy and macro-F1 average over the classes present in the truth; a class never hit has F1 0', () => {
+  it('balanced accuracy averages over the classes present in the truth, macro-F1 over true and predicted classes (as sklearn); a class never hit has F1 0', () => {
     const m = computeMetrics([0, 0], [0, 1], 2);
     expect(m.balancedAccuracy).to.equal(0.5);
-    expect(m.macroF1).to.be.closeTo(2 / 3, 1e-12);
+    // class 0: F1 2/3; class 1 (predicted, never true): F1 0 -> 1/3 (sklearn's f1_score(average='macro'))
+    expect(m.macroF1).to.be.closeTo(1 / 3, 1e-12);
     expect(m.confusion).to.deep.equal([[1, 1], [0, 0]]);
     const wrong = computeMetrics([0, 1], [1, 0], 2);
     expect(wrong.macroF1).to.equal(0);
