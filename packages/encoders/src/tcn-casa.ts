@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { EncoderPlugin, ModelContext, PluginConfig } from '@fusion/core';
-import { dilationIssues, ENCODER_BOUNDS as B, tcnCasaEstimate, temporalIssues } from './sizes';
-import { resolveTcnConfig, ResolvedTcnConfig, stackTemporalBlocks, tcnSchema } from './tcn';
+import { ENCODER_BOUNDS as B, tcnCasaEstimate, temporalIssues } from './sizes';
+import { resolveTcnConfig, ResolvedTcnConfig, stackTemporalBlocks, tcnBlockArgs, tcnIssues, tcnSchema } from './tcn';
 import { FusionTcnCasaBlock } from './tcn-casa-block';
 
 /** Options of the `tcn-casa` encoder: those of `tcn` plus the attention's. */
@@ -75,10 +75,8 @@ export const tcnCasaEncoder: EncoderPlugin<TcnCasaConfig> = {
   description: 'TCN with channel and spatial attention (CA-SA, CBAM) in every temporal block (EmoHEAL TCN+CA-SA)',
   schema: tcnCasaSchema,
   check(config: TcnCasaConfig, ctx) {
-    const c = { channels: config.channels ?? [25, 25, 25], dilations: config.dilations, kernelSize: config.kernelSize ?? 2, stride: config.stride ?? 1 };
     return [
-      ...dilationIssues(c, ctx.length),
-      ...temporalIssues(c, ctx.length),
+      ...tcnIssues(config, ctx.length),
       ...temporalIssues({ kernelSize: config.spatialKernel ?? 7, stride: 1 }, ctx.length, 'spatialKernel'),
     ];
   },
@@ -89,14 +87,7 @@ export const tcnCasaEncoder: EncoderPlugin<TcnCasaConfig> = {
     const cfg = resolveTcnCasaConfig(config);
     return stackTemporalBlocks(input, 'tcn_casa', cfg.stride, ctx, cfg.channels.map((filters, i) => () =>
       new FusionTcnCasaBlock({
-        name: ctx.name('tcn_casa'),
-        filters,
-        kernelSize: cfg.kernelSize,
-        dilation: cfg.dilations[i],
-        dropout: cfg.dropout,
-        residual: cfg.residual,
-        shared: cfg.shared,
-        seed: ctx.nextSeed(),
+        ...tcnBlockArgs('tcn_casa', cfg, filters, i, ctx),
         reduction: cfg.reduction,
         spatialKernel: cfg.spatialKernel,
         causalAttention: cfg.causalAttention,

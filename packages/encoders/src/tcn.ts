@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { EncoderPlugin, FusionError, ModelContext, PluginConfig, ShapeMismatchError } from '@fusion/core';
+import { EncoderPlugin, FusionError, ModelContext, PluginConfig, ShapeMismatchError, SpecIssue } from '@fusion/core';
 import { dilationIssues, ENCODER_BOUNDS as B, tcnEstimate, temporalIssues } from './sizes';
-import { FusionTcnBlock } from './tcn-block';
+import { FusionTcnBlock, TcnBlockArgs } from './tcn-block';
 import { FusionTimeStride } from './time-stride';
 
 /** Options of the `tcn` encoder (after schema defaults). */
@@ -98,28 +98,36 @@ export const tcnEncoder: EncoderPlugin<TcnConfig> = {
   description: 'causal dilated temporal convolutional network per sensor (EmoHEAL: channels 25-25-25, kernel 2, dilations 1-2-4)',
   schema: tcnSchema,
   check(config: TcnConfig, ctx) {
-    const c = { channels: config.channels ?? [25, 25, 25], dilations: config.dilations, kernelSize: config.kernelSize ?? 2, stride: config.stride ?? 1 };
-    return [...dilationIssues(c, ctx.length), ...temporalIssues(c, ctx.length)];
+    return tcnIssues(config, ctx.length);
   },
   estimate(input, config) {
     return tcnEstimate(input, resolveTcnConfig(config));
   },
   apply(input: tf.SymbolicTensor, config: TcnConfig, ctx: ModelContext): tf.SymbolicTensor {
     const cfg = resolveTcnConfig(config);
-    return stackTemporalBlocks(input, 'tcn', cfg.stride, ctx, cfg.channels.map((filters, i) => () =>
-      new FusionTcnBlock({
-        name: ctx.name('tcn'),
-        filters,
-        kernelSize: cfg.kernelSize,
-        dilation: cfg.dilations[i],
-        dropout: cfg.dropout,
-        residual: cfg.residual,
-        shared: cfg.shared,
-        seed: ctx.nextSeed(),
-      })
-    ));
+    return stackTemporalBlocks(input, 'tcn', cfg.stride, ctx, cfg.channels.map((filters, i) => () => new FusionTcnBlock(tcnBlockArgs('tcn', cfg, filters, i, ctx))));
   },
 };
+
+/** The schema-unchecked issues of a `tcn` (or `tcn-casa`) config's temporal blocks for windows of `length` steps. */
+export function tcnIssues(config: Pick<TcnConfig, 'channels' | 'dilations' | 'kernelSize' | 'stride'>, length: number): SpecIssue[] {
+  const c = { channels: config.channels ?? [25, 25, 25], dilations: config.dilations, kernelSize: config.kernelSize ?? 2, stride: config.stride ?? 1 };
+  return [...dilationIssues(c, length), ...temporalIssues(c, length)];
+}
+
+/** The arguments of block `i` (`filters` channels) of a `tcn`-like encoder; draws the layer name, then the seed. */
+export function tcnBlockArgs(prefix: string, cfg: ResolvedTcnConfig, filters: number, i: number, ctx: ModelContext): TcnBlockArgs {
+  return {
+    name: ctx.name(prefix),
+    filters,
+    kernelSize: cfg.kernelSize,
+    dilation: cfg.dilations[i],
+    dropout: cfg.dropout,
+    residual: cfg.residual,
+    shared: cfg.shared,
+    seed: ctx.nextSeed(),
+  };
+}
 
 /**
  * Applies temporal blocks one after the other (each made when its turn comes, so layer names and seeds are drawn in
