@@ -2,6 +2,7 @@ import * as path from 'path';
 import { ContainerModule } from 'inversify';
 import { Dataset, DatasetAdapter, DatasetAdapterContribution, LoadContext, PluginConfig, statDirectory } from '@fusion/core';
 import { duplicateRecordings } from './duplicates';
+import { folderSchema } from './folder-schema';
 import { E4_SENSORS, readE4Folder, readE4Recording } from './e4-reader';
 import { Annotator, ANNOTATORS, KEMOCON_TARGETS, readKEmoCon, readKEmoConRecording } from './kemocon-reader';
 import { E4_NOMINAL_RATES } from './e4-parse';
@@ -52,23 +53,16 @@ export const kemoconAdapter: DatasetAdapter<KEmoConConfig> = {
   sensors: E4_SENSORS,
   labels: KEMOCON_TARGETS,
   rates: E4_NOMINAL_RATES,
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['type', 'path'],
-    properties: {
-      type: { const: 'kemocon' },
-      path: { type: 'string', minLength: 1, description: 'dataset root (holds e4_data/, metadata/, emotion_annotations/)' },
-      annotator: { enum: [...ANNOTATORS], default: 'external', description: 'whose annotations become the labels' },
-      participants: {
-        type: 'array',
-        minItems: 1,
-        uniqueItems: true,
-        items: { anyOf: [{ type: 'integer', minimum: 0, maximum: 999999 }, { type: 'string', minLength: 1 }] },
-        description: 'participant ids to read (default all)',
-      },
+  schema: folderSchema('kemocon', 'dataset root (holds e4_data/, metadata/, emotion_annotations/)', {
+    annotator: { enum: [...ANNOTATORS], default: 'external', description: 'whose annotations become the labels' },
+    participants: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: { anyOf: [{ type: 'integer', minimum: 0, maximum: 999999 }, { type: 'string', minLength: 1 }] },
+      description: 'participant ids to read (default all)',
     },
-  },
+  }),
   async load(config: KEmoConConfig, ctx: LoadContext): Promise<Dataset> {
     const root = existingFolder(ctx, config.path);
     return readKEmoCon(root, { annotator: config.annotator ?? 'external', participants: config.participants, sensors: wanted(ctx) });
@@ -131,15 +125,7 @@ export const e4Adapter: DatasetAdapter<E4Config> = {
   description: 'Empatica E4 export folder(s): one export, or one subfolder per subject; no labels (for replay and reading)',
   sensors: E4_SENSORS,
   rates: E4_NOMINAL_RATES,
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['type', 'path'],
-    properties: {
-      type: { const: 'e4' },
-      path: { type: 'string', minLength: 1, description: 'an E4 export folder or a folder of per-subject export folders' },
-    },
-  },
+  schema: folderSchema('e4', 'an E4 export folder or a folder of per-subject export folders'),
   async load(config: E4Config, ctx: LoadContext): Promise<Dataset> {
     const root = existingFolder(ctx, config.path);
     const recordings = readE4Folder(root, wanted(ctx));

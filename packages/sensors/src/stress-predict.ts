@@ -3,6 +3,7 @@ import * as path from 'path';
 import { Dataset, DatasetAdapter, DatasetError, LabelInterval, LoadContext, pathKind, PluginConfig, Recording, RecordingContext, statDirectory } from '@fusion/core';
 import { parseNumberCell, readCsvRows } from './csv-text';
 import { duplicateRecordings } from './duplicates';
+import { folderSchema } from './folder-schema';
 import { E4_SENSORS, isE4Export, readE4Export } from './e4-reader';
 import { E4_NOMINAL_RATES } from './e4-parse';
 
@@ -318,30 +319,23 @@ export const stressPredictAdapter: DatasetAdapter<StressPredictConfig> = {
   sensors: E4_SENSORS,
   labels: ['stress'],
   rates: E4_NOMINAL_RATES,
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['type', 'path'],
-    properties: {
-      type: { const: 'stress-predict' },
-      path: { type: 'string', minLength: 1, description: 'the Raw_data folder holding one SXX/ E4 export (with tags_SXX.csv) per subject' },
-      subjects: {
-        type: 'array',
-        minItems: 1,
-        uniqueItems: true,
-        items: { type: 'string', pattern: '^[Ss]?[0-9]+$' },
-        description: 'subject ids to read, e.g. ["S01", "S02"] (default all)',
-      },
-      phases: {
-        type: 'array',
-        minItems: 1,
-        uniqueItems: true,
-        items: { enum: [...STRESS_PHASES] },
-        default: [...STRESS_PHASES],
-        description: 'tasks that count as stress; a task not listed is left unlabelled (neither stress nor rest)',
-      },
+  schema: folderSchema('stress-predict', 'the Raw_data folder holding one SXX/ E4 export (with tags_SXX.csv) per subject', {
+    subjects: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: { type: 'string', pattern: '^[Ss]?[0-9]+$' },
+      description: 'subject ids to read, e.g. ["S01", "S02"] (default all)',
     },
-  },
+    phases: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: { enum: [...STRESS_PHASES] },
+      default: [...STRESS_PHASES],
+      description: 'tasks that count as stress; a task not listed is left unlabelled (neither stress nor rest)',
+    },
+  }),
   async load(config: StressPredictConfig, ctx: LoadContext): Promise<Dataset> {
     const root = path.resolve(ctx.baseDir, config.path);
     statDirectory(
