@@ -1,10 +1,9 @@
-/** Counts kept while streaming; every stage increments its own fields. Reported as the final summary. */
-export interface StreamCounters {
+/** The counts a stream keeps and reports under the same names. */
+export interface StreamCounts {
   streams: number;
   samples: number;
   windows: number;
   predicted: number;
-  skipped: { missing: number; warmup: number };
   /** Windows dropped by the bounded queue (inference could not keep up). */
   dropped: number;
   malformed: number;
@@ -19,6 +18,11 @@ export interface StreamCounters {
   refusedStreams: number;
   /** Streams ended by an error in their own processing (the others went on). */
   failedStreams: number;
+}
+
+/** Counts kept while streaming; every stage increments its own fields. Reported as the final summary. */
+export interface StreamCounters extends StreamCounts {
+  skipped: { missing: number; warmup: number };
 }
 
 export function createCounters(): StreamCounters {
@@ -66,21 +70,9 @@ export class LatencyRecorder {
   }
 }
 
-export interface StreamSummary {
-  streams: number;
-  samples: number;
-  windows: number;
-  predicted: number;
+export interface StreamSummary extends StreamCounts {
   skipped: number;
   skippedBy: { missing: number; warmup: number };
-  dropped: number;
-  malformed: number;
-  duplicates: number;
-  late: number;
-  ignored: number;
-  overflow: number;
-  refusedStreams: number;
-  failedStreams: number;
   latencyMs: { p50: number | undefined; p95: number | undefined };
 }
 
