@@ -104,6 +104,17 @@ export interface MultiHeadAttentionArgs extends LayerArgs {
 }
 
 /**
+ * The two dropout streams of a Transformer sub-layer (`FusionMultiHeadAttention`, `FusionTransformerFeedForward`):
+ * the inner one (seed stream 99) and the output one (98), after checking both rates are in [0, 1).
+ */
+export function blockDropouts(name: string, rate: number, outputRate: number, seed: number): [SeededDropout, SeededDropout] {
+  for (const [key, v] of [['dropout', rate], ['outputDropout', outputRate]] as const) {
+    if (!(v >= 0 && v < 1)) throw new RangeError(`${name}: ${key} ${v} received; expected a number in [0, 1).`);
+  }
+  return [new SeededDropout(mixSeed(seed, 99)), new SeededDropout(mixSeed(seed, 98))];
+}
+
+/**
  * Multi-head self-attention over time, [B, T, D] -> [B, T, E], see `multiHeadAttention`. Projection kernels
  * Glorot-uniform per projection (Keras), biases zero; all seeded. Dropouts are seeded streams (a fresh mask per
  * training call, the same sequence of masks for the same seed).
@@ -138,11 +149,7 @@ export class FusionMultiHeadAttention extends tf.layers.Layer {
     for (const [key, v] of [['heads', this.heads], ['keyDim', this.keyDim], ['outputDim', this.outputDim]] as const) {
       if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new RangeError(`${name}: ${key} ${v} received; expected an integer >= 1.`);
     }
-    for (const [key, v] of [['dropout', this.rate], ['outputDropout', this.outputRate]] as const) {
-      if (!(v >= 0 && v < 1)) throw new RangeError(`${name}: ${key} ${v} received; expected a number in [0, 1).`);
-    }
-    this.weightDropout = new SeededDropout(mixSeed(this.seed, 99));
-    this.outputDropoutStream = new SeededDropout(mixSeed(this.seed, 98));
+    [this.weightDropout, this.outputDropoutStream] = blockDropouts(name, this.rate, this.outputRate, this.seed);
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {

@@ -10,6 +10,7 @@ import {
   singleInput,
   singleShape,
 } from '@fusion/core/layers';
+import { blockDropouts } from './attention-layer';
 
 /** Activation of the Transformer feed-forward block. 'gelu' is the exact erf form (PyTorch `nn.GELU()`). */
 export type FeedForwardActivation = 'relu' | 'gelu';
@@ -63,11 +64,7 @@ export class FusionTransformerFeedForward extends tf.layers.Layer {
     if (this.activation !== 'relu' && this.activation !== 'gelu') {
       throw new RangeError(`${name}: activation "${this.activation}" received; expected "relu" or "gelu".`);
     }
-    for (const [key, v] of [['dropout', this.rate], ['outputDropout', this.outputRate]] as const) {
-      if (!(v >= 0 && v < 1)) throw new RangeError(`${name}: ${key} ${v} received; expected a number in [0, 1).`);
-    }
-    this.hiddenDropout = new SeededDropout(mixSeed(this.seed, 99));
-    this.outputDropoutStream = new SeededDropout(mixSeed(this.seed, 98));
+    [this.hiddenDropout, this.outputDropoutStream] = blockDropouts(name, this.rate, this.outputRate, this.seed);
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
