@@ -27,12 +27,19 @@ export interface TcnBlockOptions {
  * One temporal block on sensor-major data: x [S, B, T, cin] -> [S, B, T, cout].
  * conv -> ReLU -> dropout -> conv -> ReLU -> dropout, then ReLU(out + residual) (residual projected 1x1 when
  * cin != cout). Both convolutions are causal and dilated; every sensor's kernels form one batched matMul.
+ * `attend`, when given, is applied to the second conv's output before the residual add (the CA-SA block's attention).
  */
-export function tcnBlockForward(x: tf.Tensor4D, w: TcnBlockWeights, opts: TcnBlockOptions): tf.Tensor4D {
+export function tcnBlockForward(
+  x: tf.Tensor4D,
+  w: TcnBlockWeights,
+  opts: TcnBlockOptions,
+  attend?: (h: tf.Tensor4D) => tf.Tensor4D
+): tf.Tensor4D {
   return tf.tidy(() => {
     const drop = opts.dropout ?? ((t: tf.Tensor4D) => t);
     let h = drop(tf.relu(causalConv1d(x, w.kernel1, opts.kernelSize, opts.dilation, w.bias1)));
     h = drop(tf.relu(causalConv1d(h, w.kernel2, opts.kernelSize, opts.dilation, w.bias2)));
+    if (attend) h = attend(h);
     if (!opts.residual) return h;
     const res = w.downKernel ? groupedPointwise(x, w.downKernel, w.downBias) : x;
     return tf.relu(tf.add(h, res)) as tf.Tensor4D;

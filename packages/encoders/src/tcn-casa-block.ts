@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { causalConv1d, groupedPointwise, mixSeed, singleShape } from '@fusion/core/layers';
-import { TcnBlockArgs, TcnBlockOptions, TcnBlockWeights, FusionTcnBlock } from './tcn-block';
+import { groupedPointwise, mixSeed, singleShape } from '@fusion/core/layers';
+import { TcnBlockArgs, TcnBlockOptions, TcnBlockWeights, FusionTcnBlock, tcnBlockForward } from './tcn-block';
 import { shiftConv1d, shiftPadLeft } from './shift-conv';
 
 /** The attention tensors of one CA-SA module; grouped ones carry a leading sensor axis. */
@@ -131,15 +131,7 @@ export function casaForward(h: tf.Tensor4D, w: CasaWeights, opts: CasaOptions): 
  * before the residual add, as in EmoHEAL's `TemporalBlock` with `CASA`.
  */
 export function tcnCasaBlockForward(x: tf.Tensor4D, w: TcnBlockWeights & CasaWeights, opts: TcnBlockOptions & CasaOptions): tf.Tensor4D {
-  return tf.tidy(() => {
-    const drop = opts.dropout ?? ((t: tf.Tensor4D) => t);
-    let h = drop(tf.relu(causalConv1d(x, w.kernel1, opts.kernelSize, opts.dilation, w.bias1)));
-    h = drop(tf.relu(causalConv1d(h, w.kernel2, opts.kernelSize, opts.dilation, w.bias2)));
-    h = casaForward(h, w, opts);
-    if (!opts.residual) return h;
-    const res = w.downKernel ? groupedPointwise(x, w.downKernel, w.downBias) : x;
-    return tf.relu(tf.add(h, res)) as tf.Tensor4D;
-  });
+  return tcnBlockForward(x, w, opts, (h) => casaForward(h, w, opts));
 }
 
 export interface TcnCasaBlockArgs extends TcnBlockArgs {
