@@ -1,19 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { EncoderPlugin, ModelContext, PluginConfig } from '@fusion/core';
 import { ENCODER_BOUNDS as B, tcnCasaEstimate, temporalIssues } from './sizes';
-import { resolveTcnConfig, ResolvedTcnConfig, stackTemporalBlocks, tcnBlockArgs, tcnIssues, tcnSchema } from './tcn';
+import { resolveTcnConfig, ResolvedTcnConfig, stackTemporalBlocks, tcnBlockArgs, tcnIssues, TcnOptions, tcnSchema } from './tcn';
 import { FusionTcnCasaBlock } from './tcn-casa-block';
 
 /** Options of the `tcn-casa` encoder: those of `tcn` plus the attention's. */
-export interface TcnCasaConfig extends PluginConfig {
+export interface TcnCasaConfig extends PluginConfig, TcnOptions {
   type: 'tcn-casa';
-  channels?: number[];
-  kernelSize?: number;
-  dilations?: number[];
-  dropout?: number;
-  residual?: boolean;
-  shared?: boolean;
-  stride?: number;
   /** Channel-attention reduction ratio: bottleneck max(1, floor(C / reduction)). Default 16 (EmoHEAL). */
   reduction?: number;
   /** Taps of the spatial-attention conv. Default 7 (EmoHEAL). */

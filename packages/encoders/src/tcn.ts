@@ -4,9 +4,8 @@ import { dilationIssues, ENCODER_BOUNDS as B, tcnEstimate, temporalIssues } from
 import { FusionTcnBlock, TcnBlockArgs } from './tcn-block';
 import { FusionTimeStride } from './time-stride';
 
-/** Options of the `tcn` encoder (after schema defaults). */
-export interface TcnConfig extends PluginConfig {
-  type: 'tcn';
+/** The temporal-block options of the `tcn` encoder, shared with `tcn-casa`. */
+export interface TcnOptions {
   /** Output channels of each temporal block. Default [25, 25, 25] (EmoHEAL). */
   channels?: number[];
   /** Taps per causal convolution. Default 2. */
@@ -21,6 +20,11 @@ export interface TcnConfig extends PluginConfig {
   shared?: boolean;
   /** Keep every stride-th time step at the end (aligned to the last step). Default 1. */
   stride?: number;
+}
+
+/** Options of the `tcn` encoder (after schema defaults). */
+export interface TcnConfig extends PluginConfig, TcnOptions {
+  type: 'tcn';
 }
 
 /** The `tcn` config with every default filled in. */
@@ -110,7 +114,7 @@ export const tcnEncoder: EncoderPlugin<TcnConfig> = {
 };
 
 /** The schema-unchecked issues of a `tcn` (or `tcn-casa`) config's temporal blocks for windows of `length` steps. */
-export function tcnIssues(config: Pick<TcnConfig, 'channels' | 'dilations' | 'kernelSize' | 'stride'>, length: number): SpecIssue[] {
+export function tcnIssues(config: TcnOptions, length: number): SpecIssue[] {
   const c = { channels: config.channels ?? [25, 25, 25], dilations: config.dilations, kernelSize: config.kernelSize ?? 2, stride: config.stride ?? 1 };
   return [...dilationIssues(c, length), ...temporalIssues(c, length)];
 }
