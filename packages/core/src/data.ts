@@ -79,7 +79,12 @@ export interface WindowPart {
 
 /** Floats per window in `x`. */
 export function windowSize(w: Pick<WindowSet, 'length' | 'sensors' | 'parts'>): number {
-  return w.parts ? w.parts.reduce((a, p) => a + p.length, 0) : w.length * w.sensors.length;
+  return w.parts ? partsSize(w.parts) : w.length * w.sensors.length;
+}
+
+/** Floats per multi-rate window row: the parts' lengths together. */
+export function partsSize(parts: readonly Pick<WindowPart, 'length'>[]): number {
+  return parts.reduce((a, p) => a + p.length, 0);
 }
 
 export function windowCount(w: WindowSet): number {

@@ -2,6 +2,7 @@
 // statistics, the named data errors) and nothing that touches Node, so the stream operators and the E4 parser run
 // in a browser bundle too.
 export type { Signal, Recording, EventSeries, LabelInterval, WindowPart } from './data';
+export { partsSize } from './data';
 export type { PreprocessingSpec } from './spec';
 export { DataFormatError, DatasetError, FusionError } from './errors';
 export { resampleToGrid, reducerFor, magnitude } from './preprocess/resample';

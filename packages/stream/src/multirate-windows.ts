@@ -1,4 +1,5 @@
 import { connect, filter, merge, Observable, OperatorFunction, Subject, Subscription, tap } from 'rxjs';
+import { partsSize } from '@fusion/core/live';
 import type { WindowPart } from '@fusion/core/live';
 import { alignResample } from './align-resample';
 import type { StreamCounters } from './counters';
@@ -37,7 +38,7 @@ export function multiRateWindows(o: MultiRateWindowOptions): OperatorFunction<Sa
     const parts = o.parts.filter((q) => q.rate === rate);
     return { rate, parts, sensors: [...new Set(parts.map((q) => q.sensor))] };
   });
-  const row = o.parts.reduce((a, q) => a + q.length, 0);
+  const row = partsSize(o.parts);
   const now = o.now ?? Date.now;
   return (source) =>
     new Observable<Window>((subscriber) => {

@@ -1,5 +1,6 @@
 import { connect, filter, from, map, merge, Observable, OperatorFunction, pipe, tap } from 'rxjs';
 import type { PreprocessingSpec } from '@fusion/core';
+import { partsSize } from '@fusion/core/live';
 import { alignResample } from './align-resample';
 import type { Backpressure } from './backpressure';
 import { boundedQueue } from './bounded-queue';
@@ -111,7 +112,7 @@ export function streamPipeline(o: PipelineOptions): OperatorFunction<SampleChunk
   };
 
   const predictBatch = (batch: Window[]): Observable<{ window: Window; stream: string; probs: Float32Array }[]> => {
-    const per = parts ? parts.reduce((a, q) => a + q.length, 0) : length * S;
+    const per = parts ? partsSize(parts) : length * S;
     const x = new Float32Array(batch.length * per);
     batch.forEach((w, i) => x.set(w.x, i * per));
     return from(o.model.predict(x, batch.length)).pipe(

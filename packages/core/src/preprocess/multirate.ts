@@ -1,3 +1,4 @@
+import { partsSize } from '../data';
 import type { Recording, WindowPart, WindowSet } from '../data';
 import { DatasetError, SpecValidationError } from '../errors';
 import type { GraphSpec, PreprocessingSpec } from '../spec';
@@ -66,7 +67,7 @@ export function makeMultiRateWindows(
   options: { keepUnlabelled?: boolean } = {}
 ): { windows: WindowSet; report: WindowingReport } {
   const parts = windowParts(inputs, p.window);
-  const row = parts.reduce((a, q) => a + q.length, 0);
+  const row = partsSize(parts);
   const sensors = [...new Set(inputs.map((i) => i.sensor))];
   const out = new WindowCollector();
   const report = out.report;
@@ -125,7 +126,7 @@ export function inputRecordingStats(rec: Recording, inputs: readonly InputRate[]
 export function partColumns(w: WindowSet, k: number): Float32Array {
   const parts = w.parts!;
   const q = parts[k];
-  const row = parts.reduce((a, p) => a + p.length, 0);
+  const row = partsSize(parts);
   const n = w.y.length;
   const out = new Float32Array(n * q.length);
   for (let i = 0; i < n; i++) out.set(w.x.subarray(i * row + q.offset, i * row + q.offset + q.length), i * q.length);
@@ -143,7 +144,7 @@ export function partStats(w: WindowSet): { mean: number; sd: number }[] {
 /** Multi-rate windows z-scored per input with `st` (one entry per part). */
 export function applyPartStats(w: WindowSet, st: { mean: number; sd: number }[]): WindowSet {
   const parts = w.parts!;
-  const row = parts.reduce((a, p) => a + p.length, 0);
+  const row = partsSize(parts);
   const x = new Float32Array(w.x.length);
   const col = new Int32Array(row);
   parts.forEach((q, k) => col.fill(k, q.offset, q.offset + q.length));
