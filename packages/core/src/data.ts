@@ -75,6 +75,8 @@ export interface WindowPart {
   rate: number;
   length: number;
   offset: number;
+  /** An event input (e.g. ibi) put on the grid by `eventsToGrid`: seconds after the last event a sample stays valid. */
+  maxGap?: number;
 }
 
 /** Floats per window in `x`. */

@@ -21,6 +21,7 @@ export * from './preprocess/normalize';
 export * from './preprocess/labels';
 export * from './preprocess/windows';
 export * from './preprocess/multirate';
+export * from './preprocess/events';
 export * from './preprocess/augment';
 export * from './layers';
 export { repositoryRoot, requireData } from './require-data';

@@ -9,3 +9,4 @@ export { resampleToGrid, reducerFor, magnitude } from './preprocess/resample';
 export { recordingGrid, SensorGrid } from './preprocess/windows';
 export { stats, zscore } from './preprocess/normalize';
 export { inputRecordingStats, InputRate, multiRateInputs, windowParts } from './preprocess/multirate';
+export { eventsToGrid } from './preprocess/events';

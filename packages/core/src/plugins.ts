@@ -32,6 +32,8 @@ export interface CheckContext {
   sampleRate: number;
   /** Seconds per window (`preprocessing.window`). */
   window?: number;
+  /** The sensors among `sensors` that are event series on a grid (e.g. `ibi`: the last beat's interval, in seconds). */
+  events?: readonly string[];
 }
 
 /** Sizes of a plugin's output and what it holds, for the memory estimate made before a model is built. */
@@ -80,6 +82,11 @@ export interface DatasetAdapter<C extends PluginConfig = PluginConfig> extends P
   readonly labels?: readonly string[];
   /** Native sample rate (Hz) of each sensor, when fixed: graph inputs may ask for it or an integer divisor of it. */
   readonly rates?: Readonly<Record<string, number>>;
+  /**
+   * Optional: event series its recordings carry in `events` (irregular times, e.g. `ibi`: inter-beat intervals in
+   * seconds at each beat). A graph input may name one; it is resampled onto the input's grid (preprocess/events.ts).
+   */
+  readonly events?: readonly string[];
   load(config: C, ctx: LoadContext): Promise<Dataset>;
   /**
    * Optional: reads one recording in this adapter's layout (a folder or a file, given by absolute path) for replay
@@ -99,6 +106,8 @@ export interface ModelContext {
   classes: number;
   /** Seconds per window (`preprocessing.window`): a node's input covers it, whatever its time steps. */
   window?: number;
+  /** The sensors among `sensors` that are event series on a grid (e.g. `ibi`: the last beat's interval, in seconds). */
+  events?: readonly string[];
   /** A fresh seed for an initialiser or a dropout stream. */
   nextSeed(): number;
   /** A unique layer name under the given prefix (names group parameters per block in `summary`). */

@@ -4,7 +4,8 @@ import type { CheckContext, PluginBase } from './plugins';
 import { checkMemory } from './model/memory';
 import { inferGraph, kindRegistry, nodeCheckContext, specGraph } from './model/graph';
 import { outputIssues } from './model/outputs';
-import { inputRateIssues } from './model/input-rates';
+import { eventInputIssues, inputRateIssues } from './model/input-rates';
+import { DEFAULT_MAX_GAP, MAX_GAP_LIMIT } from './preprocess/events';
 import type { PluginRegistry, Registries } from './registry';
 import { evaluationSchema, GraphSpec, PluginConfig, preprocessingSchema, trainingSchema } from './spec';
 import { sweepIssues } from './sweep';
@@ -27,7 +28,7 @@ const NAME_PATTERN = '^[A-Za-z][A-Za-z0-9_-]*$';
 
 /** The graph-spec JSON Schema, assembled from the registered plugins' own schemas. */
 export function assembleSpecSchema(reg: Registries): Record<string, unknown> {
-  const sensors = [...new Set(reg.datasets.all().flatMap((d) => d.sensors))].sort();
+  const sensors = [...new Set(reg.datasets.all().flatMap((d) => [...d.sensors, ...(d.events ?? [])]))].sort();
   const encoder = pluginUnion('encoder', reg.encoders.all());
   return {
     $id: 'https://fusion.dev/schema/graph-spec.json',
@@ -66,6 +67,15 @@ export function assembleSpecSchema(reg: Registries): Record<string, unknown> {
             sensor: sensors.length ? { enum: sensors } : { type: 'string', minLength: 1 },
             rate: { type: 'number', exclusiveMinimum: 0, maximum: 1024, description: 'samples per second (default: preprocessing.sampleRate); the sensor native rate or an integer divisor of it' },
             maxMissing: { type: 'number', minimum: 0, maximum: 1, description: "fraction of this input's samples a window may miss (default: preprocessing.maxMissing)" },
+            missing: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['maxGap'],
+              description: 'event inputs only (e.g. ibi): the rule that makes a resampled sample missing',
+              properties: {
+                maxGap: { type: 'number', exclusiveMinimum: 0, maximum: MAX_GAP_LIMIT, description: `a sample more than this many seconds after the last event is missing (default ${DEFAULT_MAX_GAP})` },
+              },
+            },
           },
         },
       },
@@ -266,6 +276,11 @@ export class SpecValidator {
           if (s[k] === undefined) issues.push({ path: '', message: `missing required option "${k}". Add it (or give the model as a graph: "inputs", "nodes", "outputs").` });
         }
         if (!s.encoder && !s.encoders) issues.push({ path: '', message: 'missing "encoder" (one for all sensors) or "encoders" (one per sensor). Add one.' });
+        const events = this.registries.datasets.has(s.dataset.type) ? this.registries.datasets.get(s.dataset.type).events ?? [] : [];
+        (s.sensors ?? []).forEach((name, i) => {
+          if (events.includes(name))
+            issues.push({ path: `/sensors/${i}`, message: `"${name}" is an event series (irregular times), not a regular signal; the slot form stacks regular signals only. Give the model as a graph with an input {"sensor": "${name}", "rate": 4} (resampled onto that grid), or remove "${name}".` });
+        });
       }
       if (s.encoder && s.encoders) issues.push({ path: '/encoders', message: 'give either "encoder" or "encoders", not both.' });
       if (s.encoders && s.sensors) {
@@ -281,8 +296,8 @@ export class SpecValidator {
       const inputOf = (name: string): string | undefined => (sensorsGiven ? undefined : Object.keys(s.inputs ?? {}).find((k) => s.inputs![k].sensor === name));
       (s.sensors ?? []).forEach((name, i) => {
         const at = inputOf(name);
-        if (!adapter.sensors.includes(name))
-          issues.push({ path: at ? `/inputs/${at}/sensor` : `/sensors/${i}`, message: `dataset "${adapter.type}" has no sensor "${name}"; it provides ${adapter.sensors.join(', ')}.` });
+        if (!adapter.sensors.includes(name) && !adapter.events?.includes(name))
+          issues.push({ path: at ? `/inputs/${at}/sensor` : `/sensors/${i}`, message: `dataset "${adapter.type}" has no sensor "${name}"; it provides ${[...adapter.sensors, ...(adapter.events ?? [])].join(', ')}.` });
       });
       const p = s.preprocessing;
       const len = p.window * p.sampleRate;
@@ -306,7 +321,8 @@ export class SpecValidator {
   /** The plugins' own `check`s (paths prefixed with their config's), and the per-sensor encoders' agreement. */
   private pluginIssues(s: GraphSpec): SpecIssue[] {
     const p = s.preprocessing;
-    const ctx: CheckContext = { sensors: s.sensors, length: Math.round(p.window * p.sampleRate), classes: p.label.classes.length, sampleRate: p.sampleRate, window: p.window };
+    const events = Object.values(s.inputs ?? {}).filter((i) => i.missing !== undefined).map((i) => i.sensor);
+    const ctx: CheckContext = { sensors: s.sensors, length: Math.round(p.window * p.sampleRate), classes: p.label.classes.length, sampleRate: p.sampleRate, window: p.window, ...(events.length ? { events } : {}) };
     const issues: SpecIssue[] = [];
     // A kind with no plugin registered accepts any "type" (see pluginUnion): nothing to check then.
     const run = (registry: PluginRegistry<PluginBase>, cfg: PluginConfig, pointer: string, c: CheckContext = ctx): void => {
@@ -376,7 +392,9 @@ export class SpecValidator {
       }
       Object.assign(node, config, { inputs });
     }
-    issues.push(...inputRateIssues(s, reg.datasets.has(s.dataset.type) ? reg.datasets.get(s.dataset.type) : undefined));
+    const adapter = reg.datasets.has(s.dataset.type) ? reg.datasets.get(s.dataset.type) : undefined;
+    issues.push(...eventInputIssues(s, adapter));
+    issues.push(...inputRateIssues(s, adapter));
     const sensors = [...new Set(Object.values(s.inputs!).map((i) => i.sensor))];
     if (s.sensors === undefined) s.sensors = sensors;
     else {

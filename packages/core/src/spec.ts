@@ -67,6 +67,11 @@ export interface GraphInputSpec {
   rate?: number;
   /** Fraction of this input's samples a window may miss (default: `preprocessing.maxMissing`). */
   maxMissing?: number;
+  /**
+   * Event inputs only (a sensor the dataset adapter lists in `events`, e.g. `ibi`; filled in by validation): a grid
+   * sample more than `maxGap` seconds after the last event is missing. See preprocess/events.ts.
+   */
+  missing?: { maxGap: number };
 }
 
 export interface GraphNodeSpec extends PluginConfig {

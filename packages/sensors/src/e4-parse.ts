@@ -16,6 +16,9 @@ export const E4_FILES: Readonly<Record<string, string>> = Object.freeze({
 /** Sensor names the E4 readers provide as regular signals (IBI is an event series, not listed). */
 export const E4_SENSORS: readonly string[] = Object.freeze(['acc', 'bvp', 'eda', 'temp', 'hr']);
 
+/** Event series the E4 readers provide in `recording.events` (IBI.csv: inter-beat intervals in seconds at each beat). */
+export const E4_EVENTS: readonly string[] = Object.freeze(['ibi']);
+
 /** Channels per sensor; ACC is the only multi-channel E4 signal. */
 const E4_CHANNELS: Readonly<Record<string, number>> = { acc: 3, bvp: 1, eda: 1, temp: 1, hr: 1 };
 

@@ -6,6 +6,7 @@ import { checkColumns, E4_FILES, E4_SENSORS, E4SignalParser, implausibleValue, r
 
 export {
   ACC_COUNTS_PER_G,
+  E4_EVENTS,
   E4_FILES,
   E4_NOMINAL_RATES,
   E4_SENSORS,
@@ -122,9 +123,14 @@ export function readE4Folder(dir: string, sensors: readonly string[] = E4_SENSOR
 
 /**
  * `readRecording` of the `e4` adapter (replay): one E4 export folder (ACC.csv, BVP.csv, ...) with the wanted E4 sensors,
- * IBI not read; undefined for anything else.
+ * IBI.csv read (and required) only when `ibi` is wanted; undefined for anything else.
  */
 export function readE4Recording(location: string, ctx: RecordingContext): Recording | undefined {
   if (pathKind(location) !== 'directory' || !isE4Export(location)) return undefined;
-  return readE4Export(location, ctx.sensors.filter((s) => E4_SENSORS.includes(s)), { ibi: false });
+  return readE4Export(location, e4Wanted(ctx.sensors), { ibi: false });
+}
+
+/** The E4 signals and event series among `sensors` (`ibi` in the list makes IBI.csv required, see `readE4Export`). */
+export function e4Wanted(sensors: readonly string[]): string[] {
+  return sensors.filter((s) => E4_SENSORS.includes(s) || s === 'ibi');
 }

@@ -2,6 +2,7 @@ export {
   ACC_COUNTS_PER_G,
   E4_FILES,
   E4_NOMINAL_RATES,
+  E4_EVENTS,
   E4_SENSORS,
   E4ExportOptions,
   EPOCH_RANGE_S,

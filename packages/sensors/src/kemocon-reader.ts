@@ -436,5 +436,8 @@ export function readKEmoConRecording(location: string, ctx: RecordingContext): R
   if (subject) return readKEmoConParticipant(root, subject, { sensors, warn: ctx.warn });
   const signals: Record<string, Signal> = {};
   for (const s of sensors) signals[s] = readKEmoConSignal(path.join(dir, fileName(s)), s, { warn: ctx.warn });
-  return { subject: pid, signals, labels: [], source: dir };
+  const rec: Recording = { subject: pid, signals, labels: [], source: dir };
+  const ibiFile = path.join(dir, fileName('ibi'));
+  if (ctx.sensors.includes('ibi') && pathKind(ibiFile) !== 'missing') rec.events = { ibi: readKEmoConIbi(ibiFile, { warn: ctx.warn }) };
+  return rec;
 }

@@ -5,7 +5,7 @@ import { duplicateRecordings } from './duplicates';
 import { folderSchema } from './folder-schema';
 import { E4_SENSORS, readE4Folder, readE4Recording } from './e4-reader';
 import { Annotator, ANNOTATORS, KEMOCON_TARGETS, readKEmoCon, readKEmoConRecording } from './kemocon-reader';
-import { E4_NOMINAL_RATES } from './e4-parse';
+import { E4_EVENTS, E4_NOMINAL_RATES } from './e4-parse';
 import { generateSynthetic, SYNTHETIC_DEFAULTS, syntheticCacheName } from './synthetic';
 import { stressPredictAdapter } from './stress-predict';
 
@@ -53,6 +53,7 @@ export const kemoconAdapter: DatasetAdapter<KEmoConConfig> = {
   sensors: E4_SENSORS,
   labels: KEMOCON_TARGETS,
   rates: E4_NOMINAL_RATES,
+  events: E4_EVENTS,
   schema: folderSchema('kemocon', 'dataset root (holds e4_data/, metadata/, emotion_annotations/)', {
     annotator: { enum: [...ANNOTATORS], default: 'external', description: 'whose annotations become the labels' },
     participants: {
@@ -82,6 +83,7 @@ export const syntheticAdapter: DatasetAdapter<SyntheticConfig> = {
   sensors: E4_SENSORS,
   labels: KEMOCON_TARGETS,
   rates: E4_NOMINAL_RATES,
+  events: E4_EVENTS,
   schema: {
     type: 'object',
     additionalProperties: false,
@@ -125,10 +127,11 @@ export const e4Adapter: DatasetAdapter<E4Config> = {
   description: 'Empatica E4 export folder(s): one export, or one subfolder per subject; no labels (for replay and reading)',
   sensors: E4_SENSORS,
   rates: E4_NOMINAL_RATES,
+  events: E4_EVENTS,
   schema: folderSchema('e4', 'an E4 export folder or a folder of per-subject export folders'),
   async load(config: E4Config, ctx: LoadContext): Promise<Dataset> {
     const root = existingFolder(ctx, config.path);
-    const recordings = readE4Folder(root, wanted(ctx));
+    const recordings = readE4Folder(root, [...wanted(ctx), ...ctx.sensors.filter((s) => E4_EVENTS.includes(s))]);
     const copies = duplicateRecordings(recordings);
     return { name: `e4:${root}`, recordings, warnings: copies ? [`${root}: ${copies}`] : [] };
   },

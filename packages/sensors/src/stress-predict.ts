@@ -4,8 +4,8 @@ import { Dataset, DatasetAdapter, DatasetError, LabelInterval, LoadContext, path
 import { parseNumberCell, readCsvRows } from './csv-text';
 import { duplicateRecordings } from './duplicates';
 import { folderSchema } from './folder-schema';
-import { E4_SENSORS, isE4Export, readE4Export } from './e4-reader';
-import { E4_NOMINAL_RATES } from './e4-parse';
+import { e4Wanted, E4_SENSORS, isE4Export, readE4Export } from './e4-reader';
+import { E4_EVENTS, E4_NOMINAL_RATES } from './e4-parse';
 
 /**
  * The Stress-Predict dataset (Iqbal et al., Sensors 22(21):8135, 2022; github.com/italha-d/Stress-Predict-Dataset):
@@ -294,8 +294,7 @@ export function readStressPredictRecording(location: string, ctx: RecordingConte
   const subject = path.basename(dir);
   const tagFile = pathKind(dir) === 'directory' && isE4Export(dir) ? tagFileOf(dir, subject) : undefined;
   if (!tagFile) return undefined;
-  const sensors = ctx.sensors.filter((s) => E4_SENSORS.includes(s));
-  const rec = readE4Export(dir, sensors, { subject, ibi: false });
+  const rec = readE4Export(dir, e4Wanted(ctx.sensors), { subject, ibi: false });
   const { union, common } = extents(rec);
   if (common.end > common.start) rec.span = common;
   let tags: number[];
@@ -319,6 +318,7 @@ export const stressPredictAdapter: DatasetAdapter<StressPredictConfig> = {
   sensors: E4_SENSORS,
   labels: ['stress'],
   rates: E4_NOMINAL_RATES,
+  events: E4_EVENTS,
   schema: folderSchema('stress-predict', 'the Raw_data folder holding one SXX/ E4 export (with tags_SXX.csv) per subject', {
     subjects: {
       type: 'array',
@@ -344,7 +344,9 @@ export const stressPredictAdapter: DatasetAdapter<StressPredictConfig> = {
       `(from "path": ${JSON.stringify(config.path)} in the spec) Fix the path; relative paths are resolved against the spec file's folder (${ctx.baseDir}).`
     );
     const sensors = ctx.sensors.filter((s) => E4_SENSORS.includes(s));
-    return readStressPredict(root, { subjects: config.subjects, phases: config.phases, sensors: sensors.length ? sensors : E4_SENSORS });
+    // `ibi` in the list makes each subject's IBI.csv required
+    const events = ctx.sensors.filter((s) => E4_EVENTS.includes(s));
+    return readStressPredict(root, { subjects: config.subjects, phases: config.phases, sensors: [...(sensors.length ? sensors : E4_SENSORS), ...events] });
   },
   readRecording: readStressPredictRecording,
 };

@@ -2,10 +2,11 @@ import { connect, filter, merge, Observable, OperatorFunction, Subject, Subscrip
 import { partsSize } from '@fusion/core/live';
 import type { WindowPart } from '@fusion/core/live';
 import { alignResample } from './align-resample';
+import { eventGrid } from './event-grid';
 import type { StreamCounters } from './counters';
 import { normalizeWindows, WindowNormalization } from './normalize-windows';
 import { RunningStats } from './running-stats';
-import type { Sample, SensorStats, Window } from './types';
+import type { Frame, Sample, SensorStats, Window } from './types';
 import { windowStream } from './window-stream';
 
 export interface MultiRateWindowOptions {
@@ -30,14 +31,17 @@ export interface MultiRateWindowOptions {
  * from a recording: the inputs of each rate are aligned and resampled onto their own grid (`alignResample`) from one
  * common origin and windowed every hop (`windowStream`), z-scored per input, and the windows of all rates that end at
  * the same time are joined into one row (the parts one after the other). A window where an input misses more than its
- * `maxMissing` is marked `skipped: 'missing'`.
+ * `maxMissing` is marked `skipped: 'missing'`. An event input (`maxGap`, e.g. `ibi`) is a group of its own, put on its
+ * grid by `eventGrid` (the training code, `eventsToGrid`) and never z-scored, as in training.
  */
 export function multiRateWindows(o: MultiRateWindowOptions): OperatorFunction<Sample, Window> {
-  const rates = [...new Set(o.parts.map((q) => q.rate))];
-  const groups = rates.map((rate) => {
-    const parts = o.parts.filter((q) => q.rate === rate);
+  const regular = o.parts.filter((q) => q.maxGap === undefined);
+  const rates = [...new Set(regular.map((q) => q.rate))];
+  const groups: { rate: number; parts: typeof o.parts; sensors: string[]; maxGap?: number }[] = rates.map((rate) => {
+    const parts = regular.filter((q) => q.rate === rate);
     return { rate, parts, sensors: [...new Set(parts.map((q) => q.sensor))] };
   });
+  for (const q of o.parts) if (q.maxGap !== undefined) groups.push({ rate: q.rate, parts: [q], sensors: [q.sensor], maxGap: q.maxGap });
   const row = partsSize(o.parts);
   const now = o.now ?? Date.now;
   return (source) =>
@@ -75,14 +79,17 @@ export function multiRateWindows(o: MultiRateWindowOptions): OperatorFunction<Sa
         const S = gr.sensors.length;
         const running = new RunningStats(S);
         let norm: WindowNormalization;
-        if (o.norm.kind === 'none') norm = { kind: 'none' };
+        if (o.norm.kind === 'none' || gr.maxGap !== undefined) norm = { kind: 'none' };
         else if (o.norm.kind === 'fixed') {
           const st = o.norm.stats;
-          norm = { kind: 'fixed', stats: gr.sensors.map((s) => st[o.parts.findIndex((q) => q.rate === gr.rate && q.sensor === s)]) };
+          norm = { kind: 'fixed', stats: gr.sensors.map((s) => st[o.parts.findIndex((q) => q.rate === gr.rate && q.sensor === s && q.maxGap === undefined)]) };
         } else norm = { kind: 'running', stats: running, warmupFrames: Math.round(o.norm.warmupSeconds * gr.rate) };
+        const grid: OperatorFunction<Sample, Frame> =
+          gr.maxGap !== undefined
+            ? eventGrid({ sensor: gr.sensors[0], rate: gr.rate, maxGap: gr.maxGap, origin })
+            : (s) => s.pipe(filter((smp) => gr.sensors.includes(smp.sensor)), alignResample({ sensors: gr.sensors, sampleRate: gr.rate, rates: o.rates, origin, bufferSeconds: o.bufferSeconds, counters: o.counters }));
         return shared.pipe(
-          filter((smp) => gr.sensors.includes(smp.sensor)),
-          alignResample({ sensors: gr.sensors, sampleRate: gr.rate, rates: o.rates, origin, bufferSeconds: o.bufferSeconds, counters: o.counters }),
+          grid,
           tap((f) => running.update(f.values)),
           // missing data is judged per input when the rates are joined
           windowStream({ stream: o.stream, sensors: gr.sensors, length: Math.round(o.window * gr.rate), hop: Math.max(1, Math.round(o.hop * gr.rate)), window: o.window, maxMissing: 1, now }),

@@ -104,6 +104,8 @@ export function buildModel(spec: GraphSpec, reg: Registries, shape: ModelShape, 
     if (x.shape.length !== info.in + 1) throw new ShapeMismatchError(`${where} "${n.config.type}" input`, x.shape, `rank ${info.in + 1}: [batch, ${info.describe.slice(1)}`);
     const sensors = sensorsOf(name);
     const ctx = context({ ...shape, sensors }, rng, scope, counters, spec.preprocessing.window);
+    const events = sensors.filter((sn) => Object.values(spec.inputs ?? {}).some((i) => i.sensor === sn && i.missing !== undefined));
+    if (events.length) ctx.events = events;
     const registry = kindRegistry(reg, kind);
     // A third-party plugin's failure or garbage is a PluginError naming its file (built-in plugins' bugs stay bugs).
     const origin = registry.originOf(n.config.type);

@@ -32,12 +32,16 @@ export interface ReplayOptions {
 
 /**
  * Replays a recording as sample chunks in time order: sample i of a signal at t0 + i / fs (gaps in the file, NaN, are
- * not sent). At a finite speed chunks follow the wall clock; at 'max' they go as fast as `room` allows.
+ * not sent), and each wanted event series (e.g. `ibi`) as one-channel samples at its event times, as a live sender would
+ * send beats. At a finite speed chunks follow the wall clock; at 'max' they go as fast as `room` allows.
  */
 export function replaySource(rec: Recording, options: ReplayOptions): Observable<SampleChunk> {
   const speed = options.speed;
   if (speed !== 'max' && !(speed > 0 && Number.isFinite(speed))) throw new RangeError(`replaySource: speed must be a positive number or "max", received ${speed}`);
   const names = (options.sensors ?? Object.keys(rec.signals)).filter((s) => rec.signals[s]);
+  const eventNames = (options.sensors ?? []).filter((s) => !rec.signals[s] && rec.events?.[s]);
+  const evs = eventNames.map((n) => rec.events![n]);
+  const nextEvent = evs.map(() => 0);
   if (!names.length) throw new DatasetError(`nothing to replay: the recording has none of the sensors ${(options.sensors ?? []).join(', ')}.`);
   const stream = options.stream ?? rec.subject;
   const sigs = names.map((n) => rec.signals[n]);
@@ -65,6 +69,13 @@ export function replaySource(rec: Recording, options: ReplayOptions): Observable
         values.set(s.data.subarray(i * C, (i + 1) * C), k * C);
       });
       out.push({ stream, sensor: names[j], times, values, channels: C, fs: s.fs });
+    });
+    evs.forEach((ev, j) => {
+      const i0 = nextEvent[j];
+      let i1 = i0;
+      while (i1 < ev.times.length && ev.times[i1] < until) i1++;
+      nextEvent[j] = i1;
+      if (i1 > i0) out.push({ stream, sensor: eventNames[j], times: ev.times.slice(i0, i1), values: ev.values.slice(i0, i1), channels: 1 });
     });
     return out;
   };

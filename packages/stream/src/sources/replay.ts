@@ -56,7 +56,8 @@ export async function loadReplay(location: string, o: LoadReplayOptions): Promis
     const origin = o.adapters.originOf(a.type);
     const rec = checkReadRecording(origin, a.type, await callPluginAsync(origin, `dataset adapter "${a.type}" readRecording()`, async () => read.call(a, abs, ctx)));
     if (!rec) continue;
-    const grid = recordingGrid(rec, o.sensors, { ...o.preprocessing, normalize: 'none' });
+    // event series (ibi) have no grid of their own: the regular signals fix the origin, as in training
+    const grid = recordingGrid(rec, o.sensors.filter((s) => !rec.events?.[s] || rec.signals[s]), { ...o.preprocessing, normalize: 'none' });
     return { stream: rec.subject, recording: rec, origin: grid.start, adapter: a.type };
   }
   const first = adapters[0];
