@@ -24,7 +24,7 @@ export const featuresSchema = {
       minItems: 1,
       uniqueItems: true,
       default: ['statistics'],
-      description: 'per channel: statistics (mean, sd, min, max, slope), eda (tonic, phasic, SCR count), hrv (mean IBI, SDNN, RMSSD, pNN50 from pulse-wave peaks; >= 32 Hz)',
+      description: 'per channel: statistics (mean, sd, min, max, slope), eda (tonic, phasic, SCR count), hrv (mean IBI, SDNN, RMSSD, pNN50 from pulse-wave peaks at >= 32 Hz, or from an ibi input)',
     },
   },
 } as const;
@@ -33,7 +33,7 @@ export const featuresSchema = {
 /** `features`: statistics, EDA tonic/phasic/SCR and HRV of each window of its sensor inputs, as one time step. */
 export const featuresNode: FusionPlugin<FeaturesConfig> = {
   type: 'features',
-  description: 'handcrafted per-window features of its sensor inputs (statistics, EDA tonic/phasic/SCR count, HRV from pulse peaks), no weights',
+  description: 'handcrafted per-window features of its sensor inputs (statistics, EDA tonic/phasic/SCR count, HRV from pulse peaks or an ibi input), no weights',
   schema: featuresSchema,
   rawInputs: true,
   outputShape: (inputs, config) => {
@@ -48,13 +48,22 @@ export const featuresNode: FusionPlugin<FeaturesConfig> = {
     const groups = config.groups ?? ['statistics'];
     if (!groups.includes('hrv') || ctx.window === undefined) return [];
     const rate = ctx.length / ctx.window;
-    if (rate >= HRV_MIN_RATE) return [];
-    return [{ path: '/groups', message: `"hrv" needs pulse waves at >= ${HRV_MIN_RATE} Hz to find beats, but the input has ${rate} Hz (${ctx.length} samples per ${ctx.window}-s window). Feed it a bvp input with "rate" >= ${HRV_MIN_RATE}, or drop "hrv".` }];
+    // an ibi event input gives its beats itself; every other input needs a pulse wave fast enough to find them
+    const waves = ctx.sensors.filter((s) => !ctx.events?.includes(s));
+    if (rate >= HRV_MIN_RATE || !waves.length) return [];
+    return [
+      {
+        path: '/groups',
+        message: `"hrv" needs pulse waves at >= ${HRV_MIN_RATE} Hz to find beats, but the input${waves.length > 1 ? 's' : ''} ${waves.join(', ')} ha${waves.length > 1 ? 've' : 's'} ${rate} Hz (${ctx.length} samples per ${ctx.window}-s window). Feed it a bvp input with "rate" >= ${HRV_MIN_RATE} or an ibi input, or drop "hrv".`,
+      },
+    ];
   },
   apply(input: tf.SymbolicTensor, config: FeaturesConfig, ctx: ModelContext): tf.SymbolicTensor {
     if (input.shape.length !== 4) throw new ShapeMismatchError('features input', input.shape, '[batch, time, sensors, channels]');
     const t = input.shape[1];
     if (t == null || ctx.window === undefined) throw new ShapeMismatchError('features input', input.shape, 'a known time length and window');
-    return new FusionWindowFeatures({ name: ctx.name('features'), rate: t / ctx.window, groups: config.groups ?? ['statistics'] }).apply(input) as tf.SymbolicTensor;
+    // HRV of an ibi event input from its held beat intervals (window-features.ts), of any other from pulse peaks
+    const ibi = ctx.events && ctx.sensors.length === input.shape[2] ? ctx.sensors.map((s) => ctx.events!.includes(s)) : undefined;
+    return new FusionWindowFeatures({ name: ctx.name('features'), rate: t / ctx.window, groups: config.groups ?? ['statistics'], ...(ibi ? { ibi } : {}) }).apply(input) as tf.SymbolicTensor;
   },
 };

@@ -11,11 +11,14 @@ export class FusionWindowFeatures extends tf.layers.Layer {
   static className = 'FusionWindowFeatures';
   private readonly rate: number;
   private readonly groups: FeatureGroup[];
+  /** Per sensor on the sensor axis: an event input of beat intervals (`ibi`), whose HRV comes from its steps. */
+  private readonly ibi?: boolean[];
 
-  constructor(args: LayerArgs & { rate: number; groups: FeatureGroup[] }) {
+  constructor(args: LayerArgs & { rate: number; groups: FeatureGroup[]; ibi?: boolean[] }) {
     super({ ...args, trainable: false });
     this.rate = args.rate;
     this.groups = [...args.groups];
+    if (args.ibi?.some((b) => b)) this.ibi = [...args.ibi];
   }
 
   private perChannel(): number {
@@ -40,14 +43,14 @@ export class FusionWindowFeatures extends tf.layers.Layer {
     for (let i = 0; i < b; i++) {
       for (let ch = 0; ch < s * c; ch++) {
         for (let k = 0; k < t; k++) series[k] = data[(i * t + k) * s * c + ch];
-        at = channelFeatures(series, this.rate, this.groups, out, at);
+        at = channelFeatures(series, this.rate, this.groups, out, at, this.ibi?.[Math.floor(ch / c)] ?? false);
       }
     }
     return tf.tensor3d(out, [b, 1, s * c * F]);
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), rate: this.rate, groups: this.groups };
+    return { ...super.getConfig(), rate: this.rate, groups: this.groups, ...(this.ibi ? { ibi: this.ibi } : {}) };
   }
 }
 tf.serialization.registerClass(FusionWindowFeatures);

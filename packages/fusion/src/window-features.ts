@@ -9,6 +9,13 @@
  *   seconds apart (200 bpm at most); inter-beat intervals outside 0.3..2 s are dropped. Mean IBI, SDNN, RMSSD (in
  *   seconds) and pNN50 (the fraction of successive differences above 50 ms); all 0 with fewer than 3 beats. LF/HF is
  *   left out: it needs >= 60 s of beats, longer than the shipped windows.
+ * - hrv of an event input (`ibi`: the last beat's interval in seconds held on a grid, 0 where missing; see core
+ *   preprocess/events.ts), `ibiHrvFeatures`: mean IBI and SDNN over the valid samples (time-weighted: a beat counts
+ *   for as long as it is held); the successive differences are the steps between adjacent valid samples (a held
+ *   value changes exactly when a beat with another interval arrives; equal successive intervals are steps of 0), and
+ *   the number of beats is the valid time / mean IBI, so RMSSD = sqrt(sum of squared steps / beats) and pNN50 = steps
+ *   above 50 ms / beats. Exact when every beat gets at least one grid sample (rate >= 1 / shortest IBI); all 0 with
+ *   fewer than 2 beats.
  */
 export const FEATURE_GROUPS = {
   statistics: ['mean', 'sd', 'min', 'max', 'slope'],
@@ -27,8 +34,11 @@ export function channelFeatureNames(groups: readonly FeatureGroup[]): string[] {
   return groups.flatMap((g) => [...FEATURE_GROUPS[g]]);
 }
 
-/** Writes the features of series `v` (at `rate` Hz) into `out` from `at`; returns the next column. */
-export function channelFeatures(v: ArrayLike<number>, rate: number, groups: readonly FeatureGroup[], out: Float32Array, at: number): number {
+/**
+ * Writes the features of series `v` (at `rate` Hz) into `out` from `at`; returns the next column. `ibi`: `v` is an
+ * event input of beat intervals (HRV from its steps, not from pulse peaks).
+ */
+export function channelFeatures(v: ArrayLike<number>, rate: number, groups: readonly FeatureGroup[], out: Float32Array, at: number, ibi = false): number {
   const n = v.length;
   let mean = 0;
   for (let i = 0; i < n; i++) mean += v[i];
@@ -55,7 +65,7 @@ export function channelFeatures(v: ArrayLike<number>, rate: number, groups: read
       out[at++] = n ? max : 0;
       out[at++] = stt > 0 ? (st / stt) * rate : 0;
     } else if (g === 'eda') at = edaFeatures(v, rate, out, at);
-    else at = hrvFeatures(v, rate, mean, out, at);
+    else at = ibi ? ibiHrvFeatures(v, rate, out, at) : hrvFeatures(v, rate, mean, out, at);
   }
   return at;
 }
@@ -97,6 +107,41 @@ function edaFeatures(v: ArrayLike<number>, rate: number, out: Float32Array, at: 
   out[at++] = tonic;
   out[at++] = phasic;
   out[at++] = count;
+  return at;
+}
+
+function ibiHrvFeatures(v: ArrayLike<number>, rate: number, out: Float32Array, at: number): number {
+  const n = v.length;
+  let valid = 0;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    if (v[i] > 0) {
+      valid++;
+      sum += v[i];
+    }
+  }
+  const m = valid ? sum / valid : 0;
+  const beats = valid ? valid / rate / m : 0;
+  if (beats < 2) {
+    out.fill(0, at, at + 4);
+    return at + 4;
+  }
+  let ss = 0;
+  let sq = 0;
+  let nn50 = 0;
+  for (let i = 0; i < n; i++) {
+    if (!(v[i] > 0)) continue;
+    ss += (v[i] - m) ** 2;
+    if (i > 0 && v[i - 1] > 0) {
+      const d = v[i] - v[i - 1];
+      sq += d * d;
+      if (Math.abs(d) > 0.05) nn50++;
+    }
+  }
+  out[at++] = m;
+  out[at++] = Math.sqrt(ss / valid);
+  out[at++] = Math.sqrt(sq / beats);
+  out[at++] = Math.min(1, nn50 / beats);
   return at;
 }
 
