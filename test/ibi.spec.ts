@@ -44,6 +44,9 @@ describe('IBI input: an event series on a regular grid', () => {
     expect(at(4.8)).to.be.closeTo(0.9, 1e-6); // centre 4.875: 2.975 s after the beat
     expect(Number.isNaN(at(5.0)), '3.225 s after the last beat').to.equal(true);
     expect(at(6.0)).to.be.closeTo(0.7, 1e-6);
+    // the bin [1.0, 1.25) has its centre at 1.125: a beat at 1.1 is held there, one at 1.2 is not yet
+    expect(eventsToGrid({ times: Float64Array.of(1.1), values: Float32Array.of(0.8) }, 0, 4, 8, 3)[4]).to.be.closeTo(0.8, 1e-6);
+    expect(Number.isNaN(eventsToGrid({ times: Float64Array.of(1.2), values: Float32Array.of(0.8) }, 0, 4, 8, 3)[4])).to.equal(true);
     // a live stream computes the same samples from its own first index (k0)
     expect(Array.from(eventsToGrid(ev, 0, 4, 10, 3, 18))).to.deep.equal(v.slice(18));
   });
