@@ -16,7 +16,7 @@ const STRATEGIES = ['early', 'intermediate', 'late', 'hierarchical', 'hybrid', '
 const load = (name: string): GraphSpec => validator.check(JSON.parse(fs.readFileSync(path.join(ROOT, 'specs', 'strategies', `${name}-quick.json`), 'utf8')), `${name}-quick.json`);
 const build = (s: GraphSpec): tf.LayersModel => {
   const p = s.preprocessing;
-  return buildModel(s, registries, { sensors: s.sensors, length: Math.round(p.window * p.sampleRate), classes: p.label.classes.length }, s.seed);
+  return buildModel(s, registries, { sensors: s.sensors, length: Math.round(p.window * p.sampleRate), classes: p.label.classes.length, parts: modelParts(s) }, s.seed);
 };
 const layer = (m: tf.LayersModel, re: RegExp): tf.layers.Layer[] => m.layers.filter((l) => re.test(l.name));
 
@@ -63,7 +63,8 @@ describe('fusion strategies as graphs', () => {
   it('hierarchical: each group is encoded over its own sensors and the head takes the groups side by side', () => {
     const m = build(load('hierarchical'));
     const stack = layer(m, /^head_stack/)[0];
-    expect(stack.outputShape).to.deep.equal([null, 20, 16 + 16 + 8]);
+    // 1-s steps; cardiac: BVP, IBI (4 Hz) and HR (1 Hz), 8 features each; electrodermal: EDA and TEMP; motion: ACC
+    expect(stack.outputShape).to.deep.equal([null, 5, 24 + 16 + 8]);
     m.dispose();
   });
 
@@ -91,7 +92,9 @@ describe('fusion strategies as graphs', () => {
     it(`specs/strategies/${name}.json is valid: Stress-Predict inputs at 32, 4 and 1 Hz, 60-s windows`, () => {
       const s = loadFull(name);
       expect(s.dataset.type).to.equal('stress-predict');
-      expect(multiRateInputs(s)!.map((i) => [i.name, i.rate])).to.deep.equal([['bvp', 32], ['acc', 32], ['eda', 4], ['temp', 4], ['hr', 1]]);
+      // hierarchical's cardiac group has IBI beside BVP and HR: beats held on a 4-Hz grid
+      const ibi = name === 'hierarchical' ? [['ibi', 4]] : [];
+      expect(multiRateInputs(s)!.map((i) => [i.name, i.rate])).to.deep.equal([['bvp', 32], ['acc', 32], ['eda', 4], ['temp', 4], ['hr', 1], ...ibi]);
       expect(s.evaluation.type).to.equal('loso');
       // shape inference and the size estimate agree with the model built with one input per graph input
       const m = buildModel(s, registries, { sensors: s.sensors, length: 0, classes: 2, parts: modelParts(s) }, s.seed);

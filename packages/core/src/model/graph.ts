@@ -10,7 +10,8 @@ import type { GraphSpec, PluginConfig } from '../spec';
  * `head`) is shorthand for one (`compileSlots`).
  */
 export interface ModelGraph {
-  inputs: Record<string, { sensor: string; rate: number; pointer: string }>;
+  /** `maxGap`: an event input (e.g. ibi) held on its grid (preprocess/events.ts). */
+  inputs: Record<string, { sensor: string; rate: number; pointer: string; maxGap?: number }>;
   /** In declaration order; `build order` is `topoOrder`. */
   nodes: Record<string, GraphNodeDef>;
   outputs: Record<string, { node: string; label?: string; classes: string[]; lossWeight: number; pointer: string }>;
@@ -64,7 +65,8 @@ export function specGraph(spec: GraphSpec): ModelGraph {
   if (!spec.nodes) return compileSlots(spec);
   const rate = spec.preprocessing.sampleRate;
   const inputs: ModelGraph['inputs'] = {};
-  for (const [name, i] of Object.entries(spec.inputs ?? {})) inputs[name] = { sensor: i.sensor, rate: i.rate ?? rate, pointer: `/inputs/${name}` };
+  for (const [name, i] of Object.entries(spec.inputs ?? {}))
+    inputs[name] = { sensor: i.sensor, rate: i.rate ?? rate, pointer: `/inputs/${name}`, ...(i.missing ? { maxGap: i.missing.maxGap } : {}) };
   const nodes: ModelGraph['nodes'] = {};
   for (const [name, n] of Object.entries(spec.nodes)) {
     const { inputs: from, ...config } = n;
@@ -299,7 +301,10 @@ export function nodeCheckContext(base: CheckContext, info: NodeInfo | undefined)
 /** The graph as text, one line per edge with the shape it carries (batch excluded). */
 export function describeGraph(g: ModelGraph, inf: GraphInference, length: number, window?: number): string {
   const lines: string[] = [];
-  for (const [name, i] of Object.entries(g.inputs)) lines.push(`  input ${name}: sensor ${i.sensor} at ${i.rate} Hz, ${fmt([inputSamples(g, name, length, window), 1, 1])}`);
+  for (const [name, i] of Object.entries(g.inputs)) {
+    const what = i.maxGap !== undefined ? `events ${i.sensor} held at ${i.rate} Hz (missing > ${i.maxGap} s after an event)` : `sensor ${i.sensor} at ${i.rate} Hz`;
+    lines.push(`  input ${name}: ${what}, ${fmt([inputSamples(g, name, length, window), 1, 1])}`);
+  }
   for (const name of inf.order) {
     const n = g.nodes[name];
     const info = inf.nodes[name];
