@@ -50,7 +50,7 @@ export function parseLine(text: string, maxId = 200, maxBatch = 100000): SampleC
   if (typeof o !== 'object' || o === null || Array.isArray(o)) return `expected a JSON object with stream, sensor, t and values; received ${preview(text)}`;
   const r = o as Record<string, unknown>;
   if (typeof r.stream !== 'string' || r.stream === '' || r.stream.length > maxId) return `"stream" must be a non-empty string of at most ${maxId} characters`;
-  if (typeof r.sensor !== 'string' || r.sensor === '') return '"sensor" must be a non-empty string (bvp, eda, temp, acc, hr)';
+  if (typeof r.sensor !== 'string' || r.sensor === '') return '"sensor" must be a non-empty string (bvp, eda, temp, acc, hr, ibi)';
   if (!Array.isArray(r.values) || r.values.length === 0) return '"values" must be a non-empty array';
   const sensor = r.sensor.toLowerCase();
   if (r.t !== undefined) {
