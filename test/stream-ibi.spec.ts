@@ -101,6 +101,23 @@ describe('fusion-cli stream of a spec with an IBI input: no train/serve skew; --
     expect(after.every((e) => e.skipped !== 'warmup')).to.equal(true);
   });
 
+  it('a subject without IBI.csv is a DatasetError naming the file (exit 1): in run, and in the replay of that folder', () => {
+    const copy = path.join(dir, 'Raw_data');
+    for (const [subject, files] of [['S01', ['EDA.csv', 'IBI.csv', 'tags_S01.csv']], ['S02', ['EDA.csv', 'tags_S02.csv']]] as const) {
+      fs.mkdirSync(path.join(copy, subject), { recursive: true });
+      for (const f of files) fs.copyFileSync(path.join(raw, subject, f), path.join(copy, subject, f));
+    }
+    const bad = { ...spec('no-ibi', 'subject'), dataset: { type: 'stress-predict', path: copy } };
+    fs.writeFileSync(path.join(dir, 'no-ibi.json'), JSON.stringify(bad));
+    const r = cli(['run', 'no-ibi.json', '--json', '--out', 'no-ibi'], dir);
+    expect(r.status, r.stderr).to.equal(1);
+    expect(r.stderr).to.contain(`E4 IBI file not found: ${path.join(copy, 'S02', 'IBI.csv')} ("ibi" was requested)`);
+    expect(fs.existsSync(path.join(dir, 'no-ibi'))).to.equal(false);
+    const replay = cli(['stream', '--model', path.join(dir, 'subject'), '--source', `replay:${path.join(copy, 'S02')}@max`, '--json'], dir, 120000);
+    expect(replay.status, replay.stderr).to.equal(1);
+    expect(replay.stderr).to.contain(`E4 IBI file not found: ${path.join(copy, 'S02', 'IBI.csv')}`);
+  });
+
   it('NDJSON on stdin: EDA samples and beats of sensor "ibi", training-fold statistics: stream equals predictions.csv', () => {
     const run = train('train', 'train');
     const s01 = path.join(raw, 'S01');
