@@ -11,6 +11,7 @@ export { flooredStats, RunningStats } from './running-stats';
 export { Scored, smooth } from './smooth';
 export { outputEvents, Predictor, PredictorOutput, predictorWidth, StreamModel, StreamModelOptions } from './stream-model';
 export { windowStream, WindowStreamOptions } from './window-stream';
+export { eventGrid, EventGridOptions } from './event-grid';
 export { multiRateWindows, MultiRateWindowOptions } from './multirate-windows';
 export { multiRateProbs } from './multirate-predict';
 export { LineSplitter, linesFrom } from './sources/lines';
