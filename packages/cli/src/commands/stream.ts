@@ -123,7 +123,7 @@ export async function streamCommand(opts: StreamCommandOptions, term: Terminal):
   const backend = await selectBackend(opts.backend);
   const model = await StreamModel.load(opts.model, { fold, severalOutputs: true });
   const p = model.spec.preprocessing;
-  log(`backend ${backend.name}; model ${opts.model} (${model.members.length} member(s)${fold ? ` of fold ${fold}` : ', all folds'}); ${model.parts ? `inputs ${model.parts.map((q) => `${q.name} at ${q.rate} Hz`).join(', ')}` : `sensors ${model.sensors.join(', ')} at ${p.sampleRate} Hz`}, window ${p.window} s, hop ${hop ?? p.hop} s`);
+  log(`backend ${backend.name}; model ${opts.model} (${model.members.length} member(s)${fold ? ` of fold ${fold}` : ', all folds'}); ${model.parts ? `inputs ${model.parts.map((q) => `${q.name} at ${q.rate} Hz${q.maxGap !== undefined ? ` (${q.sensor} events held, missing > ${q.maxGap} s after one)` : ''}`).join(', ')}` : `sensors ${model.sensors.join(', ')} at ${p.sampleRate} Hz`}, window ${p.window} s, hop ${hop ?? p.hop} s`);
   if (p.normalize === 'train') log('normalisation: each fold\'s training statistics, stored with its models (as in evaluation); --norm does not apply.');
 
   const counters = createCounters();
