@@ -136,6 +136,21 @@ describe('export, evaluate and bench with inputs at their own rates and several 
     expect(readCsv(path.join(dir, 'eval', 'b.csv'))[0]).to.include.keys('valence_p_positive');
   });
 
+  it('evaluate scores each output against its own labels: valence\'s confusion is the run\'s valence labels x predict\'s valence columns', () => {
+    const ev = JSON.parse(ok(cli(['evaluate', 'run', 'same.json', '--fold', '1', '--backend', 'cpu', '--json'], dir)));
+    ok(cli(['predict', 'run', 'same.json', '--fold', '1', '--out', 'fold1.csv', '--backend', 'cpu', '--json'], dir));
+    // every window of the run's data is a test window of one fold: predictions-valence.csv holds its valence label
+    const truth = new Map(readCsv(path.join(dir, 'run', 'predictions-valence.csv')).map((r) => [`${r.subject}@${r.window_end}`, Number(r.true)]));
+    const rows = readCsv(path.join(dir, 'fold1.csv'));
+    expect(rows.length).to.equal(truth.size).and.to.equal(ev.windows);
+    const confusion = [
+      [0, 0],
+      [0, 0],
+    ];
+    for (const r of rows) confusion[truth.get(`${r.subject}@${r.window_end}`)!][Number(r.valence_p_positive) > Number(r.valence_p_negative) ? 1 : 0]++;
+    expect(ev.outputs.valence.confusion).to.deep.equal(confusion);
+  });
+
   it('bench of the spec: single-window latency with every input, training windows/s with both outputs, no tensor leaks', () => {
     const r = JSON.parse(ok(cli(['bench', SPEC, '--steps', '1', '--batch', '8', '--json'], dir)));
     expect(r.inputs).to.deep.equal([
