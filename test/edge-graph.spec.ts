@@ -86,6 +86,14 @@ describe('export, evaluate and bench with inputs at their own rates and several 
       }
     }
     expect(Object.keys(m32.evaluation.pooled.outputs!)).to.deep.equal(['arousal', 'valence']);
+    // the run's own models/fold-K/fusion.json (the export's writer): the same inputs, outputs and statistics, the run's scores per output
+    for (const f of m32.evaluation.folds) {
+      const own = JSON.parse(fs.readFileSync(path.join(dir, 'run', 'models', `fold-${f.fold}`, 'fusion.json'), 'utf8')) as BundleManifest;
+      expect([own.inputs, own.outputs]).to.deep.equal([m32.inputs, m32.outputs]);
+      if (own.normalization.mode !== 'train' || m32.normalization.mode !== 'train') throw new Error('normalization');
+      expect(own.normalization.folds[String(f.fold)]).to.deep.equal(m32.normalization.folds[String(f.fold)]);
+      for (const name of ['arousal', 'valence']) expect(own.evaluation.pooled.outputs![name].before, `${name} fold ${f.fold}`).to.deep.equal(f.outputs![name].before);
+    }
     ok(cli(['export', 'run', '--out', 'b8', '--fold', '1', '--quantize', 'uint8', '--backend', 'cpu', '--json'], dir));
     const m8 = JSON.parse(fs.readFileSync(path.join(dir, 'b8', 'fusion.json'), 'utf8')) as BundleManifest;
     expect(m8.members[0].weightBytes * 4).to.equal(m32.members[0].weightBytes);

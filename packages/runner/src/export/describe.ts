@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { loadModel, modelCost, multiOutputs, multiRateInputs, OutputError, windowParts } from '@fusion/core';
-import type { BundleCost, BundleInput, BundleManifest, BundleOutput, GraphSpec, WeightPrecision } from '@fusion/core';
+import type { BundleCost, BundleEvaluation, BundleInput, BundleManifest, BundleOutput, GraphSpec, WeightPrecision } from '@fusion/core';
 import type { StagedOutput } from '../run/output-dir';
 
 /**
@@ -145,6 +145,8 @@ export interface RunFoldModels {
   testSubjects: string[];
   testWindows: number;
   model: { balancedAccuracy: number; auroc: number | null };
+  /** Several outputs: each output's scores on the fold's test subjects, by name. */
+  outputs?: Record<string, { balancedAccuracy: number; auroc: number | null }>;
 }
 
 /**
@@ -171,8 +173,11 @@ export async function writeRunModelManifests(out: StagedOutput, folds: RunFoldMo
       }
     }
     if (!members.length) continue;
-    const scores = { balancedAccuracy: f.model.balancedAccuracy, auroc: f.model.auroc };
-    const evaluation = { windows: f.testWindows, before: scores, after: scores, maxAbsProbDiff: 0 };
+    const asEvaluation = (m: { balancedAccuracy: number; auroc: number | null }): BundleEvaluation => {
+      const scores = { balancedAccuracy: m.balancedAccuracy, auroc: m.auroc };
+      return { windows: f.testWindows, before: scores, after: scores, maxAbsProbDiff: 0 };
+    };
+    const evaluation = { ...asEvaluation(f.model), ...(f.outputs ? { outputs: Object.fromEntries(Object.entries(f.outputs).map(([name, m]) => [name, asEvaluation(m)])) } : {}) };
     const manifest = describeBundle({
       spec: f.spec,
       specSha256,
