@@ -5,7 +5,7 @@ import type { WindowPart } from '@fusion/core/live';
 import type { Predictor, PredictorOutput } from '@fusion/stream/live';
 import './layers';
 
-export type { BundleManifest } from '@fusion/core/layers';
+export type { BundleInput, BundleManifest, BundleOutput } from '@fusion/core/layers';
 
 /** A bundle could not be read: a missing or malformed fusion.json, or a member model that does not load. */
 export class BundleError extends Error {

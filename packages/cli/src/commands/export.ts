@@ -63,6 +63,8 @@ export async function exportCommand(runDir: string, opts: ExportCommandOptions, 
     [
       `exported ${manifest.members.length} model${manifest.members.length > 1 ? 's' : ''} (${precision}, ${kb(cost.weightBytes)} of weights) to ${path.relative(process.cwd(), outDir) || '.'}`,
       `weights written: ${byDtype}`,
+      ...(manifest.inputs ? [`inputs at their own rates: ${manifest.inputs.map((i) => `${i.name} ${i.windowLength} samples @ ${i.rate} Hz`).join(', ')}`] : []),
+      ...(manifest.outputs ? [`outputs: ${manifest.outputs.map((o) => `${o.name} (${o.classes.join('/')})`).join(', ')}`] : []),
       `per window (all ${manifest.members.length} member${manifest.members.length > 1 ? 's' : ''}): ${cost.macsPerWindow.toLocaleString('en')} multiply-accumulates, peak activation memory ${kb(cost.peakActivationBytes)}`,
       ...Object.entries(pooled.outputs ?? { '': pooled }).map(
         ([name, e]) =>
