@@ -199,7 +199,7 @@ describe('several outputs (multi-task)', () => {
     expect(res.history[0].valLoss!).to.be.closeTo(ce(after[0], arousal, [1, 1]) + 0.5 * ce(after[1], valence, [1, 1]), 1e-4);
   });
 
-  it('specs/strategies/multitask-quick.json runs: metrics, baselines and predictions per output; evaluate and export refuse the run by name', function () {
+  it('specs/strategies/multitask-quick.json runs: metrics, baselines and predictions per output; evaluate, export and bench take it', function () {
     const dir = tmpDir('fusion-mt-run-');
     const r = cli(['run', QUICK, '--workers', '2', '--out', 'out', '--cache-dir', 'cache'], dir);
     expect(r.status, r.stderr).to.equal(0);
@@ -231,23 +231,20 @@ describe('several outputs (multi-task)', () => {
     expect(trueV.filter((c) => c === 0).length).to.equal(v.classCounts.negative);
     const report = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
     expect(report).to.contain('Output valence');
-    // The run's models have two outputs: the commands that serve one refuse it with a named error (exit 1); predict
-    // and stream serve every output (multitask-serve.spec).
-    const checks: [string, string[]][] = [
-      ['evaluate', ['evaluate', 'out', 'cache', '--out', 'p.csv', '--json']],
-      ['export', ['export', 'out', '--out', 'bundle', '--cache-dir', 'cache', '--json']],
-    ];
-    for (const [what, args] of checks) {
-      const x = cli(args, dir);
-      expect(x.status, `${what}: ${x.stderr}`).to.equal(1);
-      const err = JSON.parse(x.stdout.trim().split('\n').pop()!).error;
-      expect(err.code, what).to.equal('MultiOutputRunError');
-      expect(err.message, what).to.contain(': 2 outputs (arousal, valence);');
-    }
-    expect(fs.existsSync(path.join(dir, 'p.csv'))).to.equal(false);
+    // The run's models have two outputs: evaluate scores each, export describes and measures each, bench trains both
+    // (edge-graph.spec checks the values); predict and stream serve every output (multitask-serve.spec).
+    fs.writeFileSync(path.join(dir, 'ds.json'), JSON.stringify(JSON.parse(fs.readFileSync(QUICK, 'utf8')).dataset));
+    const ev = cli(['evaluate', 'out', 'ds.json', '--cache-dir', 'cache', '--json'], dir);
+    expect(ev.status, ev.stderr).to.equal(0);
+    expect(Object.keys(JSON.parse(ev.stdout).outputs)).to.deep.equal(['arousal', 'valence']);
+    const ex = cli(['export', 'out', '--out', 'bundle', '--fold', '1', '--cache-dir', 'cache', '--json'], dir);
+    expect(ex.status, ex.stderr).to.equal(0);
+    const bundle = JSON.parse(fs.readFileSync(path.join(dir, 'bundle', 'fusion.json'), 'utf8'));
+    expect(bundle.outputs.map((o: { name: string }) => o.name)).to.deep.equal(['arousal', 'valence']);
+    expect(Object.keys(bundle.evaluation.pooled.outputs)).to.deep.equal(['arousal', 'valence']);
     const bench = cli(['bench', QUICK, '--steps', '1', '--json'], dir);
-    expect(bench.status, bench.stderr).to.equal(1);
-    expect(JSON.parse(bench.stdout.trim().split('\n').pop()!).error.message).to.contain('fusion-cli bench supports one output for now');
+    expect(bench.status, bench.stderr).to.equal(0);
+    expect(JSON.parse(bench.stdout).outputs).to.deep.equal(['arousal', 'valence']);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -49,18 +49,20 @@ describe('fusion-cli stream of a spec with inputs at their own rates: no train/s
     streamMatches('run', ['--norm', 'recording']);
   });
 
-  it('evaluate cuts the same multi-rate windows from a dataset; export and bench refuse such a spec naming the input (exit 2)', () => {
+  it('evaluate cuts the same multi-rate windows from a dataset; export and bench take such a spec', () => {
     fs.writeFileSync(path.join(dir, 'ds.json'), JSON.stringify(small.dataset));
     const ev = cli(['evaluate', path.join(dir, 'run'), 'ds.json', '--json'], dir, 120000);
     expect(ev.status, ev.stderr).to.equal(0);
     const metrics = JSON.parse(fs.readFileSync(path.join(dir, 'run', 'metrics.json'), 'utf8'));
     expect(JSON.parse(ev.stdout).windows).to.equal(metrics.dataset.windows);
-    const ex = cli(['export', path.join(dir, 'run'), '--out', 'bundle'], dir, 120000);
-    expect(ex.status, ex.stderr).to.equal(2);
-    expect(ex.stderr).to.match(/\/inputs\/bvp: export \(the web bundle\) does not support inputs at their own rates yet/);
-    const b = cli(['bench', path.join(dir, 'mr.json')], dir, 120000);
-    expect(b.status, b.stderr).to.equal(2);
-    expect(b.stderr).to.match(/\/inputs\/bvp: bench does not support inputs at their own rates yet/);
+    // one bundle input per graph input at its own rate (edge-graph.spec and web-export.spec check the rest)
+    const ex = cli(['export', path.join(dir, 'run'), '--out', 'bundle', '--fold', '1', '--json'], dir, 120000);
+    expect(ex.status, ex.stderr).to.equal(0);
+    const m = JSON.parse(fs.readFileSync(path.join(dir, 'bundle', 'fusion.json'), 'utf8'));
+    expect(m.inputs.map((i: { name: string; rate: number }) => `${i.name}@${i.rate}`)).to.deep.equal(['bvp@32', 'acc@32', 'eda@4', 'temp@4', 'hr@1']);
+    const b = cli(['bench', path.join(dir, 'mr.json'), '--steps', '1', '--batch', '8', '--json'], dir, 120000);
+    expect(b.status, b.stderr).to.equal(0);
+    expect(JSON.parse(b.stdout).inputs).to.have.length(5);
   });
 
   it('with training-fold statistics per input (normalize: "train") as well', () => {

@@ -109,7 +109,7 @@ describe('fusion-cli serve: the demo page in headless Chromium (real processes, 
     return context;
   }
 
-  async function pageProbs(bundle: string): Promise<{ probs: Probs; url: string; tab: Page }> {
+  async function pageProbs(bundle: string): Promise<{ probs: Probs; events: StreamEvent[]; url: string; tab: Page }> {
     const { url, proc } = await startServe(bundle, dir);
     servers.push(proc);
     const tab = await (await browser()).newPage();
@@ -128,7 +128,7 @@ describe('fusion-cli serve: the demo page in headless Chromium (real processes, 
     });
     expect(result.error, 'page error').to.equal(null);
     expect(problems, 'page errors').to.deep.equal([]);
-    return { probs: byWindow(result.events, classes), url, tab };
+    return { probs: byWindow(result.events, classes), events: result.events, url, tab };
   }
 
   it('float32 bundle: the page shows fusion-cli stream\'s probabilities for the dropped recording (1e-4)', async () => {
@@ -160,6 +160,23 @@ describe('fusion-cli serve: the demo page in headless Chromium (real processes, 
     await new Promise<void>((resolve, reject) => replayRecording(bundle, rec, 'recording').subscribe({ next: (e) => events.push(e), error: reject, complete: resolve }));
     bundle.dispose();
     expectSame(probs, byWindow(events, classes), 1e-4, 'page uint8 vs Node uint8');
+  });
+
+  it('a bundle with inputs at their own rates and two outputs: the page\'s live path equals fusion-cli stream for each output (1e-4)', async () => {
+    // test/fixtures/graph-edge.json: 32-Hz BVP, 4-Hz EDA, 1-Hz HR inputs (from the E4 files' 64, 4 and 1 Hz); arousal and valence
+    const r = cli(['run', path.join(ROOT, 'test', 'fixtures', 'graph-edge.json'), '--out', 'graph', '--workers', '1'], dir);
+    expect(r.status, r.stderr).to.equal(0);
+    const x = cli(['export', 'graph', '--out', 'bg', '--fold', '1'], dir);
+    expect(x.status, x.stderr).to.equal(0);
+    const s = cli(['stream', '--model', 'graph', '--fold', '1', '--source', 'replay:e4@max', '--norm', 'recording', '--backend', 'cpu'], dir);
+    expect(s.status, s.stderr).to.equal(0);
+    const streamed = s.stdout.trim().split('\n').map((l) => JSON.parse(l) as StreamEvent);
+    const { events, tab } = await pageProbs('bg');
+    const valence = (evs: StreamEvent[]): Probs =>
+      new Map(evs.filter((e) => !('skipped' in e)).map((e) => [e.windowEnd, ['negative', 'positive'].map((c) => (e as { outputs: Record<string, { probs: Record<string, number> }> }).outputs.valence.probs[c])]));
+    expectSame(byWindow(events, classes), byWindow(streamed, classes), 1e-4, 'page arousal vs fusion-cli stream');
+    expectSame(valence(events), valence(streamed), 1e-4, 'page valence vs fusion-cli stream');
+    expect(await tab.locator('#model').textContent()).to.include('bvp at 32 Hz, eda at 4 Hz, hr at 1 Hz').and.include('valence negative/positive');
   });
 
   it('a WebSocket of NDJSON sample lines: the page equals fusion-cli stream reading the same lines (running statistics, 1e-4)', async () => {

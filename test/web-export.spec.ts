@@ -32,8 +32,8 @@ interface Fixture {
 }
 
 /** Trains the tiny spec (with `over`), and rebuilds fold 1's test windows as the run made them. */
-async function tinyRun(dir: string, name: string, over: Record<string, unknown>, raw: boolean): Promise<Fixture> {
-  const r = cli(['run', writeSpec(dir, name, { name, ...over }), '--json', '--out', name, '--workers', '1'], dir);
+async function tinyRun(dir: string, name: string, over: Record<string, unknown>, raw: boolean, from?: string): Promise<Fixture> {
+  const r = cli(['run', writeSpec(dir, name, { name, ...over }, from), '--json', '--out', name, '--workers', '1'], dir);
   expect(r.status, r.stderr).to.equal(0);
   const run = path.join(dir, name);
   const container = createDefaultContainer();
@@ -316,6 +316,67 @@ describe('export and run on the edge (end to end, real processes and sockets)', 
       expect(result.backend).to.equal('wasm');
       expectClose(result.probs[0], fx.expected, 1e-4, 'browser wasm float32 vs predictions.csv');
       expectClose(result.probs[1], expected8, 1e-4, 'browser wasm uint8 vs the quantised models in Node');
+      expect(foreign, 'requests to other hosts').to.deep.equal([]);
+      expect(problems, 'page errors').to.deep.equal([]);
+    });
+
+    it('a bundle with inputs at their own rates and two outputs: one array per input in, each output\'s probabilities of predictions.csv out (wasm)', async () => {
+      // test/fixtures/graph-edge.json: 32-Hz BVP, 4-Hz EDA, 1-Hz HR; arousal and valence; training-fold statistics per input
+      const gx = await tinyRun(fx.dir, 'graph', {}, true, path.join(ROOT, 'test', 'fixtures', 'graph-edge.json'));
+      const m = exportBundle(gx, 'bg');
+      const valence = parsePredictionsCsv(fs.readFileSync(path.join(gx.run, 'predictions-valence.csv'), 'utf8'), ['negative', 'positive'])
+        .filter((row) => row.fold === 1)
+        .flatMap((row) => row.probs);
+      // the rows of the run's windows split into one [n, samples] array per input, as a page would hold them
+      let at = 0;
+      const row = m.inputs!.reduce((a, q) => a + q.windowLength, 0);
+      const inputs = m.inputs!.map((q) => {
+        const a: number[] = [];
+        for (let i = 0; i < gx.n; i++) a.push(...gx.windows.subarray(i * row + at, i * row + at + q.windowLength));
+        at += q.windowLength;
+        return a;
+      });
+      const result = await tab.evaluate(
+        async ({ inputs, n }) => {
+          const g = globalThis as unknown as { tf: typeof tf & { wasm: { setWasmPaths(prefix: string): void } }; fusionWeb: typeof import('@fusion/web') };
+          // the wasm files are beside the page (set once, before the backend first starts)
+          if (!(g.tf.engine().registry as Record<string, unknown>).wasm) g.tf.wasm.setWasmPaths('/wasm/');
+          if (!(await g.tf.setBackend('wasm'))) throw new Error("tf.setBackend('wasm') failed");
+          const bundle = await g.fusionWeb.loadBundle('/bg/');
+          const loaded = g.tf.memory().numTensors;
+          const byOutput = await bundle.predictOutputs(inputs.map((a) => Float32Array.from(a)), n);
+          const rows = await bundle.predict(inputs.map((a) => Float32Array.from(a)), n);
+          const grown = g.tf.memory().numTensors - loaded;
+          bundle.dispose();
+          return {
+            backend: g.tf.getBackend(),
+            outputs: bundle.outputs,
+            parts: bundle.parts,
+            arousal: Array.from(byOutput.arousal),
+            valence: Array.from(byOutput.valence),
+            rows: Array.from(rows),
+            grown,
+            tensors: g.tf.memory().numTensors,
+          };
+        },
+        { inputs, n: gx.n }
+      );
+      expect(result.backend).to.equal('wasm');
+      expect(result.outputs).to.deep.equal([
+        { name: 'arousal', classes: ['low', 'high'] },
+        { name: 'valence', classes: ['negative', 'positive'] },
+      ]);
+      expect(result.parts!.map((q) => [q.name, q.rate, q.length, q.offset])).to.deep.equal([
+        ['bvp', 32, 160, 0],
+        ['eda', 4, 20, 160],
+        ['hr', 1, 5, 180],
+      ]);
+      expectClose(result.arousal, gx.expected, 1e-4, 'browser wasm arousal vs predictions.csv');
+      expectClose(result.valence, valence, 1e-4, 'browser wasm valence vs predictions-valence.csv');
+      // predict: per window the outputs side by side
+      expectClose(result.rows, Array.from({ length: gx.n }, (_, i) => [...gx.expected.slice(2 * i, 2 * i + 2), ...valence.slice(2 * i, 2 * i + 2)]).flat(), 1e-4, 'browser predict rows');
+      expect(result.grown, 'tensors added by predict').to.equal(0);
+      expect(result.tensors, 'tensors left after dispose').to.equal(0);
       expect(foreign, 'requests to other hosts').to.deep.equal([]);
       expect(problems, 'page errors').to.deep.equal([]);
     });

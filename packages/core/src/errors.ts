@@ -128,7 +128,7 @@ export class OutputLockedError extends OutputError {
 /** A folder given as a run (`fusion-cli export <run>`) that is not a finished `fusion-cli run` output. */
 export class RunFolderError extends FusionError {}
 
-/** A run with several outputs (multi-task) given to a command that serves runs with one output (not supported yet). */
+/** A run with several outputs (multi-task) loaded by a caller that serves one output (`StreamModel.load` without `severalOutputs`); every command serves them all. */
 export class MultiOutputRunError extends FusionError {}
 
 /**

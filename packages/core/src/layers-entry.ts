@@ -9,6 +9,6 @@ export { causalShiftStack, causalConv1d, groupedPointwise, GROUPED_BATCHED_MAX_R
 export { orthogonalMatrix } from './layers/initializers';
 export { FusionError, ShapeMismatchError } from './errors';
 export { SelectSensor } from './model/select-sensor';
-export { inferProbs, ensembleProbs } from './model/infer';
-export type { BundleManifest, BundleEvaluation, BundleScores, BundleCost } from './export/manifest';
+export { inferProbs, ensembleProbs, multiRateProbs } from './model/infer';
+export type { BundleManifest, BundleEvaluation, BundleScores, BundleCost, BundleInput, BundleOutput } from './export/manifest';
 export type { WeightPrecision } from './export/quantize';

@@ -8,5 +8,6 @@ export { PipelineOptions, streamPipeline } from './pipeline';
 export { flooredStats, RunningStats } from './running-stats';
 export { recordingStats, ReplayOptions, replaySource } from './sources/replay-source';
 export { windowStream, WindowStreamOptions } from './window-stream';
-export type { Predictor } from './stream-model';
+export type { Predictor, PredictorOutput } from './predictor';
+export { outputEvents, predictorWidth } from './predictor';
 export { Frame, Line, Malformed, PredictionEvent, Sample, SampleChunk, SensorStats, SkippedEvent, StreamEvent, Window } from './types';

@@ -81,7 +81,8 @@
     const bundle = (demo.bundle = await fusionWeb.loadBundle(new URL('bundle/', location.href).href));
     const m = bundle.manifest;
     $('model').textContent =
-      `${m.name}: ${m.sensors.join(', ')} at ${m.sampleRate} Hz, window ${m.window} s, hop ${m.hop} s, classes ${m.classes.join('/')}, ` +
+      `${m.name}: ${m.inputs ? m.inputs.map((i) => `${i.name} at ${i.rate} Hz`).join(', ') : `${m.sensors.join(', ')} at ${m.sampleRate} Hz`}, window ${m.window} s, hop ${m.hop} s, ` +
+      `classes ${m.outputs ? m.outputs.map((o) => `${o.name} ${o.classes.join('/')}`).join(', ') : m.classes.join('/')}, ` +
       `${m.members.length} member(s), ${m.precision}, backend ${tf.getBackend()}`;
     draw();
     demo.ready = true;

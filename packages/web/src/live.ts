@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import { PreprocessingSpec, Recording, recordingGrid, Signal } from '@fusion/core/live';
+import { inputRecordingStats, PreprocessingSpec, Recording, recordingGrid, Signal } from '@fusion/core/live';
 import { E4_FILES, E4_NOMINAL_RATES, parseE4Signal } from '@fusion/sensors/e4-text';
 import {
   createCounters,
@@ -54,27 +54,27 @@ export interface LiveOptions {
   counters?: StreamCounters;
 }
 
-/** The stream pipeline of `fusion-cli stream` around a loaded bundle: sample chunks in, events out. */
+/**
+ * The stream pipeline of `fusion-cli stream` around a loaded bundle: sample chunks in, events out. A bundle with
+ * inputs at their own rates is windowed per input by the stream package's `multiRateWindows`, and one with several
+ * outputs gives every output's probabilities (`event.outputs`), exactly as `fusion-cli stream`.
+ */
 export function livePredictions(bundle: FusionBundle, chunks: Observable<SampleChunk>, opts: LiveOptions = {}): Observable<StreamEvent> {
   const m = bundle.manifest;
   const preprocessing: PreprocessingSpec = { sampleRate: m.sampleRate, window: m.window, hop: m.hop, normalize: m.normalization.mode, maxMissing: m.maxMissing, label: { target: m.label.target, mapping: m.label.mapping, threshold: m.label.threshold, classes: m.classes }, augment: { noise: 0, copies: 0 } };
   const known = new Map<string, { origin?: number; stats?: SensorStats[] }>();
   if (opts.recording) {
     const rec = opts.recording;
-    const stats = recordingStats(rec, m.sensors, preprocessing);
+    // per input at its own rate for inputs at their own rates, as `fusion-cli stream` does
+    const stats = bundle.parts ? inputRecordingStats(rec, bundle.parts, preprocessing) : recordingStats(rec, m.sensors, preprocessing);
     // the grid starts where batch evaluation starts it, as `loadReplay` sets it for `fusion-cli stream`
     const origin = recordingGrid(rec, m.sensors, { ...preprocessing, normalize: 'none' }).start;
     known.set(rec.subject, { origin, stats: opts.norm === 'recording' ? stats : undefined });
   }
   return chunks.pipe(
     streamPipeline({
-      model: {
-        sensors: m.sensors,
-        classes: m.classes,
-        length: m.windowLength,
-        normalizesInput: m.normalization.mode === 'train',
-        predict: (x, n) => bundle.predict(x, n),
-      },
+      // the bundle is the Predictor: one input or inputs at their own rates, one output or several
+      model: bundle,
       preprocessing,
       norm: opts.norm ?? 'running',
       warmupSeconds: opts.warmupSeconds,

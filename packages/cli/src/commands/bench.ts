@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import { getRegistries, loadSpecFile, refuseSeveralOutputs, selectBackend } from '@fusion/core';
+import { getRegistries, loadSpecFile, selectBackend } from '@fusion/core';
 import { benchmarkSpec } from '@fusion/runner';
 import { createDefaultContainer } from '../container';
 import { memoryLimit } from '../options';
@@ -25,7 +25,6 @@ function positiveInt(v: string | undefined, name: string): number | undefined {
 export async function benchCommand(specFile: string, opts: BenchCommandOptions, term: Terminal): Promise<void> {
   const container = createDefaultContainer();
   const { spec } = loadSpecFile(specFile, container, { maxMemoryMB: memoryLimit(opts.maxMemory) });
-  refuseSeveralOutputs(spec, specFile, 'fusion-cli bench', 'Benchmark a copy of the spec with one output (one more softmax changes little).');
   const backend = await selectBackend(opts.backend);
   const r = await benchmarkSpec(spec, getRegistries(container), {
     backend: backend.name,
@@ -40,7 +39,10 @@ export async function benchCommand(specFile: string, opts: BenchCommandOptions, 
   const f = (v: number, d = 1): string => v.toFixed(d);
   t.push(
     { backend: r.threads ? `${r.backend} (${r.threads} thread${r.threads > 1 ? 's' : ''})` : r.backend },
-    { 'input (length x sensors), batch': `${r.length} x ${r.sensors}, ${r.batch}` },
+    r.inputs
+      ? { 'inputs (samples per window at their rates), batch': `${r.inputs.map((q) => `${q.name} ${q.length} @ ${q.rate} Hz`).join(', ')}; ${r.batch}` }
+      : { 'input (length x sensors), batch': `${r.length} x ${r.sensors}, ${r.batch}` },
+    ...(r.outputs ? [{ outputs: r.outputs.join(', ') }] : []),
     { parameters: r.parameters.toLocaleString('en') },
     { 'training windows/s': `${f(r.trainWindowsPerSec)} (${f(r.trainMsPerStep)} ms/step, ${r.kernelsPerTrainStep} kernels)` },
     { 'single-window inference ms (p50 / p95)': `${f(r.inferMsPerWindow, 2)} / ${f(r.inferMsPerWindowP95, 2)} (${r.kernelsPerInference} kernels)` },

@@ -63,9 +63,14 @@ export async function exportCommand(runDir: string, opts: ExportCommandOptions, 
     [
       `exported ${manifest.members.length} model${manifest.members.length > 1 ? 's' : ''} (${precision}, ${kb(cost.weightBytes)} of weights) to ${path.relative(process.cwd(), outDir) || '.'}`,
       `weights written: ${byDtype}`,
+      ...(manifest.inputs ? [`inputs at their own rates: ${manifest.inputs.map((i) => `${i.name} ${i.windowLength} samples @ ${i.rate} Hz`).join(', ')}`] : []),
+      ...(manifest.outputs ? [`outputs: ${manifest.outputs.map((o) => `${o.name} (${o.classes.join('/')})`).join(', ')}`] : []),
       `per window (all ${manifest.members.length} member${manifest.members.length > 1 ? 's' : ''}): ${cost.macsPerWindow.toLocaleString('en')} multiply-accumulates, peak activation memory ${kb(cost.peakActivationBytes)}`,
-      `test windows of the run (${pooled.windows}): balanced accuracy ${f(pooled.before.balancedAccuracy)} -> ${f(pooled.after.balancedAccuracy)}, ` +
-        `AUROC ${f(pooled.before.auroc)} -> ${f(pooled.after.auroc)}, largest probability change ${pooled.maxAbsProbDiff.toExponential(2)}`,
+      ...Object.entries(pooled.outputs ?? { '': pooled }).map(
+        ([name, e]) =>
+          `test windows of the run (${e.windows})${name ? `, output ${name}` : ''}: balanced accuracy ${f(e.before.balancedAccuracy)} -> ${f(e.after.balancedAccuracy)}, ` +
+          `AUROC ${f(e.before.auroc)} -> ${f(e.after.auroc)}, largest probability change ${e.maxAbsProbDiff.toExponential(2)}`
+      ),
     ].join('\n')
   );
 }

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { DatasetError, getRegistries, makeMultiRateWindows, makeWindows, multiRateInputs, selectBackend, SpecValidationError, SpecValidator, windowSize } from '@fusion/core';
+import { DatasetError, getRegistries, makeMultiRateWindows, makeWindows, multiOutputs, multiRateInputs, selectBackend, SpecValidationError, SpecValidator, windowSize, withOutputLabels } from '@fusion/core';
 import { argmaxRows, classPrior, computeMetrics, csvCell, majorityBaseline } from '@fusion/runner';
-import type { GraphSpec, WindowSet } from '@fusion/core';
+import type { BundleOutput, GraphSpec, InputRate, WindowSet } from '@fusion/core';
 import type { Metrics, RunMetrics } from '@fusion/runner';
 import { renderEvaluationHtml } from '@fusion/report';
 import { outputEvents, predictorWidth, StreamModel } from '@fusion/stream';
@@ -29,6 +29,10 @@ interface Ensemble {
   /** With several outputs (a multi-task run): each output's name and classes; `predict` then gives all of them per window. */
   outputs?: readonly PredictorOutput[];
   members: number;
+  /** A bundle's inputs at their own rates (from fusion.json; a run's come from its spec). */
+  rates?: InputRate[];
+  /** A bundle's several outputs with their labels (from fusion.json; a run's come from its spec). */
+  bundleOutputs?: BundleOutput[];
   predict(x: Float32Array, n: number): Promise<Float32Array>;
   dispose(): void;
 }
@@ -62,12 +66,12 @@ function datasetConfig(arg: string): { config: Record<string, unknown>; baseDir:
 }
 
 /** A bundle folder (fusion.json, no spec.json) by its own metadata; otherwise a run folder by its spec.json. */
-async function loadEnsemble(dir: string, fold: number | undefined, severalOutputs: boolean): Promise<Ensemble> {
+async function loadEnsemble(dir: string, fold: number | undefined): Promise<Ensemble> {
   if (isBundleFolder(dir)) {
     const { bundle, spec } = await loadBundleFolder(dir, fold);
-    return { spec, classes: bundle.classes, members: bundle.models.length, predict: (x, n) => bundle.predict(x, n), dispose: () => bundle.dispose() };
+    return { spec, classes: bundle.classes, outputs: bundle.outputs, rates: bundle.parts?.map((q) => ({ ...q })), bundleOutputs: bundle.manifest.outputs, members: bundle.models.length, predict: (x, n) => bundle.predict(x, n), dispose: () => bundle.dispose() };
   }
-  const m = await StreamModel.load(dir, { fold, severalOutputs, refuseAs: 'evaluation (fusion-cli evaluate)' });
+  const m = await StreamModel.load(dir, { fold, severalOutputs: true });
   return { spec: m.spec, classes: m.classes, outputs: m.outputs, members: m.members.length, predict: (x, n) => m.predict(x, n), dispose: () => m.dispose() };
 }
 
@@ -83,8 +87,8 @@ async function predictRun(runArg: string, dataArg: string, o: PredictCommandOpti
     fold = Number(o.fold);
     if (!Number.isInteger(fold) || fold < 1) throw new UsageError(`--fold must be a whole number >= 1, received "${o.fold}".`);
   }
-  // predict serves every output of a multi-task run; evaluate (metrics of one label) refuses it by name.
-  const model = await loadEnsemble(runDir, fold, keepUnlabelled).catch((e: Error) => {
+  // predict and evaluate serve every output of a multi-task run (evaluate: metrics per output).
+  const model = await loadEnsemble(runDir, fold).catch((e: Error) => {
     const unknown = /Unknown layer: (\w+)/.exec(e.message ?? '');
     if (!unknown) throw e;
     throw new DatasetError(
@@ -97,8 +101,10 @@ async function predictRun(runArg: string, dataArg: string, o: PredictCommandOpti
     const spec = new SpecValidator(reg).check({ ...model.spec, dataset: config }, file);
     const warnings: string[] = [];
     const ds = await reg.datasets.get(spec.dataset.type).load(spec.dataset, { baseDir, cacheDir: path.resolve(o.cacheDir ?? '.fusion-cache'), sensors: spec.sensors, warn: (m) => warnings.push(m) });
-    const rates = multiRateInputs(spec);
-    const { windows, report } = rates ? makeMultiRateWindows(ds.recordings, rates, spec.preprocessing, { keepUnlabelled }) : makeWindows(ds.recordings, spec.sensors, spec.preprocessing, { keepUnlabelled });
+    const rates = model.rates ?? multiRateInputs(spec);
+    const made = rates ? makeMultiRateWindows(ds.recordings, rates, spec.preprocessing, { keepUnlabelled }) : makeWindows(ds.recordings, spec.sensors, spec.preprocessing, { keepUnlabelled });
+    // evaluate of several outputs: every window gets each output's class (kept where all are known), as the run did
+    const { windows, report } = keepUnlabelled || !model.outputs ? made : withOutputLabels(made, ds.recordings, labelSpec(spec, model.bundleOutputs));
     warnings.push(...ds.warnings, ...report.warnings);
     if (!windows.y.length && !keepUnlabelled && report.dropped.unlabelled + report.dropped.straddling > 0)
       throw new DatasetError(`no labelled windows in ${ds.name} (dropped: ${JSON.stringify(report.dropped)}): evaluate needs recordings with labels for "${spec.preprocessing.label.target}" (an "e4" export folder has none). Use fusion-cli predict for unlabelled recordings.`);
@@ -118,6 +124,19 @@ async function predictRun(runArg: string, dataArg: string, o: PredictCommandOpti
     model.dispose();
     throw e;
   }
+}
+
+/** The spec whose outputs label evaluate's windows: a run's own; for a bundle, its fusion.json outputs on the bundle's spec view. */
+function labelSpec(spec: GraphSpec, bundleOutputs?: readonly BundleOutput[]): GraphSpec {
+  if (!bundleOutputs) return spec;
+  return { ...spec, nodes: {}, outputs: Object.fromEntries(bundleOutputs.map((o) => [o.name, { node: '', label: o.label, classes: o.classes, lossWeight: o.lossWeight }])) } as GraphSpec;
+}
+
+/** Output k's probabilities ([n * its classes]) out of rows of every output's side by side. */
+function outputColumns(probs: Float32Array, n: number, width: number, at: number, C: number): Float32Array {
+  const out = new Float32Array(n * C);
+  for (let i = 0; i < n; i++) out.set(probs.subarray(i * width + at, i * width + at + C), i * C);
+  return out;
 }
 
 /**
@@ -150,16 +169,16 @@ function writeAtomic(file: string, text: string): void {
 }
 
 /** Beside evaluate's predictions `<stem>.csv`: `<stem>.metrics.json` (the --json result) and the report page `<stem>.html`. */
-async function writeEvaluation(csvFile: string, runArg: string, p: Predicted, result: Record<string, unknown>, model: Metrics, majority: Metrics, majorityFrom: string): Promise<string[]> {
+async function writeEvaluation(csvFile: string, runArg: string, p: Predicted, probs: Float32Array, result: Record<string, unknown>, model: Metrics, majority: Metrics, majorityFrom: string): Promise<string[]> {
   const stem = path.resolve(csvFile).replace(/\.csv$/i, '');
   const C = p.model.classes.length;
-  const pred = argmaxRows(p.probs, C);
+  const pred = argmaxRows(probs, C);
   const perSubject: Record<string, Metrics> = {};
   for (const s of [...new Set(p.windows.subjects)]) {
     const idx = p.windows.subjects.flatMap((x, i) => (x === s ? [i] : []));
-    perSubject[s] = computeMetrics(idx.map((i) => p.windows.y[i]), idx.map((i) => pred[i]), C, idx.flatMap((i) => Array.from(p.probs.subarray(i * C, (i + 1) * C))));
+    perSubject[s] = computeMetrics(idx.map((i) => p.windows.y[i]), idx.map((i) => pred[i]), C, idx.flatMap((i) => Array.from(probs.subarray(i * C, (i + 1) * C))));
   }
-  const rows = Array.from(p.windows.y, (y, i) => ({ fold: 0, subject: p.windows.subjects[i], windowEnd: p.windows.ends[i], trueClass: y, pred: pred[i], probs: Array.from(p.probs.subarray(i * C, (i + 1) * C)) }));
+  const rows = Array.from(p.windows.y, (y, i) => ({ fold: 0, subject: p.windows.subjects[i], windowEnd: p.windows.ends[i], trueClass: y, pred: pred[i], probs: Array.from(probs.subarray(i * C, (i + 1) * C)) }));
   const html = await renderEvaluationHtml({
     source: runArg,
     sourceKind: isBundleFolder(path.resolve(runArg)) ? 'bundle' : 'run',
@@ -200,22 +219,46 @@ export async function predictCommand(run: string, data: string, o: PredictComman
 export async function evaluateCommand(run: string, data: string, o: PredictCommandOptions, term: Terminal): Promise<void> {
   const p = await predictRun(run, data, o, term, false);
   try {
-    const C = p.model.classes.length;
-    const { y } = p.windows;
-    const model = computeMetrics(y, argmaxRows(p.probs, C), C, p.probs);
-    // The majority class of the data the run was trained on (its metrics.json), as the run's own baseline.
+    const n = p.windows.y.length;
+    const W = predictorWidth(p.model);
     const metricsFile = path.join(path.resolve(run), 'metrics.json');
-    const counts = fs.existsSync(metricsFile) ? (JSON.parse(fs.readFileSync(metricsFile, 'utf8')) as RunMetrics).dataset.classCounts : undefined;
-    const trainLabels = counts ? p.model.classes.flatMap((c, k) => new Array<number>(counts[c] ?? 0).fill(k)) : Array.from(y);
-    const maj = majorityBaseline(classPrior(trainLabels, C), y.length);
-    const majority = computeMetrics(y, maj.pred, C, maj.probs);
+    const runMetrics = fs.existsSync(metricsFile) ? (JSON.parse(fs.readFileSync(metricsFile, 'utf8')) as RunMetrics) : undefined;
     const pick = (m: Metrics): Record<string, number | null> => ({ accuracy: m.accuracy, balancedAccuracy: m.balancedAccuracy, macroF1: m.macroF1, auroc: m.auroc });
-    const result = { dataset: p.dataset, windows: y.length, subjects: new Set(p.windows.subjects).size, model: pick(model), majority: pick(majority), confusion: model.confusion };
+    // Every output (one for most runs): its metrics next to the majority class of the data the run was trained on.
+    const outs = p.model.outputs ?? [{ name: '', classes: p.model.classes }];
+    let at = 0;
+    const scored = outs.map((o, k) => {
+      const C = o.classes.length;
+      const probs = outs.length > 1 ? outputColumns(p.probs, n, W, at, C) : p.probs;
+      at += C;
+      const y = k === 0 ? p.windows.y : p.windows.ys![o.name];
+      const model = computeMetrics(y, argmaxRows(probs, C), C, probs);
+      const counts = k === 0 ? runMetrics?.dataset.classCounts : runMetrics?.outputs?.[o.name]?.classCounts;
+      const trainLabels = counts ? o.classes.flatMap((c, j) => new Array<number>(counts[c] ?? 0).fill(j)) : Array.from(y);
+      const maj = majorityBaseline(classPrior(trainLabels, C), y.length);
+      const majority = computeMetrics(y, maj.pred, C, maj.probs);
+      const classCounts = Object.fromEntries(o.classes.map((c, j) => [c, y.filter((v) => v === j).length]));
+      return { o, probs, model, majority, counts, classCounts };
+    });
+    const [first] = scored;
+    const { y } = p.windows;
+    const model = first.model;
+    const majority = first.majority;
+    const counts = first.counts;
+    const several = outs.length > 1 ? p.model.bundleOutputs ?? multiOutputs(p.model.spec as GraphSpec)!.map((t) => ({ name: t.name, label: t.label.target, lossWeight: t.lossWeight })) : undefined;
+    const perOutput = several
+      ? {
+          outputs: Object.fromEntries(
+            scored.map((x, k) => [x.o.name, { label: several[k].label, classes: [...x.o.classes], classCounts: x.classCounts, lossWeight: several[k].lossWeight, model: pick(x.model), majority: pick(x.majority), confusion: x.model.confusion }])
+          ),
+        }
+      : {};
+    const result = { dataset: p.dataset, windows: y.length, subjects: new Set(p.windows.subjects).size, model: pick(model), majority: pick(majority), confusion: model.confusion, ...perOutput };
     const majorityFrom = counts ? "the most frequent class of the run's training data (metrics.json)" : 'the most frequent class of these windows (a bundle records no training class counts)';
     const written: string[] = [];
     if (o.out) {
       writeCsv(o.out, p);
-      written.push(path.resolve(o.out), ...(await writeEvaluation(o.out, run, p, result, model, majority, majorityFrom)));
+      written.push(path.resolve(o.out), ...(await writeEvaluation(o.out, run, p, first.probs, result, model, majority, majorityFrom)));
     }
     if (o.json) return term.printJson({ ...result, ...(written.length ? { written } : {}) });
     const f = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(3));
@@ -224,6 +267,10 @@ export async function evaluateCommand(run: string, data: string, o: PredictComma
         `                 balanced acc.  macro-F1  AUROC\n` +
         `model            ${f(model.balancedAccuracy).padEnd(15)}${f(model.macroF1).padEnd(10)}${f(model.auroc)}\n` +
         `majority class   ${f(majority.balancedAccuracy).padEnd(15)}${f(majority.macroF1).padEnd(10)}${f(majority.auroc)}` +
+        scored
+          .slice(1)
+          .map((x) => `\noutput ${x.o.name}\n  model          ${f(x.model.balancedAccuracy).padEnd(15)}${f(x.model.macroF1).padEnd(10)}${f(x.model.auroc)}\n  majority class ${f(x.majority.balancedAccuracy).padEnd(15)}${f(x.majority.macroF1).padEnd(10)}${f(x.majority.auroc)}`)
+          .join('') +
         (written.length ? `\nwritten: ${written.map((w) => path.relative(process.cwd(), w)).join(', ')}` : '')
     );
   } finally {

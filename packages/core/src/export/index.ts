@@ -1,2 +1,2 @@
 export { quantizeWeights, affineUint8, float32ToFloat16Bits, WeightPrecision, WEIGHT_PRECISIONS } from './quantize';
-export { BundleManifest, BundleEvaluation, BundleScores, BundleCost } from './manifest';
+export { BundleManifest, BundleEvaluation, BundleScores, BundleCost, BundleInput, BundleOutput } from './manifest';

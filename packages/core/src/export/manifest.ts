@@ -16,6 +16,35 @@ export interface BundleEvaluation {
   after: BundleScores;
   /** Largest absolute difference of an ensemble class probability, exported vs. run models. */
   maxAbsProbDiff: number;
+  /** Several outputs only: the same per output by name (the fields above are the first output's). */
+  outputs?: Record<string, Omit<BundleEvaluation, 'outputs'>>;
+}
+
+/**
+ * One model input of a bundle whose inputs have their own rates, in the models' input order: model input k takes
+ * [n, windowLength, 1] samples of `sensor` resampled to `rate` Hz. Absent (`inputs` undefined): one input
+ * [n, windowLength, sensors] at `sampleRate`.
+ */
+export interface BundleInput {
+  name: string;
+  sensor: string;
+  /** Hz. */
+  rate: number;
+  /** Samples per window: round(window x rate). */
+  windowLength: number;
+  /** Samples between window starts: max(1, round(hop x rate)). */
+  hopLength: number;
+  /** Largest fraction of the window this input may miss. */
+  maxMissing: number;
+}
+
+/** One output of a multi-task bundle, in the models' output order. */
+export interface BundleOutput {
+  name: string;
+  /** The raw label it predicts and its class names. */
+  label: string;
+  classes: string[];
+  lossWeight: number;
 }
 
 /** What running a bundle costs per window: all members' weights and MACs; the largest member's activation peak. */
@@ -47,13 +76,24 @@ export interface BundleManifest {
   windowLength: number;
   /** Largest fraction of a window a sensor may miss; live windows missing more are skipped, as in evaluation. */
   maxMissing: number;
+  /**
+   * Inputs at their own rates only: one model input per entry (then `sensors` are the distinct sensors and
+   * `sampleRate`/`windowLength` the spec's common grid, unused by the models).
+   */
+  inputs?: BundleInput[];
+  /** The (first) output's classes. */
   classes: string[];
+  /** Several outputs only: every output in the models' order; `predict` gives their probabilities side by side. */
+  outputs?: BundleOutput[];
   label: { target: string; mapping: 'threshold' | 'identity'; threshold: number };
   normalization:
     | { mode: 'none'; rule: string }
     | { mode: 'subject'; rule: string }
-    /** Per fold (key: 1-based fold number) the training windows' statistics, one per sensor in `sensors` order. */
-    | { mode: 'train'; rule: string; folds: Record<string, { sensor: string; mean: number; sd: number }[]> };
+    /**
+     * Per fold (key: 1-based fold number) the training windows' statistics, one per sensor in `sensors` order; with
+     * `inputs`, one per input in `inputs` order (`input` names it).
+     */
+    | { mode: 'train'; rule: string; folds: Record<string, { sensor: string; input?: string; mean: number; sd: number }[]> };
   precision: WeightPrecision;
   /** Ensemble members, averaged by `predict`; paths relative to fusion.json. */
   members: {

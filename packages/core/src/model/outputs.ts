@@ -76,14 +76,15 @@ export function trainOutputs(spec: GraphSpec): { name: string; classes: number; 
 }
 
 /**
- * Commands that serve a run's models with one output (stream, predict, evaluate, export) or measure one (bench)
- * refuse a multi-output spec with `MultiOutputRunError` naming it and its outputs, before any model is loaded.
+ * A caller that serves a run's models with one output only (`StreamModel.load` without `severalOutputs`) refuses a
+ * multi-output spec with `MultiOutputRunError` naming it and its outputs, before any model is loaded. Every command
+ * (run, predict, evaluate, stream, export, bench) handles several outputs.
  */
 export function refuseSeveralOutputs(
   spec: Pick<GraphSpec, 'outputs'>,
   where: string,
   what: string,
-  fix = 'Its results per output are in the run folder (metrics.json "outputs", predictions.csv and predictions-<output>.csv); for live use, train a run per output.'
+  fix = 'Its results per output are in the run folder (metrics.json "outputs", predictions.csv and predictions-<output>.csv); to serve every output, load it with severalOutputs (as fusion-cli predict, evaluate and stream do).'
 ): void {
   const names = Object.keys(spec.outputs ?? {});
   if (names.length <= 1) return;

@@ -1,6 +1,6 @@
 import { partsSize } from '../data';
 import type { Recording, WindowPart, WindowSet } from '../data';
-import { DatasetError, SpecValidationError } from '../errors';
+import { DatasetError } from '../errors';
 import type { GraphSpec, PreprocessingSpec } from '../spec';
 import { eventsToGrid } from './events';
 import { stats, zscore } from './normalize';
@@ -38,18 +38,6 @@ export function multiRateInputs(spec: Pick<GraphSpec, 'inputs' | 'nodes' | 'prep
 export function modelParts(spec: Pick<GraphSpec, 'inputs' | 'nodes' | 'preprocessing'>): WindowPart[] | undefined {
   const inputs = multiRateInputs(spec);
   return inputs && windowParts(inputs, spec.preprocessing.window);
-}
-
-/**
- * Refuses, for a command that takes one [window, sensors] input (`what`), a spec whose inputs have their own rates,
- * naming the first such input.
- */
-export function refuseMultiRate(spec: Pick<GraphSpec, 'inputs' | 'nodes' | 'preprocessing'>, what: string, file?: string): void {
-  if (!multiRateInputs(spec)) return;
-  const name = Object.entries(spec.inputs!).find(([, i]) => i.rate !== undefined && i.rate !== spec.preprocessing.sampleRate)?.[0] ?? Object.keys(spec.inputs!)[0];
-  throw new SpecValidationError(file, [
-    { path: `/inputs/${name}`, message: `${what} does not support inputs at their own rates yet (it takes one [window, sensors] input at preprocessing.sampleRate). Use run, validate, summary, predict, evaluate or stream with this spec, or give every input the common rate.` },
-  ]);
 }
 
 /** Row layout of multi-rate windows. */

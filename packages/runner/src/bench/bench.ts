@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { buildModel, refuseMultiRate } from '@fusion/core';
+import { buildModel, multiRateInputs, trainOutputs, windowParts } from '@fusion/core';
 import { FlatAdamOptimizer } from '../model/flat-adam';
 import { inferProbs } from '@fusion/core';
 import { Rng } from '@fusion/core';
@@ -27,6 +27,10 @@ export interface BenchResult {
   spec: string;
   sensors: number;
   length: number;
+  /** Inputs at their own rates: each model input's samples per window (`sensors` counts them, `length` is the longest). */
+  inputs?: { name: string; rate: number; length: number }[];
+  /** Several outputs: their names (training minimises the sum of their loss-weighted cross-entropies). */
+  outputs?: string[];
   batch: number;
   parameters: number;
   trainWindowsPerSec: number;
@@ -49,12 +53,15 @@ function percentile(xs: number[], p: number): number {
 
 /** Speed and memory of a spec's model on the active backend, with synthetic inputs of the spec's shape. */
 export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: BenchOptions): Promise<BenchResult> {
-  refuseMultiRate(spec, 'bench');
   const p = spec.preprocessing;
   const length = opts.length ?? Math.round(p.window * p.sampleRate);
   const batch = opts.batch ?? spec.training.batchSize;
-  const S = spec.sensors.length;
   const C = p.label.classes.length;
+  // Inputs at their own rates: one model input each, over the same seconds (--length scales the window at sampleRate).
+  const rates = multiRateInputs(spec);
+  const parts = rates && windowParts(rates, length / p.sampleRate);
+  const S = parts ? parts.length : spec.sensors.length;
+  const outs = trainOutputs(spec) ?? [{ name: p.label.target, classes: C, lossWeight: 1 }];
   const steps = opts.trainSteps ?? 20;
   const calls = opts.inferCalls ?? 100;
   const leakCalls = opts.leakCalls ?? 1000;
@@ -66,15 +73,25 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
   };
   const phase = opts.onPhase ?? ((): void => undefined);
   const rng = new Rng(`${spec.seed}/bench`);
-  phase(`building the model: ${S} sensors x ${length} samples, batch ${batch}`);
-  const model = buildModel(spec, reg, { sensors: spec.sensors, length, classes: C }, spec.seed);
+  phase(parts ? `building the model: inputs ${parts.map((q) => `${q.name} ${q.length}`).join(', ')} samples, batch ${batch}` : `building the model: ${S} sensors x ${length} samples, batch ${batch}`);
+  const model = buildModel(spec, reg, { sensors: spec.sensors, length, classes: C, ...(parts ? { parts } : {}) }, spec.seed);
   const optimizer = new FlatAdamOptimizer(spec.training.learningRate);
   const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
-  const x = tf.randomNormal([batch, length, S], 0, 1, 'float32', rng.seed31());
-  const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % C), 'int32'), C);
+  const xs = parts ? parts.map((q) => tf.randomNormal([batch, q.length, 1], 0, 1, 'float32', rng.seed31())) : [tf.randomNormal([batch, length, S], 0, 1, 'float32', rng.seed31())];
+  const x = parts ? xs : xs[0];
+  const ys = outs.map((o) => tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % o.classes), 'int32'), o.classes));
   const step = (): tf.Scalar =>
     tf.tidy(() =>
-      optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, tf.log(tf.clipByValue(model.apply(x, { training: true }) as tf.Tensor, 1e-7, 1))) as tf.Scalar, true, vars) as tf.Scalar
+      optimizer.minimize(
+        () => {
+          const out = model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
+          const ps = Array.isArray(out) ? out : [out];
+          const ce = (k: number): tf.Scalar => tf.losses.softmaxCrossEntropy(ys[k], tf.log(tf.clipByValue(ps[k], 1e-7, 1))) as tf.Scalar;
+          return ps.length === 1 ? ce(0) : (tf.addN(outs.map((o, k) => tf.mul(o.lossWeight, ce(k)))) as tf.Scalar);
+        },
+        true,
+        vars
+      ) as tf.Scalar
     );
   try {
     // Warm-up: kernels compile, optimizer slots appear.
@@ -97,7 +114,8 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
     const prof = await tf.profile(() => step().dispose());
     const kernels = prof.kernels.length;
 
-    const one = tf.slice(x, [0, 0, 0], [1, length, S]);
+    const ones = xs.map((t) => tf.slice(t, [0, 0, 0], [1, t.shape[1] as number, t.shape[2] as number]));
+    const one = parts ? ones : ones[0];
     for (let i = 0; i < 5; i++) {
       const o = inferProbs(model, one);
       await o.data();
@@ -133,13 +151,15 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
     }
     const batched = (batch * reps) / ((performance.now() - tb) / 1000);
     sample();
-    one.dispose();
+    tf.dispose(ones);
     return {
       backend: opts.backend,
       ...(opts.threads ? { threads: opts.threads } : {}),
       spec: spec.name,
       sensors: S,
-      length,
+      length: parts ? Math.max(...parts.map((q) => q.length)) : length,
+      ...(parts ? { inputs: parts.map((q) => ({ name: q.name, rate: q.rate, length: q.length })) } : {}),
+      ...(outs.length > 1 ? { outputs: outs.map((o) => o.name) } : {}),
       batch,
       parameters: model.countParams(),
       trainWindowsPerSec: (batch * 1000) / trainMs,
@@ -154,8 +174,8 @@ export async function benchmarkSpec(spec: GraphSpec, reg: Registries, opts: Benc
       leakedTensors: { perTrainingEpoch: leakedTrain, per1000Inferences: leakedInfer },
     };
   } finally {
-    x.dispose();
-    y.dispose();
+    tf.dispose(xs);
+    tf.dispose(ys);
     optimizer.dispose();
     model.dispose();
   }

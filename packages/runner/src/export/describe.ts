@@ -2,8 +2,8 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { loadModel, modelCost, OutputError } from '@fusion/core';
-import type { BundleCost, BundleManifest, GraphSpec, WeightPrecision } from '@fusion/core';
+import { loadModel, modelCost, multiOutputs, multiRateInputs, OutputError, windowParts } from '@fusion/core';
+import type { BundleCost, BundleEvaluation, BundleInput, BundleManifest, BundleOutput, GraphSpec, WeightPrecision } from '@fusion/core';
 import type { StagedOutput } from '../run/output-dir';
 
 /**
@@ -18,6 +18,30 @@ const RULES = {
   train:
     "train: each member z-scores raw windows with its fold's training statistics (normalization.folds[fold], per sensor): (x - mean) / sd; predict does this itself, so give it raw resampled windows.",
 } as const;
+
+/** The rules of a bundle whose inputs have their own rates (`inputs`): the same, per input on its own grid. */
+const INPUT_RULES = {
+  none: 'none: each input goes to the model as resampled to its own rate, unscaled.',
+  subject:
+    "subject: before windowing, each input of a subject's recording is z-scored with the mean and standard deviation of all its finite samples after resampling to its own rate (sd floored to 1 for constant signals); the caller normalises windows so before predict.",
+  train:
+    "train: each member z-scores each raw input with its fold's training statistics (normalization.folds[fold], one entry per input in inputs order): (x - mean) / sd; predict does this itself, so give it raw resampled inputs.",
+} as const;
+
+/** Per model input of a multi-rate spec: its sensor, rate, window and hop in samples (undefined: one common rate). */
+function bundleInputs(spec: GraphSpec): BundleInput[] | undefined {
+  const p = spec.preprocessing;
+  const inputs = multiRateInputs(spec);
+  return (
+    inputs &&
+    windowParts(inputs, p.window).map((q, k) => ({ name: q.name, sensor: q.sensor, rate: q.rate, windowLength: q.length, hopLength: Math.max(1, Math.round(p.hop * q.rate)), maxMissing: inputs[k].maxMissing }))
+  );
+}
+
+/** Every output of a multi-task spec (undefined: one output). */
+function bundleOutputs(spec: GraphSpec): BundleOutput[] | undefined {
+  return multiOutputs(spec)?.map((o) => ({ name: o.name, label: o.label.target, classes: [...o.label.classes], lossWeight: o.lossWeight }));
+}
 
 export interface BundleDescription {
   /** The validated spec the models were trained with (a sweep's chosen point's spec). */
@@ -34,8 +58,12 @@ export interface BundleDescription {
 /** fusion.json's content for models trained with `d.spec`. */
 export function describeBundle(d: BundleDescription): BundleManifest {
   const p = d.spec.preprocessing;
-  const folds: Record<string, { sensor: string; mean: number; sd: number }[]> = {};
-  for (const [k, st] of Object.entries(d.trainStats ?? {})) folds[k] = st.map((s, i) => ({ sensor: d.spec.sensors[i], mean: s.mean, sd: s.sd }));
+  const inputs = bundleInputs(d.spec);
+  const outputs = bundleOutputs(d.spec);
+  const folds: Record<string, { sensor: string; input?: string; mean: number; sd: number }[]> = {};
+  for (const [k, st] of Object.entries(d.trainStats ?? {}))
+    folds[k] = st.map((s, i) => (inputs ? { sensor: inputs[i].sensor, input: inputs[i].name, mean: s.mean, sd: s.sd } : { sensor: d.spec.sensors[i], mean: s.mean, sd: s.sd }));
+  const rules = inputs ? INPUT_RULES : RULES;
   return {
     format: 'fusion-bundle',
     formatVersion: 1,
@@ -48,9 +76,11 @@ export function describeBundle(d: BundleDescription): BundleManifest {
     hop: p.hop,
     windowLength: Math.round(p.window * p.sampleRate),
     maxMissing: p.maxMissing,
+    ...(inputs ? { inputs } : {}),
     classes: [...p.label.classes],
+    ...(outputs ? { outputs } : {}),
     label: { target: p.label.target, mapping: p.label.mapping, threshold: p.label.threshold },
-    normalization: p.normalize === 'train' ? { mode: 'train', rule: RULES.train, folds } : { mode: p.normalize, rule: RULES[p.normalize] },
+    normalization: p.normalize === 'train' ? { mode: 'train', rule: rules.train, folds } : { mode: p.normalize, rule: rules[p.normalize] },
     precision: d.precision,
     members: d.members,
     cost: bundleCost(d.members),
@@ -115,6 +145,8 @@ export interface RunFoldModels {
   testSubjects: string[];
   testWindows: number;
   model: { balancedAccuracy: number; auroc: number | null };
+  /** Several outputs: each output's scores on the fold's test subjects, by name. */
+  outputs?: Record<string, { balancedAccuracy: number; auroc: number | null }>;
 }
 
 /**
@@ -141,8 +173,11 @@ export async function writeRunModelManifests(out: StagedOutput, folds: RunFoldMo
       }
     }
     if (!members.length) continue;
-    const scores = { balancedAccuracy: f.model.balancedAccuracy, auroc: f.model.auroc };
-    const evaluation = { windows: f.testWindows, before: scores, after: scores, maxAbsProbDiff: 0 };
+    const asEvaluation = (m: { balancedAccuracy: number; auroc: number | null }): BundleEvaluation => {
+      const scores = { balancedAccuracy: m.balancedAccuracy, auroc: m.auroc };
+      return { windows: f.testWindows, before: scores, after: scores, maxAbsProbDiff: 0 };
+    };
+    const evaluation = { ...asEvaluation(f.model), ...(f.outputs ? { outputs: Object.fromEntries(Object.entries(f.outputs).map(([name, m]) => [name, asEvaluation(m)])) } : {}) };
     const manifest = describeBundle({
       spec: f.spec,
       specSha256,

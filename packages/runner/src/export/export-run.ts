@@ -1,13 +1,13 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { refuseMultiRate } from '@fusion/core';
 import * as tf from '@tensorflow/tfjs';
 import { OutputError, RunFolderError } from '@fusion/core';
 import { argmaxRows, computeMetrics } from '../eval/metrics';
 import { loadModel } from '@fusion/core';
 import { predictProbs } from '../model/train';
-import { refuseSeveralOutputs } from '@fusion/core';
+import { multiOutputs } from '@fusion/core';
+import { predictOutputProbs } from '../model/output-loss';
 import type { Registries } from '@fusion/core';
 import { prepareFold, prepareRun, RunContext } from '../run/plan';
 import { StagedOutput } from '../run/output-dir';
@@ -106,9 +106,7 @@ function checkOutDir(outDir: string, runDir: string): void {
  * end: a failed export leaves nothing behind and an earlier export intact.
  */
 export async function exportRun(run: RunFolder, spec: GraphSpec, reg: Registries, opts: ExportOptions): Promise<BundleManifest> {
-  refuseSeveralOutputs(spec, run.dir, 'fusion-cli export');
   checkOutDir(opts.outDir, run.dir);
-  refuseMultiRate(spec, 'export (the web bundle)', path.join(run.dir, 'spec.json'));
   if (opts.fold !== undefined && !run.folds.includes(opts.fold))
     throw new RunFolderError(`fold ${opts.fold}: no models/fold-${opts.fold} in ${run.dir}; folds with models: ${run.folds.join(', ')}.`);
   const folds = opts.fold !== undefined ? [opts.fold] : run.folds;
@@ -123,8 +121,10 @@ export async function exportRun(run: RunFolder, spec: GraphSpec, reg: Registries
   if (mixed.length)
     throw new RunFolderError(`the sweep chose points with other preprocessing for folds ${mixed.join(', ')} than for fold ${folds[0]}; one bundle has one input layout. Export one fold at a time (--fold K).`);
   const p = first.spec.preprocessing;
-  const classes = p.label.classes;
-  const C = classes.length;
+  // Every output (one for most runs): its name, classes and where its labels are (`y` for the first, else `ys`).
+  const several = multiOutputs(first.spec);
+  const outs = several ? several.map((o) => ({ name: o.name, C: o.label.classes.length })) : [{ name: '', C: p.label.classes.length }];
+  const labelsOf = (w: { y: Int32Array; ys?: Record<string, Int32Array> }, k: number): Int32Array => (several ? w.ys![outs[k].name] : w.y);
 
   // checkOutDir let through only an empty folder or an earlier export; commit still replaces only a folder with fusion's marker
   const out = new StagedOutput(opts.outDir, { overwrite: true });
@@ -133,14 +133,15 @@ export async function exportRun(run: RunFolder, spec: GraphSpec, reg: Registries
   try {
     const members: BundleManifest['members'] = [];
     const evalFolds: BundleManifest['evaluation']['folds'] = [];
-    const pooled = { y: [] as number[], before: [] as number[], after: [] as number[] };
+    const pooled = outs.map(() => ({ y: [] as number[], before: [] as number[], after: [] as number[] }));
     const trainStats: Record<string, { mean: number; sd: number }[]> = {};
     for (const k of folds) {
       const fc = contextOfFold(k);
       const prepared = prepareFold(fc, k - 1);
       if (prepared.normalization) trainStats[String(k)] = prepared.normalization;
       const foldDir = path.join(run.dir, 'models', `fold-${k}`);
-      const sums = { before: new Float32Array(prepared.testW.y.length * C), after: new Float32Array(prepared.testW.y.length * C) };
+      const nTest = prepared.testW.y.length;
+      const sums = outs.map((o) => ({ before: new Float32Array(nTest * o.C), after: new Float32Array(nTest * o.C) }));
       const names = memberDirs(foldDir);
       for (const m of names) {
         const rel = path.join(`fold-${k}`, m);
@@ -149,19 +150,24 @@ export async function exportRun(run: RunFolder, spec: GraphSpec, reg: Registries
           const model = await loadModel(dir);
           try {
             if (which === 'after') members.push(await describeMember(out.path(rel), `fold-${k}/${m}/model.json`, k, Number(m.slice(7)), model));
-            const probs = await predictProbs(model, prepared.testW);
-            for (let i = 0; i < probs.length; i++) sums[which][i] += probs[i] / names.length;
+            const probs = several ? await predictOutputProbs(model, prepared.testW) : [await predictProbs(model, prepared.testW)];
+            probs.forEach((pr, o) => {
+              for (let i = 0; i < pr.length; i++) sums[o][which][i] += pr[i] / names.length;
+            });
           } finally {
             model.dispose();
           }
         }
       }
-      evalFolds.push({ fold: k, testSubjects: prepared.fold.test, ...scoreBoth(prepared.testW.y, sums.before, sums.after, C) });
-      for (const v of prepared.testW.y) pooled.y.push(v);
-      for (let i = 0; i < sums.before.length; i++) {
-        pooled.before.push(sums.before[i]);
-        pooled.after.push(sums.after[i]);
-      }
+      const scored = outs.map((o, j) => scoreBoth(labelsOf(prepared.testW, j), sums[j].before, sums[j].after, o.C));
+      evalFolds.push({ fold: k, testSubjects: prepared.fold.test, ...withOutputs(scored, outs.map((o) => o.name)) });
+      outs.forEach((_, j) => {
+        for (const v of labelsOf(prepared.testW, j)) pooled[j].y.push(v);
+        for (let i = 0; i < sums[j].before.length; i++) {
+          pooled[j].before.push(sums[j].before[i]);
+          pooled[j].after.push(sums[j].after[i]);
+        }
+      });
     }
     const manifest = describeBundle({
       spec: first.spec,
@@ -170,7 +176,7 @@ export async function exportRun(run: RunFolder, spec: GraphSpec, reg: Registries
       members,
       trainStats: p.normalize === 'train' ? trainStats : undefined,
       versions: opts.versions,
-      evaluation: { folds: evalFolds, pooled: scoreBoth(pooled.y, Float32Array.from(pooled.before), Float32Array.from(pooled.after), C) },
+      evaluation: { folds: evalFolds, pooled: withOutputs(pooled.map((q, j) => scoreBoth(q.y, Float32Array.from(q.before), Float32Array.from(q.after), outs[j].C)), outs.map((o) => o.name)) },
     });
     out.writeJson('fusion.json', manifest);
     out.commit();
@@ -207,4 +213,9 @@ function scoreBoth(y: ArrayLike<number>, before: Float32Array, after: Float32Arr
   let diff = 0;
   for (let i = 0; i < before.length; i++) diff = Math.max(diff, Math.abs(before[i] - after[i]));
   return { windows: y.length, before: scores(y, before, C), after: scores(y, after, C), maxAbsProbDiff: diff };
+}
+
+/** One output's evaluation as it is; several: the first's fields, and every output's under `outputs` by name. */
+function withOutputs(perOutput: BundleEvaluation[], names: readonly string[]): BundleEvaluation {
+  return perOutput.length === 1 ? perOutput[0] : { ...perOutput[0], outputs: Object.fromEntries(perOutput.map((e, j) => [names[j], e])) };
 }

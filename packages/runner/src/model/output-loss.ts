@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { windowTensors } from '@fusion/core';
 import type { WindowSet } from '@fusion/core';
 
 /** What training needs of each output of a multi-output model (in model output order). */
@@ -25,11 +26,11 @@ export async function predictOutputProbs(model: tf.LayersModel, w: WindowSet, ba
   const n = w.y.length;
   const sizes = model.outputs.map((o) => o.shape[1] as number);
   const out = sizes.map((c) => new Float32Array(n * c));
-  const per = w.length * w.sensors.length;
   for (let i = 0; i < n; i += batchSize) {
     const m = Math.min(batchSize, n - i);
     const ps = tf.tidy(() => {
-      const r = model.apply(tf.tensor3d(w.x.subarray(i * per, (i + m) * per), [m, w.length, w.sensors.length]), { training: false }) as tf.Tensor | tf.Tensor[];
+      // one tensor, or one per input when the inputs have their own rates
+      const r = model.apply(windowTensors(w, i, m), { training: false }) as tf.Tensor | tf.Tensor[];
       return Array.isArray(r) ? r : [r];
     });
     for (let k = 0; k < ps.length; k++) out[k].set(await ps[k].data(), i * sizes[k]);

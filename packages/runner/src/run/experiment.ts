@@ -193,7 +193,7 @@ export async function runExperiment(spec: GraphSpec, reg: Registries, opts: RunO
   // Each fold's models say what they expect (fusion.json, the export's writer): a run folder is self-describing.
   const pointOf = (f: FoldResult): RunContext => points[selected[f.index - 1]];
   const stats = (f: FoldResult): { mean: number; sd: number }[] | undefined => (pointOf(f).spec.preprocessing.normalize === 'train' ? prepareFold(pointOf(f), f.index - 1).normalization : undefined);
-  await writeRunModelManifests(out, foldResults.map((f) => ({ fold: f.index, spec: pointOf(f).spec, normalization: stats(f), testSubjects: f.test, testWindows: f.testWindows, model: f.model })));
+  await writeRunModelManifests(out, foldResults.map((f) => ({ fold: f.index, spec: pointOf(f).spec, normalization: stats(f), testSubjects: f.test, testWindows: f.testWindows, model: f.model, ...(multi ? { outputs: Object.fromEntries(Object.entries(multi.outputs).map(([name, o]) => [name, o.folds.find((x) => x.index === f.index)!.model])) } : {}) })));
   out.writeJson('metrics.json', metrics);
   out.writeText('predictions.csv', formatPredictionsCsv(classes, rows));
   for (const [file, text] of Object.entries(multi?.files ?? {})) out.writeText(file, text);
