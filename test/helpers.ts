@@ -8,6 +8,13 @@ import { SpecValidationError } from '@fusion/core';
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const CLI = path.join(ROOT, 'packages', 'cli', 'dist', 'src', 'bin.js');
 
+/** A CSV file without quoted fields (predictions.csv and the like) as rows keyed by column. */
+export function readCsvRows(file: string): Record<string, string>[] {
+  const [head, ...rows] = fs.readFileSync(file, 'utf8').trim().split('\n');
+  const cols = head.split(',');
+  return rows.map((r) => Object.fromEntries(r.split(',').map((v, i) => [cols[i], v])));
+}
+
 /** Runs fusion-cli as a real child process in `cwd` (with `env` added to the environment). */
 export function cli(args: string[], cwd: string, timeoutMs = 300000, env: Record<string, string> = {}): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, FORCE_COLOR: '0', ...env } });

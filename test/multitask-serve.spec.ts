@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
-import { cli, ROOT, tmpDir } from './helpers';
+import { cli, readCsvRows, ROOT, tmpDir } from './helpers';
 
 /**
  * A multi-task run (specs/strategies/multitask-quick.json, 1 epoch) served: `fusion-cli predict` writes every output's
@@ -13,11 +13,7 @@ describe('several outputs served: predict and stream give every output (real pro
   this.timeout(300000);
   let dir: string;
   type Row = Record<string, string>;
-  const readCsv = (file: string): Row[] => {
-    const [head, ...rows] = fs.readFileSync(file, 'utf8').trim().split('\n');
-    const cols = head.split(',');
-    return rows.map((r) => Object.fromEntries(r.split(',').map((v, i) => [cols[i], v])));
-  };
+  const readCsv = readCsvRows;
   const OUTPUTS: Record<string, { file: string; classes: string[] }> = {
     arousal: { file: 'predictions.csv', classes: ['low', 'high'] },
     valence: { file: 'predictions-valence.csv', classes: ['negative', 'positive'] },

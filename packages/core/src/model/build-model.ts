@@ -54,6 +54,8 @@ export function buildModel(spec: GraphSpec, reg: Registries, shape: ModelShape, 
   const input = multi?.inputs ?? tf.input({ shape: [shape.length, S], name: 'windows' });
   const x4 = multi ? multi.inputs[0] : (tf.layers.reshape({ targetShape: [shape.length, S, 1], name: 'encoder_input' }).apply(input) as tf.SymbolicTensor);
   const made = new Map<string, tf.SymbolicTensor>();
+  /** Each output on a decision node: its own build of that node. */
+  const decided = new Map<string, tf.SymbolicTensor>();
   const layerName = (base: string): string => {
     const n = (counters.get(`#${base}`) ?? 0) + 1;
     counters.set(`#${base}`, n);
@@ -79,9 +81,8 @@ export function buildModel(spec: GraphSpec, reg: Registries, shape: ModelShape, 
     return tf.layers.concatenate({ axis: rank === 4 ? 2 : -1, name }).apply(ts) as tf.SymbolicTensor;
   };
   // Decision-level fusion: a softmax classifier on each input, their probabilities stacked [batch, inputs, classes].
-  const branchProbabilities = (name: string, inputs: string[], scope: string): tf.SymbolicTensor => {
-    const out = Object.entries(g.outputs).find(([, o]) => o.node === name);
-    const C = out ? out[1].classes.length : shape.classes;
+  const branchProbabilities = (name: string, inputs: string[], scope: string, out?: string): tf.SymbolicTensor => {
+    const C = out ? g.outputs[out].classes.length : shape.classes;
     const probs = inputs.map((i) => {
       const p = tf.layers
         .dense({ units: C, activation: 'softmax', name: layerName(`classifier_${name}_${i}`), kernelInitializer: tf.initializers.glorotUniform({ seed: rng.seed31() }) })
@@ -98,33 +99,40 @@ export function buildModel(spec: GraphSpec, reg: Registries, shape: ModelShape, 
     const kind = nodeKind(reg, n.config.type);
     if (!kind) throw new UnknownPluginError('model node', n.config.type, modelTypes(reg));
     const scope = nodeScope(name, kind === 'decision' ? 'fusion' : kind);
-    const x = kind === 'decision' ? branchProbabilities(name, n.inputs, scope) : gather(n.inputs, scope);
-    const info = kind === 'decision' ? { in: 2, out: 1, describe: '[inputs, classes]' } : KIND_RANKS[kind];
-    const where = n.pointer.slice(1).replace(/\//g, '.');
-    if (x.shape.length !== info.in + 1) throw new ShapeMismatchError(`${where} "${n.config.type}" input`, x.shape, `rank ${info.in + 1}: [batch, ${info.describe.slice(1)}`);
-    const sensors = sensorsOf(name);
-    const ctx = context({ ...shape, sensors }, rng, scope, counters, spec.preprocessing.window);
-    const events = sensors.filter((sn) => Object.values(spec.inputs ?? {}).some((i) => i.sensor === sn && i.missing !== undefined));
-    if (events.length) ctx.events = events;
-    const registry = kindRegistry(reg, kind);
-    // A third-party plugin's failure or garbage is a PluginError naming its file (built-in plugins' bugs stay bugs).
-    const origin = registry.originOf(n.config.type);
-    const y = callPlugin(origin, `${where} "${n.config.type}" apply()`, () => registry.get(n.config.type).apply(x, n.config, ctx));
-    if (origin && (y === null || typeof y !== 'object' || !Array.isArray((y as { shape?: unknown }).shape) || !('sourceLayer' in y)))
-      throw new PluginError(origin, `${where} "${n.config.type}" apply() returned ${describeValue(y)}; expected the tf.SymbolicTensor of a layer applied to its input.`);
-    if (y.shape.length !== info.out + 1) throw new ShapeMismatchError(`${where} "${n.config.type}" output`, y.shape, `rank ${info.out + 1}`);
-    made.set(name, y);
+    // A decision node gives one output's class probabilities: with several outputs on it, it is built once per
+    // output (its own classifiers and weights; the first output's build is what other nodes see).
+    const decisionOuts = kind === 'decision' ? Object.keys(g.outputs).filter((o) => g.outputs[o].node === name) : [];
+    for (const out of decisionOuts.length ? decisionOuts : [undefined]) {
+      const x = kind === 'decision' ? branchProbabilities(name, n.inputs, scope, out) : gather(n.inputs, scope);
+      const info = kind === 'decision' ? { in: 2, out: 1, describe: '[inputs, classes]' } : KIND_RANKS[kind];
+      const where = n.pointer.slice(1).replace(/\//g, '.');
+      if (x.shape.length !== info.in + 1) throw new ShapeMismatchError(`${where} "${n.config.type}" input`, x.shape, `rank ${info.in + 1}: [batch, ${info.describe.slice(1)}`);
+      const sensors = sensorsOf(name);
+      const ctx = context({ ...shape, sensors }, rng, scope, counters, spec.preprocessing.window);
+      const events = sensors.filter((sn) => Object.values(spec.inputs ?? {}).some((i) => i.sensor === sn && i.missing !== undefined));
+      if (events.length) ctx.events = events;
+      const registry = kindRegistry(reg, kind);
+      // A third-party plugin's failure or garbage is a PluginError naming its file (built-in plugins' bugs stay bugs).
+      const origin = registry.originOf(n.config.type);
+      const y = callPlugin(origin, `${where} "${n.config.type}" apply()`, () => registry.get(n.config.type).apply(x, n.config, ctx));
+      if (origin && (y === null || typeof y !== 'object' || !Array.isArray((y as { shape?: unknown }).shape) || !('sourceLayer' in y)))
+        throw new PluginError(origin, `${where} "${n.config.type}" apply() returned ${describeValue(y)}; expected the tf.SymbolicTensor of a layer applied to its input.`);
+      if (y.shape.length !== info.out + 1) throw new ShapeMismatchError(`${where} "${n.config.type}" output`, y.shape, `rank ${info.out + 1}`);
+      if (out) decided.set(out, y);
+      if (!made.has(name)) made.set(name, y);
+    }
   }
   const entries = Object.entries(g.outputs);
   const isDecision = (node: string): boolean => nodeKind(reg, g.nodes[node].config.type) === 'decision';
   const outs = entries.map(([oname, o]) =>
     isDecision(o.node)
-      ? made.get(o.node)!
+      ? decided.get(oname)!
       : (tf.layers
           .dense({
             units: o.classes.length,
             activation: 'softmax',
-            name: entries.length === 1 ? 'classifier' : `classifier_${oname}`,
+            // layerName: an output named like a decision node's branch classifier (`<node>_<input>`) gets `_2`
+            name: entries.length === 1 ? 'classifier' : layerName(`classifier_${oname}`),
             kernelInitializer: tf.initializers.glorotUniform({ seed: rng.seed31() }),
           })
           .apply(made.get(o.node)!) as tf.SymbolicTensor)

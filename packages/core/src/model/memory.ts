@@ -59,12 +59,14 @@ export function estimateMemory(spec: GraphSpec, reg: Registries): MemoryEstimate
     const info = inf.nodes[name];
     const from = n.inputs.map(sizeOf);
     if (info?.kind === 'decision' && info.outShape) {
-      // A classifier on each input, then the plugin on [inputs, classes].
-      const classes = info.outShape[0];
-      for (const f of from) add('classifier', { length: 1, features: classes, parameters: f.sensors * f.features * classes + classes, activations: 2 * classes });
-      const e = kindRegistry(reg, 'decision').get(n.config.type).estimate?.({ length: 1, sensors: from.length, features: classes }, n.config);
-      if (e) add('fusion', e);
-      sizes.set(name, { length: 1, sensors: 1, features: classes });
+      // A classifier on each input, then the plugin on [inputs, classes]; once per output on the node (buildModel).
+      for (const o of Object.values(g.outputs).filter((o) => o.node === name)) {
+        const classes = o.classes.length;
+        for (const f of from) add('classifier', { length: 1, features: classes, parameters: f.sensors * f.features * classes + classes, activations: 2 * classes });
+        const e = kindRegistry(reg, 'decision').get(n.config.type).estimate?.({ length: 1, sensors: from.length, features: classes }, n.config);
+        if (e) add('fusion', e);
+      }
+      sizes.set(name, { length: 1, sensors: 1, features: info.outShape[0] });
       continue;
     }
     const stackedInputs = n.inputs.every((i) => i in g.inputs) && n.inputs.length === S;
