@@ -1,7 +1,6 @@
 import { Matrix } from 'ml-matrix';
-import { windowSize } from '@fusion/core';
 import type { WindowSet } from '@fusion/core';
-import { Rng } from '@fusion/core';
+import { Rng, windowSize } from '@fusion/core';
 
 /**
  * A hand-crafted-feature baseline evaluated beside the deep models on the same folds: per-window, per-sensor

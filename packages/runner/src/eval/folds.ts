@@ -1,6 +1,5 @@
-import { FusionError } from '@fusion/core';
-import { Rng } from '@fusion/core';
 import type { EvaluationSpec } from '@fusion/core';
+import { FusionError, Rng } from '@fusion/core';
 
 export interface Fold {
   index: number;

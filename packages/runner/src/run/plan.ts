@@ -1,22 +1,9 @@
 import * as path from 'path';
-import type { Dataset, WindowSet } from '@fusion/core';
-import { selectWindows } from '@fusion/core';
-import { DatasetError, SpecIssue, SpecValidationError, TrainingError, InterruptedError } from '@fusion/core';
-import { callPluginAsync, checkLoadedDataset } from '@fusion/core';
-import { withIoErrorsAsync } from '@fusion/core';
+import type { Dataset, GraphSpec, Registries, WindowSet } from '@fusion/core';
+import { augmentWithNoise, buildModel, callPluginAsync, checkLoadedDataset, DatasetError, InterruptedError, makeMultiRateWindows, makeWindows, multiRateInputs, normalizeFold, pointSpecs, preprocessingKey, Rng, saveModel, selectWindows, SpecIssue, SpecValidationError, SpecValidator, sweepOf, SweepPoint, TrainingError, trainOutputs, WindowingReport, withIoErrorsAsync, withOutputLabels } from '@fusion/core';
 import { Fold, makeFolds, splitValidation } from '../eval/folds';
-import { buildModel } from '@fusion/core';
-import { saveModel } from '@fusion/core';
 import { EpochLog, predictProbs, trainModel, TrainResult } from '../model/train';
 import { jobProbs } from '../model/output-loss';
-import { trainOutputs, withOutputLabels } from '@fusion/core';
-import { augmentWithNoise, normalizeFold } from '@fusion/core';
-import { makeMultiRateWindows, makeWindows, multiRateInputs, WindowingReport } from '@fusion/core';
-import { Rng } from '@fusion/core';
-import type { Registries } from '@fusion/core';
-import { SpecValidator } from '@fusion/core';
-import type { GraphSpec } from '@fusion/core';
-import { pointSpecs, preprocessingKey, sweepOf, SweepPoint } from '@fusion/core';
 
 /**
  * The unit of work of a run: one ensemble member of one fold. A job's result depends only on the spec and the job
