@@ -1,0 +1,196 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Faster data-movement kernels for tfjs-backend-wasm (4.22): Slice, SplitV, Unpack, Concat and Pack run in
+ * JavaScript there, and two things make them slow on the small tensors of a training step:
+ * - `Slice` starts with `backend.readSync(x)`, a copy of the whole input out of the wasm heap, so SplitV (one slice
+ *   per piece) and Unpack (one per index) copy their whole input once per output: an Unpack of 160 time steps
+ *   copies it 160 times;
+ * - every contiguous run, however short (often one row of 25 or 64 floats), is copied with
+ *   `out.set(in.subarray(...))`: two calls and a view object per row.
+ * These replacements read the inputs in place (views of the heap, taken after the outputs are allocated, since an
+ * allocation may grow and move the heap), merge trailing axes into the longest contiguous runs, and copy short runs
+ * element by element. The values are copies either way: the results are the same bits. Registered for the backend
+ * name 'wasm', so they serve the single- and the multi-threaded builds; string tensors keep the stock kernels.
+ */
+
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): tf.TypedArray;
+}
+
+type Args = { inputs: Record<string, tf.TensorInfo> | tf.TensorInfo[]; backend: WasmBackendLike; attrs: Record<string, unknown> };
+
+/** Runs shorter than this are copied element by element (a plain loop beats `set(subarray)` there). */
+const SHORT_RUN = 96;
+
+function copyRun(src: tf.TypedArray, from: number, dst: tf.TypedArray, to: number, n: number): void {
+  if (n < SHORT_RUN) {
+    for (let i = 0; i < n; i++) dst[to + i] = src[from + i];
+  } else {
+    dst.set(src.subarray(from, from + n), to);
+  }
+}
+
+const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Copies the box `begin`/`size` of `src` (of shape `shape`) into `dst` from `to` on, row-major. */
+function copyBox(src: tf.TypedArray, shape: number[], begin: number[], size: number[], dst: tf.TypedArray, to: number): void {
+  const rank = shape.length;
+  if (sizeOf(size) === 0) return;
+  const strides = new Array<number>(rank);
+  let s = 1;
+  for (let i = rank - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i];
+  }
+  // Innermost contiguous run: trailing full axes, times the first axis (from the end) that is not full.
+  let k = rank - 1;
+  let run = 1;
+  while (k >= 0) {
+    run *= size[k];
+    if (size[k] !== shape[k]) break;
+    k--;
+  }
+  let base = 0;
+  for (let i = 0; i < rank; i++) base += begin[i] * strides[i];
+  if (k <= 0) {
+    copyRun(src, base, dst, to, run);
+    return;
+  }
+  // Odometer over the outer axes 0..k-1.
+  const idx = new Array<number>(k).fill(0);
+  let out = to;
+  let off = base;
+  for (;;) {
+    copyRun(src, off, dst, out, run);
+    out += run;
+    let a = k - 1;
+    while (a >= 0) {
+      idx[a]++;
+      off += strides[a];
+      if (idx[a] < size[a]) break;
+      off -= size[a] * strides[a];
+      idx[a] = 0;
+      a--;
+    }
+    if (a < 0) return;
+  }
+}
+
+function slice(args: Args): tf.TensorInfo {
+  const x = (args.inputs as Record<string, tf.TensorInfo>).x;
+  const { begin, size } = args.attrs as { begin: number | number[]; size?: number | number[] };
+  const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
+  const out = args.backend.makeOutput(s, x.dtype);
+  copyBox(args.backend.typedArrayFromHeap(x), x.shape, b, s, args.backend.typedArrayFromHeap(out), 0);
+  return out;
+}
+
+/** Pieces of `x` along `axis` of the given sizes (each [..., sizes[j], ...]). */
+function splitAlong(backend: WasmBackendLike, x: tf.TensorInfo, axis: number, sizes: number[], shapeOf: (n: number) => number[]): tf.TensorInfo[] {
+  const outs = sizes.map((n) => backend.makeOutput(shapeOf(n), x.dtype));
+  const src = backend.typedArrayFromHeap(x);
+  const outer = sizeOf(x.shape.slice(0, axis));
+  const inner = sizeOf(x.shape.slice(axis + 1));
+  const rowLen = x.shape[axis] * inner;
+  let start = 0;
+  sizes.forEach((n, j) => {
+    const dst = backend.typedArrayFromHeap(outs[j]);
+    const run = n * inner;
+    for (let o = 0; o < outer; o++) copyRun(src, o * rowLen + start * inner, dst, o * run, run);
+    start += n;
+  });
+  return outs;
+}
+
+function splitV(args: Args): tf.TensorInfo[] {
+  const x = (args.inputs as Record<string, tf.TensorInfo>).x;
+  const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
+  const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
+  return splitAlong(args.backend, x, ax, sizes, (n) => x.shape.map((d, i) => (i === ax ? n : d)));
+}
+
+function unpack(args: Args): tf.TensorInfo[] {
+  const value = (args.inputs as Record<string, tf.TensorInfo>).value;
+  let axis = (args.attrs as { axis: number }).axis;
+  if (axis < 0) axis += value.shape.length;
+  const outShape = value.shape.filter((_, i) => i !== axis);
+  return splitAlong(args.backend, value, axis, new Array<number>(value.shape[axis]).fill(1), () => outShape);
+}
+
+/** Inputs laid side by side: each contributes `inner[i]` values per row of `outer` rows. */
+function interleave(backend: WasmBackendLike, inputs: tf.TensorInfo[], outShape: number[], outer: number, inner: number[]): tf.TensorInfo {
+  const out = backend.makeOutput(outShape, inputs[0].dtype);
+  if (sizeOf(outShape) === 0) return out;
+  const srcs = inputs.map((t) => backend.typedArrayFromHeap(t));
+  const dst = backend.typedArrayFromHeap(out);
+  const total = inner.reduce((a, b) => a + b, 0);
+  for (let o = 0; o < outer; o++) {
+    let to = o * total;
+    for (let i = 0; i < srcs.length; i++) {
+      copyRun(srcs[i], o * inner[i], dst, to, inner[i]);
+      to += inner[i];
+    }
+  }
+  return out;
+}
+
+function concat(args: Args, stock: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo[] {
+  const inputs = args.inputs as tf.TensorInfo[];
+  const axis = tf.util.parseAxisParam(args.attrs.axis as number, inputs[0].shape)[0];
+  const live = inputs.filter((t) => sizeOf(t.shape) > 0);
+  // One non-empty input: the stock kernel's identity.
+  if (live.length < 2) return stock(args as unknown as Parameters<tf.KernelFunc>[0]);
+  tf.backend_util.assertParamsConsistent(inputs.map((t) => t.shape), axis);
+  const outShape = tf.backend_util.computeOutShape(inputs.map((t) => t.shape), axis);
+  const outer = sizeOf(live[0].shape.slice(0, axis));
+  return interleave(args.backend, live, outShape, outer, live.map((t) => sizeOf(t.shape.slice(axis))));
+}
+
+function pack(args: Args, stock: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo[] {
+  const inputs = args.inputs as tf.TensorInfo[];
+  if (inputs.length === 1) return stock(args as unknown as Parameters<tf.KernelFunc>[0]);
+  const shape = inputs[0].shape;
+  let axis = args.attrs.axis as number;
+  if (axis < 0) axis += shape.length + 1;
+  inputs.forEach((t) => {
+    tf.util.assertShapesMatch(shape, t.shape, 'All tensors passed to stack must have matching shapes');
+    tf.util.assert(t.dtype === inputs[0].dtype, () => 'All tensors passed to stack must have matching dtypes');
+  });
+  const outShape = [...shape.slice(0, axis), inputs.length, ...shape.slice(axis)];
+  const inner = sizeOf(shape.slice(axis));
+  return interleave(args.backend, inputs, outShape, sizeOf(shape.slice(0, axis)), new Array<number>(inputs.length).fill(inner));
+}
+
+/** The dtypes `typedArrayFromHeap` views (string and complex64 keep the stock kernels). */
+const COPYABLE = new Set<tf.DataType>(['float32', 'int32', 'bool']);
+
+let installed = false;
+
+/** Replaces the wasm backend's Slice, SplitV, Unpack, Concat and Pack kernels (once per process). */
+export function installWasmCopyKernels(): void {
+  if (installed) return;
+  const replace = (name: string, input: 'x' | 'value' | 'list', fast: (args: Args, stock: tf.KernelFunc) => tf.TensorInfo | tf.TensorInfo[]): void => {
+    const cfg = tf.getKernel(name, 'wasm');
+    if (!cfg) return;
+    const stock = cfg.kernelFunc;
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({
+      ...cfg,
+      kernelFunc: (a) => {
+        const args = a as unknown as Args;
+        const ins = input === 'list' ? (args.inputs as tf.TensorInfo[]) : [(args.inputs as Record<string, tf.TensorInfo>)[input]];
+        if (ins.length === 0 || ins.some((t) => !COPYABLE.has(t.dtype))) return stock(a);
+        return fast(args, stock);
+      },
+    });
+  };
+  replace('Slice', 'x', (a) => slice(a));
+  replace('SplitV', 'x', (a) => splitV(a));
+  replace('Unpack', 'value', (a) => unpack(a));
+  replace('Concat', 'list', concat);
+  replace('Pack', 'list', pack);
+  installed = true;
+}

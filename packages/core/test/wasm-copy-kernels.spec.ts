@@ -1,0 +1,97 @@
+import { expect } from 'chai';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../src';
+
+/** Data-movement ops with odd shapes, short and long rows, every axis; each returns plain arrays. */
+const cases: { name: string; run: () => tf.Tensor | tf.Tensor[] }[] = [];
+const seq = (shape: number[], dtype: 'float32' | 'int32' = 'float32'): tf.Tensor => {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(Array.from({ length: n }, (_, i) => (dtype === 'int32' ? i - 7 : Math.sin(i) * 1e3 + i / 7)), shape, dtype);
+};
+for (const [shape, begin, size] of [
+  [[7, 5], [2, 1], [3, 4]],
+  [[7, 130], [1, 3], [4, 120]],
+  [[4, 6, 5], [1, 2, 0], [2, 3, 5]],
+  [[4, 6, 5], [0, 0, 1], [4, 6, 3]],
+  [[4, 6, 5], [1, 0, 0], [2, 6, 5]],
+  [[3, 4, 5, 6], [1, 1, 2, 0], [2, 2, 2, 6]],
+  [[3, 4, 5, 6], [0, 1, 0, 1], [-1, 3, -1, 4]],
+  [[2, 3, 4, 5, 6], [1, 0, 1, 2, 3], [1, 3, 2, 3, 3]],
+  [[5, 200], [0, 0], [5, 100]],
+] as number[][][]) {
+  cases.push({ name: `slice ${shape} at ${begin} size ${size}`, run: () => tf.slice(seq(shape), begin, size) });
+}
+cases.push({ name: 'slice int32', run: () => tf.slice(seq([6, 4, 3], 'int32'), [1, 1, 0], [4, 2, 3]) });
+cases.push({ name: 'slice bool', run: () => tf.slice(tf.greater(seq([6, 4, 3]), 0), [1, 1, 1], [4, 2, 2]) });
+for (const axis of [0, 1, 2, -1]) {
+  cases.push({ name: `split axis ${axis}`, run: () => tf.split(seq([6, 8, 10]), axis === 0 ? [1, 2, 3] : 2, axis) });
+  cases.push({ name: `unstack axis ${axis}`, run: () => tf.unstack(seq([3, 4, 5]), axis) });
+  cases.push({ name: `concat axis ${axis}`, run: () => tf.concat([seq([3, 4, 5]), tf.mul(seq([3, 4, 5]), -1), tf.add(seq([3, 4, 5]), 1)], axis) });
+  cases.push({ name: `stack axis ${axis}`, run: () => tf.stack([seq([3, 4, 5]), tf.mul(seq([3, 4, 5]), 2)], axis) });
+}
+cases.push({ name: 'concat of uneven widths, long rows', run: () => tf.concat([seq([4, 100]), seq([4, 3]), seq([4, 0]), seq([4, 150])], 1) });
+cases.push({ name: 'concat int32', run: () => tf.concat([seq([3, 2], 'int32'), seq([3, 5], 'int32')], 1) });
+cases.push({ name: 'stack of one', run: () => tf.stack([seq([3, 2])], 1) });
+cases.push({ name: 'split of long rows', run: () => tf.split(seq([3, 400]), [100, 300], 1) });
+cases.push({ name: 'gradient of slice and concat', run: () => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.concat([tf.slice(x, [0, 1, 0], [2, 2, 5]), x], 1), seq([2, 6, 5]))))(seq([2, 4, 5])) });
+
+function values(): { shape: number[]; dtype: string; data: number[] }[][] {
+  return cases.map((c) =>
+    tf.tidy(() => {
+      const out = c.run();
+      return (Array.isArray(out) ? out : [out]).map((t) => ({ shape: t.shape, dtype: t.dtype, data: Array.from(t.dataSync() as ArrayLike<number>) }));
+    })
+  );
+}
+
+describe('wasm data-movement kernels (Slice, SplitV, Unpack, Concat, Pack)', function () {
+  this.timeout(60000);
+  after(async () => {
+    await selectBackend('cpu');
+  });
+
+  it('give the cpu backend values bit for bit, for every shape, axis and dtype', async () => {
+    await selectBackend('cpu');
+    const want = values();
+    await selectBackend('wasm');
+    const before = tf.memory().numTensors;
+    const got = values();
+    expect(tf.memory().numTensors).to.equal(before);
+    cases.forEach((c, i) => expect(got[i], c.name).to.deep.equal(want[i]));
+  });
+
+  it('read their inputs in place and copy short rows without a typed-array call per row', async () => {
+    await selectBackend('wasm');
+    const x = seq([64, 8, 25]);
+    const proto = Object.getPrototypeOf(Uint8Array.prototype) as { set: (...a: unknown[]) => void; slice: (...a: unknown[]) => unknown };
+    const { set, slice } = proto;
+    let calls = 0;
+    proto.set = function (this: unknown, ...a: unknown[]) {
+      calls++;
+      return set.apply(this, a);
+    };
+    proto.slice = function (this: unknown, ...a: unknown[]) {
+      calls++;
+      return slice.apply(this, a);
+    };
+    let parts: tf.Tensor[];
+    try {
+      // An unpack of 8 rows of 25 values per step (the stock kernel: 8 whole-input copies and 512 row copies).
+      parts = tf.unstack(x, 1);
+    } finally {
+      proto.set = set;
+      proto.slice = slice;
+    }
+    expect(calls).to.equal(0);
+    expect(Array.from(parts[3].dataSync().slice(0, 3))).to.deep.equal(Array.from(x.dataSync().slice(75, 78)));
+    tf.dispose([x, ...parts]);
+  });
+
+  it('leave string tensors to the stock kernels', async () => {
+    await selectBackend('wasm');
+    const s = tf.tensor([['a', 'b', 'c'], ['d', 'e', 'f']]);
+    const parts = [tf.slice(s, [0, 1], [2, 2]), tf.concat([s, s], 1), ...tf.unstack(s, 1)];
+    expect(parts.map((p) => p.arraySync())).to.deep.equal([[['b', 'c'], ['e', 'f']], [['a', 'b', 'c', 'a', 'b', 'c'], ['d', 'e', 'f', 'd', 'e', 'f']], ['a', 'd'], ['b', 'e'], ['c', 'f']]);
+    tf.dispose([s, ...parts]);
+  });
+});
