@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): tf.TypedArray;
+  incRef(dataId: tf.DataId): void;
 }
 
 type Args = { inputs: Record<string, tf.TensorInfo> | tf.TensorInfo[]; backend: WasmBackendLike; attrs: Record<string, unknown> };
@@ -167,9 +168,21 @@ function pack(args: Args, stock: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo[]
 /** The dtypes `typedArrayFromHeap` views (string and complex64 keep the stock kernels). */
 const COPYABLE = new Set<tf.DataType>(['float32', 'int32', 'bool']);
 
+/**
+ * Identity shares its input's memory (one more reference), as the cpu backend's Identity and the wasm backend's own
+ * Reshape do; the stock wasm Identity copies it. tfjs clones (runs Identity on) every tensor a taped kernel saves
+ * for the backward pass, about 290 per EmoHEAL training step. Tensors are immutable (a Variable's `assign` swaps
+ * its data for another's, and no wasm kernel writes into an input), so a shared copy can never be told apart.
+ */
+function identity(args: Args): tf.TensorInfo {
+  const x = (args.inputs as Record<string, tf.TensorInfo>).x;
+  args.backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 let installed = false;
 
-/** Replaces the wasm backend's Slice, SplitV, Unpack, Concat and Pack kernels (once per process). */
+/** Replaces the wasm backend's Identity, Slice, SplitV, Unpack, Concat and Pack kernels (once per process). */
 export function installWasmCopyKernels(): void {
   if (installed) return;
   const replace = (name: string, input: 'x' | 'value' | 'list', fast: (args: Args, stock: tf.KernelFunc) => tf.TensorInfo | tf.TensorInfo[]): void => {
@@ -187,6 +200,7 @@ export function installWasmCopyKernels(): void {
       },
     });
   };
+  replace('Identity', 'x', (a) => identity(a));
   replace('Slice', 'x', (a) => slice(a));
   replace('SplitV', 'x', (a) => splitV(a));
   replace('Unpack', 'value', (a) => unpack(a));

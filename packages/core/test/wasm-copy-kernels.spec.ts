@@ -44,7 +44,7 @@ function values(): { shape: number[]; dtype: string; data: number[] }[][] {
   );
 }
 
-describe('wasm data-movement kernels (Slice, SplitV, Unpack, Concat, Pack)', function () {
+describe('wasm data-movement kernels (Identity, Slice, SplitV, Unpack, Concat, Pack)', function () {
   this.timeout(60000);
   after(async () => {
     await selectBackend('cpu');
@@ -85,6 +85,23 @@ describe('wasm data-movement kernels (Slice, SplitV, Unpack, Concat, Pack)', fun
     expect(calls).to.equal(0);
     expect(Array.from(parts[3].dataSync().slice(0, 3))).to.deep.equal(Array.from(x.dataSync().slice(75, 78)));
     tf.dispose([x, ...parts]);
+  });
+
+  it('share a clone\'s memory with its source (Identity), which outlives the source and a variable\'s assign', async () => {
+    await selectBackend('wasm');
+    const x = seq([3, 4]);
+    const want = Array.from(x.dataSync());
+    const y = tf.clone(x);
+    expect(y.dataId).to.equal(x.dataId);
+    x.dispose();
+    expect(Array.from(y.dataSync())).to.deep.equal(want);
+    const v = tf.variable(y);
+    const kept = tf.clone(v);
+    const other = tf.zeros([3, 4]);
+    v.assign(other);
+    expect(Array.from(kept.dataSync())).to.deep.equal(want);
+    expect(Array.from(v.dataSync())).to.deep.equal(new Array(12).fill(0));
+    tf.dispose([y, v, kept, other]);
   });
 
   it('leave string tensors to the stock kernels', async () => {
