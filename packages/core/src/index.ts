@@ -40,4 +40,4 @@ export * from './model/infer';
 export * from './model/window-tensors';
 export * from './export';
 export * from './plugin-host';
-export { installWasmCopyKernels } from './wasm-copy-kernels';
+export { installWasmKernels } from './wasm-kernels';

@@ -44,7 +44,7 @@ function values(): { shape: number[]; dtype: string; data: number[] }[][] {
   );
 }
 
-describe('wasm data-movement kernels (Identity, Slice, SplitV, Unpack, Concat, Pack)', function () {
+describe('wasm kernels (Identity, Sum, Slice, SplitV, Unpack, Concat, Pack)', function () {
   this.timeout(60000);
   after(async () => {
     await selectBackend('cpu');
@@ -102,6 +102,56 @@ describe('wasm data-movement kernels (Identity, Slice, SplitV, Unpack, Concat, P
     expect(Array.from(kept.dataSync())).to.deep.equal(want);
     expect(Array.from(v.dataSync())).to.deep.equal(new Array(12).fill(0));
     tf.dispose([y, v, kept, other]);
+  });
+
+  it('sum over axes before the innermost one in float32, term after term (as the stock kernel adds them)', async () => {
+    await selectBackend('wasm');
+    // Host reference: each output adds its terms in row-major order, rounding to float32 after every addition.
+    const reference = (x: tf.Tensor, axes: number[]): number[] => {
+      const v = x.dataSync();
+      const shape = x.shape;
+      const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+      const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
+      const outSize = kept.reduce((a, i) => a * shape[i], 1);
+      const out = new Array<number>(outSize).fill(0);
+      for (let flat = 0; flat < v.length; flat++) {
+        let o = 0;
+        for (const i of kept) o = o * shape[i] + (Math.floor(flat / strides[i]) % shape[i]);
+        out[o] = Math.fround(out[o] + v[flat]);
+      }
+      return out;
+    };
+    const big = tf.randomNormal([3, 700, 5, 7], 0, 1e3, 'float32', 5);
+    for (const [axis, keepDims] of [[0, false], [1, false], [[1, 2], true], [[0, 1, 2], false], [2, true], [-2, false]] as [number | number[], boolean][]) {
+      const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + 4 : a));
+      const got = tf.sum(big, axis, keepDims);
+      expect(Array.from(got.dataSync()), `axis ${axis}`).to.deep.equal(reference(big, axes));
+      expect(got.shape).to.deep.equal(keepDims ? big.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : big.shape.filter((_, i) => !axes.includes(i)));
+      got.dispose();
+    }
+    // Without a transposed copy of the input: one allocation, the output's.
+    const backend = tf.backend() as unknown as { makeOutput: (...a: unknown[]) => unknown };
+    const makeOutput = backend.makeOutput;
+    let allocations = 0;
+    backend.makeOutput = function (this: unknown, ...a: unknown[]) {
+      allocations++;
+      return makeOutput.apply(this, a);
+    };
+    try {
+      tf.sum(big, 1).dispose();
+    } finally {
+      backend.makeOutput = makeOutput;
+    }
+    expect(allocations).to.equal(1);
+    // The stock kernel's cases: the innermost axis, axes that are not one block, int32.
+    for (const axis of [3, [0, 2], [2, 3]]) {
+      const got = tf.sum(big, axis);
+      expect(Array.from(got.dataSync()), `axis ${axis}`).to.deep.equal(reference(big, Array.isArray(axis) ? axis : [axis]));
+      got.dispose();
+    }
+    const ints = tf.sum(seq([4, 3], 'int32'), 0);
+    expect(Array.from(ints.dataSync())).to.deep.equal([-10, -6, -2]);
+    tf.dispose([big, ints]);
   });
 
   it('leave string tensors to the stock kernels', async () => {

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * Faster data-movement kernels for tfjs-backend-wasm (4.22): Slice, SplitV, Unpack, Concat and Pack run in
+ * Faster kernels for tfjs-backend-wasm (4.22), each giving the stock kernel's values bit for bit.
+ *
+ * Data movement: Slice, SplitV, Unpack, Concat and Pack run in
  * JavaScript there, and two things make them slow on the small tensors of a training step:
  * - `Slice` starts with `backend.readSync(x)`, a copy of the whole input out of the wasm heap, so SplitV (one slice
  *   per piece) and Unpack (one per index) copy their whole input once per output: an Unpack of 160 time steps
@@ -169,6 +171,41 @@ function pack(args: Args, stock: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo[]
 const COPYABLE = new Set<tf.DataType>(['float32', 'int32', 'bool']);
 
 /**
+ * Sum over a block of axes that leaves the innermost axis (a bias's gradient, a sum over time): the stock kernel
+ * first transposes the input so that the summed axes come last (a full copy in wasm), then adds each output's terms
+ * in order. Here each output's terms are added in the same order (row-major over the summed axes, float32 after
+ * every addition: a float64 sum of two float32 values rounded to float32 is their float32 sum) straight from the
+ * input. Sums over the innermost axis, over axes that are not one block, and of other dtypes keep the stock kernel.
+ */
+function sum(args: Args, stock: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo[] {
+  const x = (args.inputs as Record<string, tf.TensorInfo>).x;
+  const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+  const rank = x.shape.length;
+  const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+  const first = axes[0];
+  const last = axes[axes.length - 1];
+  if (x.dtype !== 'float32' || axes.length === 0 || last === rank - 1 || last - first !== axes.length - 1) {
+    return stock(args as unknown as Parameters<tf.KernelFunc>[0]);
+  }
+  const outer = sizeOf(x.shape.slice(0, first));
+  const reduce = sizeOf(x.shape.slice(first, last + 1));
+  const inner = sizeOf(x.shape.slice(last + 1));
+  const outShape = keepDims ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d)) : x.shape.filter((_, i) => i < first || i > last);
+  const out = args.backend.makeOutput(outShape, 'float32');
+  const src = args.backend.typedArrayFromHeap(x) as Float32Array;
+  const dst = args.backend.typedArrayFromHeap(out) as Float32Array;
+  dst.fill(0);
+  for (let o = 0; o < outer; o++) {
+    const to = o * inner;
+    for (let r = 0; r < reduce; r++) {
+      const from = (o * reduce + r) * inner;
+      for (let i = 0; i < inner; i++) dst[to + i] += src[from + i];
+    }
+  }
+  return out;
+}
+
+/**
  * Identity shares its input's memory (one more reference), as the cpu backend's Identity and the wasm backend's own
  * Reshape do; the stock wasm Identity copies it. tfjs clones (runs Identity on) every tensor a taped kernel saves
  * for the backward pass, about 290 per EmoHEAL training step. Tensors are immutable (a Variable's `assign` swaps
@@ -182,8 +219,8 @@ function identity(args: Args): tf.TensorInfo {
 
 let installed = false;
 
-/** Replaces the wasm backend's Identity, Slice, SplitV, Unpack, Concat and Pack kernels (once per process). */
-export function installWasmCopyKernels(): void {
+/** Replaces the wasm backend's Identity, Sum, Slice, SplitV, Unpack, Concat and Pack kernels (once per process). */
+export function installWasmKernels(): void {
   if (installed) return;
   const replace = (name: string, input: 'x' | 'value' | 'list', fast: (args: Args, stock: tf.KernelFunc) => tf.TensorInfo | tf.TensorInfo[]): void => {
     const cfg = tf.getKernel(name, 'wasm');
@@ -201,6 +238,7 @@ export function installWasmCopyKernels(): void {
     });
   };
   replace('Identity', 'x', (a) => identity(a));
+  replace('Sum', 'x', sum);
   replace('Slice', 'x', (a) => slice(a));
   replace('SplitV', 'x', (a) => splitV(a));
   replace('Unpack', 'value', (a) => unpack(a));
