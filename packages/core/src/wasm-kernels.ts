@@ -10,9 +10,11 @@ import * as tf from '@tensorflow/tfjs';
  *   copies it 160 times;
  * - every contiguous run, however short (often one row of 25 or 64 floats), is copied with
  *   `out.set(in.subarray(...))`: two calls and a view object per row.
- * These replacements read the inputs in place (views of the heap, taken after the outputs are allocated, since an
- * allocation may grow and move the heap), merge trailing axes into the longest contiguous runs, and copy short runs
- * element by element. The values are copies either way: the results are the same bits. Registered for the backend
+ * These replacements read the inputs in place in the heap (after the outputs are allocated, since an allocation
+ * may grow the memory), merge trailing axes into the longest contiguous runs, and copy each run with one
+ * `copyWithin` on the heap's bytes (a memmove; about 1 ns per float32 from 8 floats on, against 2-5 ns for
+ * `set(subarray)` or a loop), runs under 32 bytes with a plain loop. The values are copies either way: the results
+ * are the same bits (also for NaN payloads: words and bytes are copied, never floats). Registered for the backend
  * name 'wasm', so they serve the single- and the multi-threaded builds; string tensors keep the stock kernels.
  */
 
@@ -20,25 +22,61 @@ interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): tf.TypedArray;
   incRef(dataId: tf.DataId): void;
+  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } | undefined };
+  wasm: { HEAPU8: Uint8Array };
 }
 
 type Args = { inputs: Record<string, tf.TensorInfo> | tf.TensorInfo[]; backend: WasmBackendLike; attrs: Record<string, unknown> };
 
-/** Runs shorter than this are copied element by element (a plain loop beats `set(subarray)` there). */
-const SHORT_RUN = 96;
+/**
+ * The wasm heap as one kernel call sees it (taken after the outputs are allocated: an allocation may grow the
+ * memory and detach older views), with the element size of the dtype being copied. Positions are in elements from
+ * a tensor's first byte.
+ */
+class Heap {
+  private readonly u8: Uint8Array;
+  private readonly i32: Int32Array;
 
-function copyRun(src: tf.TypedArray, from: number, dst: tf.TypedArray, to: number, n: number): void {
-  if (n < SHORT_RUN) {
-    for (let i = 0; i < n; i++) dst[to + i] = src[from + i];
-  } else {
-    dst.set(src.subarray(from, from + n), to);
+  constructor(
+    private readonly backend: WasmBackendLike,
+    /** Bytes per element: 4 (float32, int32) or 1 (bool). */
+    readonly size: number
+  ) {
+    this.u8 = backend.wasm.HEAPU8;
+    this.i32 = new Int32Array(this.u8.buffer, this.u8.byteOffset, this.u8.byteLength >> 2);
+  }
+
+  /** A tensor's first byte in the heap. */
+  at(t: tf.TensorInfo): number {
+    return this.backend.dataIdMap.get(t.dataId)!.memoryOffset;
+  }
+
+  /**
+   * Copies n elements from element `from` of the tensor at byte `src` to element `to` of the one at byte `dst`.
+   * Runs of 32 bytes or more are one `copyWithin` (a memmove); shorter ones a loop over 32-bit words or bytes.
+   */
+  run(src: number, from: number, dst: number, to: number, n: number): void {
+    const bytes = n * this.size;
+    const s = src + from * this.size;
+    const d = dst + to * this.size;
+    if (bytes >= 32) {
+      this.u8.copyWithin(d, s, s + bytes);
+    } else if (this.size === 4) {
+      const si = s >> 2;
+      const di = d >> 2;
+      for (let i = 0; i < n; i++) this.i32[di + i] = this.i32[si + i];
+    } else {
+      for (let i = 0; i < bytes; i++) this.u8[d + i] = this.u8[s + i];
+    }
   }
 }
 
+const BYTES: Partial<Record<tf.DataType, number>> = { float32: 4, int32: 4, bool: 1 };
+
 const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
-/** Copies the box `begin`/`size` of `src` (of shape `shape`) into `dst` from `to` on, row-major. */
-function copyBox(src: tf.TypedArray, shape: number[], begin: number[], size: number[], dst: tf.TypedArray, to: number): void {
+/** Copies the box `begin`/`size` of the tensor at byte `src` (of shape `shape`) to the one at byte `dst`, row-major. */
+function copyBox(heap: Heap, src: number, shape: number[], begin: number[], size: number[], dst: number): void {
   const rank = shape.length;
   if (sizeOf(size) === 0) return;
   const strides = new Array<number>(rank);
@@ -58,15 +96,15 @@ function copyBox(src: tf.TypedArray, shape: number[], begin: number[], size: num
   let base = 0;
   for (let i = 0; i < rank; i++) base += begin[i] * strides[i];
   if (k <= 0) {
-    copyRun(src, base, dst, to, run);
+    heap.run(src, base, dst, 0, run);
     return;
   }
   // Odometer over the outer axes 0..k-1.
   const idx = new Array<number>(k).fill(0);
-  let out = to;
+  let out = 0;
   let off = base;
   for (;;) {
-    copyRun(src, off, dst, out, run);
+    heap.run(src, off, dst, out, run);
     out += run;
     let a = k - 1;
     while (a >= 0) {
@@ -86,22 +124,25 @@ function slice(args: Args): tf.TensorInfo {
   const { begin, size } = args.attrs as { begin: number | number[]; size?: number | number[] };
   const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
   const out = args.backend.makeOutput(s, x.dtype);
-  copyBox(args.backend.typedArrayFromHeap(x), x.shape, b, s, args.backend.typedArrayFromHeap(out), 0);
+  const heap = new Heap(args.backend, BYTES[x.dtype]!);
+  copyBox(heap, heap.at(x), x.shape, b, s, heap.at(out));
   return out;
 }
 
 /** Pieces of `x` along `axis` of the given sizes (each [..., sizes[j], ...]). */
 function splitAlong(backend: WasmBackendLike, x: tf.TensorInfo, axis: number, sizes: number[], shapeOf: (n: number) => number[]): tf.TensorInfo[] {
   const outs = sizes.map((n) => backend.makeOutput(shapeOf(n), x.dtype));
-  const src = backend.typedArrayFromHeap(x);
+  const heap = new Heap(backend, BYTES[x.dtype]!);
+  const src = heap.at(x);
   const outer = sizeOf(x.shape.slice(0, axis));
   const inner = sizeOf(x.shape.slice(axis + 1));
   const rowLen = x.shape[axis] * inner;
   let start = 0;
   sizes.forEach((n, j) => {
-    const dst = backend.typedArrayFromHeap(outs[j]);
+    const dst = heap.at(outs[j]);
     const run = n * inner;
-    for (let o = 0; o < outer; o++) copyRun(src, o * rowLen + start * inner, dst, o * run, run);
+    if (outer === 1) heap.run(src, start * inner, dst, 0, run);
+    else for (let o = 0; o < outer; o++) heap.run(src, o * rowLen + start * inner, dst, o * run, run);
     start += n;
   });
   return outs;
@@ -127,15 +168,16 @@ function unpack(args: Args): tf.TensorInfo[] {
 function interleave(backend: WasmBackendLike, inputs: tf.TensorInfo[], outShape: number[], outer: number, inner: number[]): tf.TensorInfo {
   const out = backend.makeOutput(outShape, inputs[0].dtype);
   if (sizeOf(outShape) === 0) return out;
-  const srcs = inputs.map((t) => backend.typedArrayFromHeap(t));
-  const dst = backend.typedArrayFromHeap(out);
+  const heap = new Heap(backend, BYTES[inputs[0].dtype]!);
+  const srcs = inputs.map((t) => heap.at(t));
+  const dst = heap.at(out);
   const total = inner.reduce((a, b) => a + b, 0);
-  for (let o = 0; o < outer; o++) {
-    let to = o * total;
-    for (let i = 0; i < srcs.length; i++) {
-      copyRun(srcs[i], o * inner[i], dst, to, inner[i]);
-      to += inner[i];
-    }
+  let to = 0;
+  for (let i = 0; i < srcs.length; i++) {
+    const n = inner[i];
+    if (outer === 1) heap.run(srcs[i], 0, dst, to, n);
+    else for (let o = 0; o < outer; o++) heap.run(srcs[i], o * n, dst, o * total + to, n);
+    to += n;
   }
   return out;
 }
@@ -144,8 +186,8 @@ function concat(args: Args, stock: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo
   const inputs = args.inputs as tf.TensorInfo[];
   const axis = tf.util.parseAxisParam(args.attrs.axis as number, inputs[0].shape)[0];
   const live = inputs.filter((t) => sizeOf(t.shape) > 0);
-  // One non-empty input: the stock kernel's identity.
-  if (live.length < 2) return stock(args as unknown as Parameters<tf.KernelFunc>[0]);
+  // One non-empty input: the stock kernel's identity; mixed dtypes: the stock kernel.
+  if (live.length < 2 || live.some((t) => t.dtype !== live[0].dtype)) return stock(args as unknown as Parameters<tf.KernelFunc>[0]);
   tf.backend_util.assertParamsConsistent(inputs.map((t) => t.shape), axis);
   const outShape = tf.backend_util.computeOutShape(inputs.map((t) => t.shape), axis);
   const outer = sizeOf(live[0].shape.slice(0, axis));
@@ -166,9 +208,6 @@ function pack(args: Args, stock: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo[]
   const inner = sizeOf(shape.slice(axis));
   return interleave(args.backend, inputs, outShape, sizeOf(shape.slice(0, axis)), new Array<number>(inputs.length).fill(inner));
 }
-
-/** The dtypes `typedArrayFromHeap` views (string and complex64 keep the stock kernels). */
-const COPYABLE = new Set<tf.DataType>(['float32', 'int32', 'bool']);
 
 /**
  * Sum over a block of axes that leaves the innermost axis (a bias's gradient, a sum over time): the stock kernel
@@ -232,7 +271,7 @@ export function installWasmKernels(): void {
       kernelFunc: (a) => {
         const args = a as unknown as Args;
         const ins = input === 'list' ? (args.inputs as tf.TensorInfo[]) : [(args.inputs as Record<string, tf.TensorInfo>)[input]];
-        if (ins.length === 0 || ins.some((t) => !COPYABLE.has(t.dtype))) return stock(a);
+        if (ins.length === 0 || ins.some((t) => BYTES[t.dtype] === undefined)) return stock(a);
         return fast(args, stock);
       },
     });
