@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { wasmAddRows } from './wasm-add-rows';
 
 /**
  * Faster kernels for tfjs-backend-wasm (4.22), each giving the stock kernel's values bit for bit.
@@ -23,7 +24,8 @@ interface WasmBackendLike {
   typedArrayFromHeap(t: tf.TensorInfo): tf.TypedArray;
   incRef(dataId: tf.DataId): void;
   dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } | undefined };
-  wasm: { HEAPU8: Uint8Array };
+  /** The emscripten module; `asm.memory` is the single-threaded build's (non-shared) memory. */
+  wasm: { HEAPU8: Uint8Array; asm?: { memory?: object } };
 }
 
 type Args = { inputs: Record<string, tf.TensorInfo> | tf.TensorInfo[]; backend: WasmBackendLike; attrs: Record<string, unknown> };
@@ -212,9 +214,10 @@ function pack(args: Args, stock: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo[]
 /**
  * Sum over a block of axes that leaves the innermost axis (a bias's gradient, a sum over time): the stock kernel
  * first transposes the input so that the summed axes come last (a full copy in wasm), then adds each output's terms
- * in order. Here each output's terms are added in the same order (row-major over the summed axes, float32 after
- * every addition: a float64 sum of two float32 values rounded to float32 is their float32 sum) straight from the
- * input. Sums over the innermost axis, over axes that are not one block, and of other dtypes keep the stock kernel.
+ * in order. Here each output's terms are added in the same order (row-major over the summed axes) straight from the
+ * input, by `addRows` (wasm-add-rows.ts, WebAssembly SIMD in the backend's memory) or, where that cannot be built,
+ * a JavaScript loop (float32 after every addition: a float64 sum of two float32 values rounded to float32 is their
+ * float32 sum). Sums over the innermost axis, over axes that are not one block, and of other dtypes keep the stock kernel.
  */
 function sum(args: Args, stock: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo[] {
   const x = (args.inputs as Record<string, tf.TensorInfo>).x;
@@ -231,9 +234,17 @@ function sum(args: Args, stock: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo[] 
   const inner = sizeOf(x.shape.slice(last + 1));
   const outShape = keepDims ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d)) : x.shape.filter((_, i) => i < first || i > last);
   const out = args.backend.makeOutput(outShape, 'float32');
-  const src = args.backend.typedArrayFromHeap(x) as Float32Array;
   const dst = args.backend.typedArrayFromHeap(out) as Float32Array;
   dst.fill(0);
+  const addRows = wasmAddRows(args.backend.wasm.asm?.memory);
+  if (addRows) {
+    const heap = new Heap(args.backend, 4);
+    const from = heap.at(x);
+    const to = heap.at(out);
+    for (let o = 0; o < outer; o++) addRows(to + o * inner * 4, from + o * reduce * inner * 4, reduce, inner);
+    return out;
+  }
+  const src = args.backend.typedArrayFromHeap(x) as Float32Array;
   for (let o = 0; o < outer; o++) {
     const to = o * inner;
     for (let r = 0; r < reduce; r++) {

@@ -141,6 +141,13 @@ describe('wasm kernels (Identity, Sum, Slice, SplitV, Unpack, Concat, Pack)', fu
       expect(got.shape).to.deep.equal(keepDims ? big.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : big.shape.filter((_, i) => !axes.includes(i)));
       got.dispose();
     }
+    // Whole vectors of four only, and one output per row.
+    for (const [shape, axis] of [[[13, 8], 0], [[13, 2, 1], 1], [[2, 3, 12], 1]] as [number[], number][]) {
+      const t = tf.randomNormal(shape, 0, 1e3, 'float32', 6);
+      const got = tf.sum(t, axis);
+      expect(Array.from(got.dataSync()), `${shape} axis ${axis}`).to.deep.equal(reference(t, [axis]));
+      tf.dispose([t, got]);
+    }
     // Without a transposed copy of the input: one allocation, the output's.
     const backend = tf.backend() as unknown as { makeOutput: (...a: unknown[]) => unknown };
     const makeOutput = backend.makeOutput;
