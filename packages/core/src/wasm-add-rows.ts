@@ -7,6 +7,8 @@
  * or a shared memory: the multi-threaded build) and the caller keeps its JavaScript loop.
  */
 
+import { section, uleb, wasmName } from './wasm-bytes';
+
 /** The few WebAssembly members used here (the project's TypeScript libs declare none). */
 declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
@@ -76,25 +78,12 @@ const BODY = [
   END,
 ];
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const name = (s: string): number[] => [s.length, ...Array.from(s, (ch) => ch.charCodeAt(0))];
-
 const MODULE = new Uint8Array([
   0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
   ...section(1, [1, 0x60, 4, I32, I32, I32, I32, 0]), // type: (i32 x 4) -> ()
-  ...section(2, [1, ...name('env'), ...name('memory'), 2, 0, 0]), // import env.memory, at least 0 pages
+  ...section(2, [1, ...wasmName('env'), ...wasmName('memory'), 2, 0, 0]), // import env.memory, at least 0 pages
   ...section(3, [1, 0]),
-  ...section(7, [1, ...name('addRows'), 0, 0]),
+  ...section(7, [1, ...wasmName('addRows'), 0, 0]),
   ...section(10, [1, ...uleb(BODY.length), ...BODY]),
 ]);
 
