@@ -71,6 +71,24 @@ class Heap {
       for (let i = 0; i < bytes; i++) this.u8[d + i] = this.u8[s + i];
     }
   }
+
+  /**
+   * `count` runs of n elements, the k-th from element `from + k * fromStride` to element `to + k * toStride`: one
+   * call per run when the runs are long, one loop over all of them when they are short (a spatial attention's
+   * 2-channel taps: 8-byte runs).
+   */
+  rows(src: number, from: number, fromStride: number, dst: number, to: number, toStride: number, count: number, n: number): void {
+    if (n * this.size >= 32 || this.size !== 4) {
+      for (let k = 0; k < count; k++) this.run(src, from + k * fromStride, dst, to + k * toStride, n);
+      return;
+    }
+    let si = (src >> 2) + from;
+    let di = (dst >> 2) + to;
+    const words = this.i32;
+    for (let k = 0; k < count; k++, si += fromStride, di += toStride) {
+      for (let i = 0; i < n; i++) words[di + i] = words[si + i];
+    }
+  }
 }
 
 const BYTES: Partial<Record<tf.DataType, number>> = { float32: 4, int32: 4, bool: 1 };
@@ -101,14 +119,14 @@ function copyBox(heap: Heap, src: number, shape: number[], begin: number[], size
     heap.run(src, base, dst, 0, run);
     return;
   }
-  // Odometer over the outer axes 0..k-1.
+  // Rows along axis k-1, an odometer over the axes before it.
   const idx = new Array<number>(k).fill(0);
   let out = 0;
   let off = base;
   for (;;) {
-    heap.run(src, off, dst, out, run);
-    out += run;
-    let a = k - 1;
+    heap.rows(src, off, strides[k - 1], dst, out, run, size[k - 1], run);
+    out += run * size[k - 1];
+    let a = k - 2;
     while (a >= 0) {
       idx[a]++;
       off += strides[a];
@@ -143,8 +161,7 @@ function splitAlong(backend: WasmBackendLike, x: tf.TensorInfo, axis: number, si
   sizes.forEach((n, j) => {
     const dst = heap.at(outs[j]);
     const run = n * inner;
-    if (outer === 1) heap.run(src, start * inner, dst, 0, run);
-    else for (let o = 0; o < outer; o++) heap.run(src, o * rowLen + start * inner, dst, o * run, run);
+    heap.rows(src, start * inner, rowLen, dst, 0, run, outer, run);
     start += n;
   });
   return outs;
@@ -177,8 +194,7 @@ function interleave(backend: WasmBackendLike, inputs: tf.TensorInfo[], outShape:
   let to = 0;
   for (let i = 0; i < srcs.length; i++) {
     const n = inner[i];
-    if (outer === 1) heap.run(srcs[i], 0, dst, to, n);
-    else for (let o = 0; o < outer; o++) heap.run(srcs[i], o * n, dst, o * total + to, n);
+    heap.rows(srcs[i], 0, n, dst, to, total, outer, n);
     to += n;
   }
   return out;
