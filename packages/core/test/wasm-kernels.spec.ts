@@ -173,6 +173,22 @@ describe('wasm kernels (Identity, Sum, Slice, SplitV, Unpack, Concat, Pack)', fu
     tf.dispose([big, ints]);
   });
 
+  it('take the gradient of Mean with the ones from the Fill kernel, with tfjs\'s values', async () => {
+    await selectBackend('wasm');
+    const x = seq([2, 5, 3]);
+    const w = tf.tensor([[1.5, -2, 3.25], [7, 0.1, -0.3]]);
+    let g: tf.Tensor | undefined;
+    const prof = await tf.profile(() => {
+      g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.mean(v, 1), w)))(x);
+      return g;
+    });
+    expect(prof.kernels.map((k) => k.name)).to.include('Fill');
+    const wv = w.dataSync();
+    const want = Array.from({ length: 30 }, (_, i) => Math.fround(wv[Math.floor(i / 15) * 3 + (i % 3)] / 5));
+    expect(Array.from(g!.dataSync())).to.deep.equal(want);
+    tf.dispose([x, w, g!]);
+  });
+
   it('leave string tensors to the stock kernels', async () => {
     await selectBackend('wasm');
     const s = tf.tensor([['a', 'b', 'c'], ['d', 'e', 'f']]);
