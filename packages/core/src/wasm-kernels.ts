@@ -233,9 +233,10 @@ function pack(args: Args, stock: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo[]
  * in order. Here each output's terms are added in the same order (row-major over the summed axes) straight from the
  * input, by `addRows` (wasm-add-rows.ts, WebAssembly SIMD in the backend's memory) or, where that cannot be built,
  * a JavaScript loop (float32 after every addition: a float64 sum of two float32 values rounded to float32 is their
- * float32 sum). Sums over the innermost axis, over axes that are not one block, and of other dtypes keep the stock kernel.
+ * float32 sum). Mean (a mean pooling over time) is the same sum divided by the count in float32, as its stock kernel
+ * does after the same transposed copy. Sums over the innermost axis, over axes that are not one block, and of other dtypes keep the stock kernel.
  */
-function sum(args: Args, stock: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo[] {
+function sumRows(args: Args, stock: tf.KernelFunc, mean: boolean): tf.TensorInfo | tf.TensorInfo[] {
   const x = (args.inputs as Record<string, tf.TensorInfo>).x;
   const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
   const rank = x.shape.length;
@@ -258,16 +259,18 @@ function sum(args: Args, stock: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo[] 
     const from = heap.at(x);
     const to = heap.at(out);
     for (let o = 0; o < outer; o++) addRows(to + o * inner * 4, from + o * reduce * inner * 4, reduce, inner);
-    return out;
-  }
-  const src = args.backend.typedArrayFromHeap(x) as Float32Array;
-  for (let o = 0; o < outer; o++) {
-    const to = o * inner;
-    for (let r = 0; r < reduce; r++) {
-      const from = (o * reduce + r) * inner;
-      for (let i = 0; i < inner; i++) dst[to + i] += src[from + i];
+  } else {
+    const src = args.backend.typedArrayFromHeap(x) as Float32Array;
+    for (let o = 0; o < outer; o++) {
+      const to = o * inner;
+      for (let r = 0; r < reduce; r++) {
+        const from = (o * reduce + r) * inner;
+        for (let i = 0; i < inner; i++) dst[to + i] += src[from + i];
+      }
     }
   }
+  // Mean: the float32 sum divided by the count in float32 (the stock kernel's sum / reduce_size).
+  if (mean) for (let i = 0; i < dst.length; i++) dst[i] /= reduce;
   return out;
 }
 
@@ -308,7 +311,7 @@ const meanGradient: tf.GradConfig = {
 
 let installed = false;
 
-/** Replaces the wasm backend's Identity, Sum, Slice, SplitV, Unpack, Concat and Pack kernels and Mean's gradient (once per process). */
+/** Replaces the wasm backend's Identity, Sum, Mean, Slice, SplitV, Unpack, Concat and Pack kernels and Mean's gradient (once per process). */
 export function installWasmKernels(): void {
   if (installed) return;
   const replace = (name: string, input: 'x' | 'value' | 'list', fast: (args: Args, stock: tf.KernelFunc) => tf.TensorInfo | tf.TensorInfo[]): void => {
@@ -327,7 +330,8 @@ export function installWasmKernels(): void {
     });
   };
   replace('Identity', 'x', (a) => identity(a));
-  replace('Sum', 'x', sum);
+  replace('Sum', 'x', (a, stock) => sumRows(a, stock, false));
+  replace('Mean', 'x', (a, stock) => sumRows(a, stock, true));
   replace('Slice', 'x', (a) => slice(a));
   replace('SplitV', 'x', (a) => splitV(a));
   replace('Unpack', 'value', (a) => unpack(a));

@@ -44,7 +44,7 @@ function values(): { shape: number[]; dtype: string; data: number[] }[][] {
   );
 }
 
-describe('wasm kernels (Identity, Sum, Slice, SplitV, Unpack, Concat, Pack)', function () {
+describe('wasm kernels (Identity, Sum, Mean, Slice, SplitV, Unpack, Concat, Pack)', function () {
   this.timeout(60000);
   after(async () => {
     await selectBackend('cpu');
@@ -116,7 +116,7 @@ describe('wasm kernels (Identity, Sum, Slice, SplitV, Unpack, Concat, Pack)', fu
     tf.dispose([y, v, kept, other]);
   });
 
-  it('sum over axes before the innermost one in float32, term after term (as the stock kernel adds them)', async () => {
+  it('sum and average over axes before the innermost one in float32, term after term (as the stock kernels add them)', async () => {
     await selectBackend('wasm');
     // Host reference: each output adds its terms in row-major order, rounding to float32 after every addition.
     const reference = (x: tf.Tensor, axes: number[]): number[] => {
@@ -148,6 +148,14 @@ describe('wasm kernels (Identity, Sum, Slice, SplitV, Unpack, Concat, Pack)', fu
       expect(Array.from(got.dataSync()), `${shape} axis ${axis}`).to.deep.equal(reference(t, [axis]));
       tf.dispose([t, got]);
     }
+    // Mean: the same sum divided by the count in float32.
+    for (const axis of [1, [1, 2], 0]) {
+      const axes = Array.isArray(axis) ? axis : [axis];
+      const n = axes.reduce((p, a) => p * big.shape[a], 1);
+      const got = tf.mean(big, axis);
+      expect(Array.from(got.dataSync()), `mean axis ${axis}`).to.deep.equal(reference(big, axes).map((v) => Math.fround(v / n)));
+      got.dispose();
+    }
     // Without a transposed copy of the input: one allocation, the output's.
     const backend = tf.backend() as unknown as { makeOutput: (...a: unknown[]) => unknown };
     const makeOutput = backend.makeOutput;
@@ -158,10 +166,11 @@ describe('wasm kernels (Identity, Sum, Slice, SplitV, Unpack, Concat, Pack)', fu
     };
     try {
       tf.sum(big, 1).dispose();
+      tf.mean(big, 1).dispose();
     } finally {
       backend.makeOutput = makeOutput;
     }
-    expect(allocations).to.equal(1);
+    expect(allocations).to.equal(2);
     // The stock kernel's cases: the innermost axis, axes that are not one block, int32.
     for (const axis of [3, [0, 2], [2, 3]]) {
       const got = tf.sum(big, axis);
