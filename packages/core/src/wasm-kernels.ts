@@ -236,20 +236,56 @@ function pack(args: Args, stock: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo[]
  * float32 sum). Mean (a mean pooling over time) is the same sum divided by the count in float32, as its stock kernel
  * does after the same transposed copy. Sums over the innermost axis, over axes that are not one block, and of other dtypes keep the stock kernel.
  */
-function sumRows(args: Args, stock: tf.KernelFunc, mean: boolean): tf.TensorInfo | tf.TensorInfo[] {
-  const x = (args.inputs as Record<string, tf.TensorInfo>).x;
-  const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+/** A reduction over one block of axes before the innermost one, as [outer, reduce, inner]; undefined otherwise. */
+function rowBlock(x: tf.TensorInfo, axis: number | number[], keepDims: boolean): { outer: number; reduce: number; inner: number; outShape: number[] } | undefined {
   const rank = x.shape.length;
   const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
   const first = axes[0];
   const last = axes[axes.length - 1];
-  if (x.dtype !== 'float32' || axes.length === 0 || last === rank - 1 || last - first !== axes.length - 1) {
-    return stock(args as unknown as Parameters<tf.KernelFunc>[0]);
+  if (x.dtype !== 'float32' || axes.length === 0 || last === rank - 1 || last - first !== axes.length - 1) return undefined;
+  return {
+    outer: sizeOf(x.shape.slice(0, first)),
+    reduce: sizeOf(x.shape.slice(first, last + 1)),
+    inner: sizeOf(x.shape.slice(last + 1)),
+    outShape: keepDims ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d)) : x.shape.filter((_, i) => i < first || i > last),
+  };
+}
+
+/**
+ * Max over a block of axes before the innermost one (a max pooling over time), without the stock kernel's
+ * transposed copy, with its semantics (checked against it): the first value, replaced by each later one that is
+ * greater (so of -0 and 0 the first stays) or NaN (a NaN anywhere gives NaN).
+ */
+function maxRows(args: Args, stock: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo[] {
+  const x = (args.inputs as Record<string, tf.TensorInfo>).x;
+  const { reductionIndices, keepDims } = args.attrs as { reductionIndices: number | number[]; keepDims: boolean };
+  const block = rowBlock(x, reductionIndices, keepDims);
+  if (!block || block.reduce === 0) return stock(args as unknown as Parameters<tf.KernelFunc>[0]);
+  const { outer, reduce, inner, outShape } = block;
+  const out = args.backend.makeOutput(outShape, 'float32');
+  const dst = args.backend.typedArrayFromHeap(out) as Float32Array;
+  const src = args.backend.typedArrayFromHeap(x) as Float32Array;
+  for (let o = 0; o < outer; o++) {
+    const to = o * inner;
+    const base = o * reduce * inner;
+    for (let i = 0; i < inner; i++) dst[to + i] = src[base + i];
+    for (let r = 1; r < reduce; r++) {
+      const from = base + r * inner;
+      for (let i = 0; i < inner; i++) {
+        const v = src[from + i];
+        if (v > dst[to + i] || v !== v) dst[to + i] = v;
+      }
+    }
   }
-  const outer = sizeOf(x.shape.slice(0, first));
-  const reduce = sizeOf(x.shape.slice(first, last + 1));
-  const inner = sizeOf(x.shape.slice(last + 1));
-  const outShape = keepDims ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d)) : x.shape.filter((_, i) => i < first || i > last);
+  return out;
+}
+
+function sumRows(args: Args, stock: tf.KernelFunc, mean: boolean): tf.TensorInfo | tf.TensorInfo[] {
+  const x = (args.inputs as Record<string, tf.TensorInfo>).x;
+  const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+  const block = rowBlock(x, axis, keepDims);
+  if (!block) return stock(args as unknown as Parameters<tf.KernelFunc>[0]);
+  const { outer, reduce, inner, outShape } = block;
   const out = args.backend.makeOutput(outShape, 'float32');
   const dst = args.backend.typedArrayFromHeap(out) as Float32Array;
   dst.fill(0);
@@ -311,7 +347,7 @@ const meanGradient: tf.GradConfig = {
 
 let installed = false;
 
-/** Replaces the wasm backend's Identity, Sum, Mean, Slice, SplitV, Unpack, Concat and Pack kernels and Mean's gradient (once per process). */
+/** Replaces the wasm backend's Identity, Sum, Mean, Max, Slice, SplitV, Unpack, Concat and Pack kernels and Mean's gradient (once per process). */
 export function installWasmKernels(): void {
   if (installed) return;
   const replace = (name: string, input: 'x' | 'value' | 'list', fast: (args: Args, stock: tf.KernelFunc) => tf.TensorInfo | tf.TensorInfo[]): void => {
@@ -332,6 +368,7 @@ export function installWasmKernels(): void {
   replace('Identity', 'x', (a) => identity(a));
   replace('Sum', 'x', (a, stock) => sumRows(a, stock, false));
   replace('Mean', 'x', (a, stock) => sumRows(a, stock, true));
+  replace('Max', 'x', maxRows);
   replace('Slice', 'x', (a) => slice(a));
   replace('SplitV', 'x', (a) => splitV(a));
   replace('Unpack', 'value', (a) => unpack(a));

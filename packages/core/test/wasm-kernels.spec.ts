@@ -44,7 +44,7 @@ function values(): { shape: number[]; dtype: string; data: number[] }[][] {
   );
 }
 
-describe('wasm kernels (Identity, Sum, Mean, Slice, SplitV, Unpack, Concat, Pack)', function () {
+describe('wasm kernels (Identity, Sum, Mean, Max, Slice, SplitV, Unpack, Concat, Pack)', function () {
   this.timeout(60000);
   after(async () => {
     await selectBackend('cpu');
@@ -116,7 +116,7 @@ describe('wasm kernels (Identity, Sum, Mean, Slice, SplitV, Unpack, Concat, Pack
     tf.dispose([y, v, kept, other]);
   });
 
-  it('sum and average over axes before the innermost one in float32, term after term (as the stock kernels add them)', async () => {
+  it('sum, average and take the max over axes before the innermost one as the stock kernels do, without their transposed copy', async () => {
     await selectBackend('wasm');
     // Host reference: each output adds its terms in row-major order, rounding to float32 after every addition.
     const reference = (x: tf.Tensor, axes: number[]): number[] => {
@@ -156,6 +156,23 @@ describe('wasm kernels (Identity, Sum, Mean, Slice, SplitV, Unpack, Concat, Pack
       expect(Array.from(got.dataSync()), `mean axis ${axis}`).to.deep.equal(reference(big, axes).map((v) => Math.fround(v / n)));
       got.dispose();
     }
+    // Max: the first value, replaced by a greater one or by NaN (the stock kernel's semantics, also over the
+    // innermost axis, where it stays in use): NaN anywhere gives NaN, of -0 and 0 the first stays.
+    const maxRef = (v: number[][]): number[] =>
+      v[0].map((_, j) => v.slice(1).reduce((m, row) => (row[j] > m || row[j] !== row[j] ? row[j] : m), v[0][j]));
+    const edge = [[NaN, 1, -0, 0, 5], [1, NaN, 0, -0, -Infinity], [2, 3, -0, -0, -Infinity], [0, 2, 0, 0, -Infinity]];
+    const edgeT = tf.tensor2d(edge);
+    const colMax = tf.max(edgeT, 0);
+    const rowMax = tf.max(tf.transpose(edgeT), 1);
+    const show = (a: ArrayLike<number>): string[] => Array.from(a, (v) => (Object.is(v, -0) ? '-0' : String(v)));
+    expect(show(colMax.dataSync())).to.deep.equal(show(maxRef(edge)));
+    expect(show(rowMax.dataSync())).to.deep.equal(show(maxRef(edge)));
+    const maxBig = tf.max(big, 1, true);
+    const bv = big.dataSync();
+    const maxWant = maxRef(Array.from({ length: 700 }, (_, r) => Array.from({ length: 3 * 35 }, (_, k) => bv[Math.floor(k / 35) * 700 * 35 + r * 35 + (k % 35)])));
+    expect(maxBig.shape).to.deep.equal([3, 1, 5, 7]);
+    expect(Array.from(maxBig.dataSync())).to.deep.equal(maxWant);
+    tf.dispose([edgeT, colMax, rowMax, maxBig]);
     // Without a transposed copy of the input: one allocation, the output's.
     const backend = tf.backend() as unknown as { makeOutput: (...a: unknown[]) => unknown };
     const makeOutput = backend.makeOutput;
@@ -167,10 +184,11 @@ describe('wasm kernels (Identity, Sum, Mean, Slice, SplitV, Unpack, Concat, Pack
     try {
       tf.sum(big, 1).dispose();
       tf.mean(big, 1).dispose();
+      tf.max(big, 1).dispose();
     } finally {
       backend.makeOutput = makeOutput;
     }
-    expect(allocations).to.equal(2);
+    expect(allocations).to.equal(3);
     // The stock kernel's cases: the innermost axis, axes that are not one block, int32.
     for (const axis of [3, [0, 2], [2, 3]]) {
       const got = tf.sum(big, axis);
