@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as fs from 'fs';
 import * as path from 'path';
 import { FusionError } from './errors';
+import { installWasmKernels } from './wasm-kernels';
 
 /** The backends fusion can run on, best first. */
 export const BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
@@ -153,6 +154,7 @@ async function loadWasm(threads: number): Promise<Pick<BackendInfo, 'tfName' | '
   const wasm = require('@tensorflow/tfjs-backend-wasm') as WasmPackage;
   const dir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
   wasm.setWasmPaths(path.join(dir, 'dist') + path.sep);
+  installWasmKernels();
   let threadsNote: string | undefined;
   if (threads > 1) {
     threadsNote = noThreadsReason();

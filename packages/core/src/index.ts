@@ -41,3 +41,4 @@ export * from './model/infer';
 export * from './model/window-tensors';
 export * from './export';
 export * from './plugin-host';
+export { installWasmKernels } from './wasm-kernels';

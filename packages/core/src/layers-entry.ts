@@ -7,6 +7,7 @@ export { SeededDropout } from './layers/seeded-dropout';
 export { SensorBlockLayer, SensorBlockArgs, notBuiltError } from './layers/sensor-block';
 export { causalShiftStack, causalConv1d, groupedPointwise, GROUPED_BATCHED_MAX_ROWS, ROW_TAPS_MIN_STEPS, tapsFromRows } from './layers/causal-conv';
 export { orthogonalMatrix } from './layers/initializers';
+export { section, uleb, wasmName } from './wasm-bytes';
 export { FusionError, ShapeMismatchError } from './errors';
 export { SelectSensor } from './model/select-sensor';
 export { inferProbs, ensembleProbs, multiRateProbs } from './model/infer';

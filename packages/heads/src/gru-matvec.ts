@@ -10,6 +10,8 @@
  * recurrence keeps its JavaScript loop.
  */
 
+import { section, uleb, wasmName } from '@fusion/core/layers';
+
 /** The few WebAssembly members used here (the project's TypeScript libs, ES2022 + Node, declare none). */
 interface WasmMemory {
   readonly buffer: ArrayBuffer;
@@ -19,26 +21,6 @@ declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object) => { exports: unknown };
 };
-
-/** LEB128 of an unsigned 32-bit integer. */
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function utf8(s: string): number[] {
-  return [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
-}
 
 // opcodes
 const LOCAL_GET = 0x20;
@@ -102,7 +84,7 @@ const MODULE = new Uint8Array([
   ...section(1, [1, 0x60, 6, I32, I32, I32, I32, I32, I32, 0]), // type: (i32 x 6) -> ()
   ...section(3, [1, 0]), // one function of type 0
   ...section(5, [1, 0, 1]), // one memory, at least 1 page
-  ...section(7, [2, ...utf8('mv'), 0, 0, ...utf8('mem'), 2, 0]), // exports
+  ...section(7, [2, ...wasmName('mv'), 0, 0, ...wasmName('mem'), 2, 0]), // exports
   ...section(10, [1, ...uleb(BODY.length), ...BODY]),
 ]);
 
