@@ -1,4 +1,4 @@
-import { DataFormatError, Signal } from '@fusion/core/live';
+import { DataFormatError, EventSeries, Signal } from '@fusion/core/live';
 import { CsvRow, Float32Chunks, forEachCsvRowOfBytes, parseNumberCell, parseSampleCell } from './csv-rows';
 
 // The E4 file format without Node modules: the CLI reads files with it (e4-reader.ts feeds it the chunks it reads) and a
@@ -212,4 +212,35 @@ export function parseE4Signal(bytes: Uint8Array, file: string, sensor: string): 
   const parser = new E4SignalParser(file, sensor);
   forEachCsvRowOfBytes(bytes, file, (r) => parser.row(r));
   return parser.finish();
+}
+
+/** An E4 IBI.csv's rows (row 1 `<start>, IBI`, then `offset_seconds, ibi_seconds`) as events at start + offset. */
+export function ibiFromRows(file: string, rows: CsvRow[]): EventSeries {
+  const t0 = readStart(file, rows, 2, true);
+  const n = rows.length - 1;
+  const times = new Float64Array(n);
+  const values = new Float32Array(n);
+  let prev = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const r = rows[i + 1];
+    checkColumns(file, r, 2, 'IBI row (offset_seconds, ibi_seconds)');
+    const off = parseNumberCell(file, r.line, r.cells[0], 'the beat offset (column 1)');
+    const ibi = parseNumberCell(file, r.line, r.cells[1], 'the inter-beat interval (column 2)');
+    if (off < prev) {
+      throw new DataFormatError(file, r.line, `the beat offset ${r.cells[0]} s is before the previous one (${prev} s); expected increasing offsets. The rows are out of order; sort them by column 1.`);
+    }
+    const bad = implausibleValue('ibi', ibi);
+    if (bad) throw new DataFormatError(file, r.line, `the inter-beat interval: ${bad} (e.g. 0.8). Fix or delete that row.`);
+    prev = off;
+    times[i] = t0 + off;
+    values[i] = ibi;
+  }
+  return { times, values, source: file };
+}
+
+/** An E4 IBI.csv's bytes (e.g. a dropped file) as its beats, by the reader's own rules; `file` names it in errors. */
+export function parseE4Ibi(bytes: Uint8Array, file: string): EventSeries {
+  const rows: CsvRow[] = [];
+  forEachCsvRowOfBytes(bytes, file, (r) => rows.push(r));
+  return ibiFromRows(file, rows);
 }

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DataFormatError, DatasetError, EventSeries, pathKind, Recording, RecordingContext, Signal, statDirectory } from '@fusion/core';
 import { forEachCsvRow, parseNumberCell, readCsvRows } from './csv-text';
-import { checkColumns, E4_FILES, E4_SENSORS, E4SignalParser, implausibleValue, readStart } from './e4-parse';
+import { E4_FILES, E4_SENSORS, E4SignalParser, ibiFromRows } from './e4-parse';
 
 export {
   ACC_COUNTS_PER_G,
@@ -14,6 +14,7 @@ export {
   implausibleRate,
   implausibleTime,
   implausibleValue,
+  parseE4Ibi,
   parseE4Signal,
   RATE_TOLERANCE,
   SENSOR_RANGES,
@@ -34,27 +35,7 @@ export function readE4Signal(file: string, sensor?: string): Signal {
 
 /** Reads an E4 IBI.csv: row 1 `<start>, IBI`, then `offset_seconds, ibi_seconds`; event times are start + offset. */
 export function readE4Ibi(file: string): EventSeries {
-  const rows = readCsvRows(file, 'E4 IBI');
-  const t0 = readStart(file, rows, 2, true);
-  const n = rows.length - 1;
-  const times = new Float64Array(n);
-  const values = new Float32Array(n);
-  let prev = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const r = rows[i + 1];
-    checkColumns(file, r, 2, 'IBI row (offset_seconds, ibi_seconds)');
-    const off = parseNumberCell(file, r.line, r.cells[0], 'the beat offset (column 1)');
-    const ibi = parseNumberCell(file, r.line, r.cells[1], 'the inter-beat interval (column 2)');
-    if (off < prev) {
-      throw new DataFormatError(file, r.line, `the beat offset ${r.cells[0]} s is before the previous one (${prev} s); expected increasing offsets. The rows are out of order; sort them by column 1.`);
-    }
-    const bad = implausibleValue('ibi', ibi);
-    if (bad) throw new DataFormatError(file, r.line, `the inter-beat interval: ${bad} (e.g. 0.8). Fix or delete that row.`);
-    prev = off;
-    times[i] = t0 + off;
-    values[i] = ibi;
-  }
-  return { times, values, source: file };
+  return ibiFromRows(file, readCsvRows(file, 'E4 IBI'));
 }
 
 export interface E4ExportOptions {

@@ -1,6 +1,7 @@
 // `@fusion/stream/live`: the live operators without Node modules (no sockets, files or the tfjs model loader), so a
 // browser runs the same windowing, resampling and normalisation as `fusion-cli stream` (the web demo imports them).
 export { alignResample, AlignOptions } from './align-resample';
+export { eventGrid, EventGridOptions } from './event-grid';
 export { createCounters, LatencyRecorder, StreamCounters, StreamSummary, summarize } from './counters';
 export { normalizeWindows, WindowNormalization } from './normalize-windows';
 export { isMalformed, parseLine, parseNdjson, ParseOptions } from './parse-ndjson';

@@ -49,11 +49,13 @@ export class FusionBundle implements Predictor {
   get outputs(): readonly PredictorOutput[] | undefined {
     return this.manifest.outputs?.map((o) => ({ name: o.name, classes: o.classes }));
   }
-  /** Inputs at their own rates: one model input each, a window row holds them one after the other (`offset`). */
+  /** Inputs at their own rates: one model input each, a window row holds them one after the other (`offset`); event inputs carry `maxGap`. */
   get parts(): readonly (WindowPart & { maxMissing: number })[] | undefined {
     let offset = 0;
     return this.manifest.inputs?.map((i) => {
-      const q = { name: i.name, sensor: i.sensor, rate: i.rate, length: i.windowLength, offset, maxMissing: i.maxMissing };
+      // an event input (ibi) is put on its grid by the stream package's eventGrid, as in training
+      const maxGap = i.kind === 'events' ? i.missing?.maxGap : undefined;
+      const q = { name: i.name, sensor: i.sensor, rate: i.rate, length: i.windowLength, offset, maxMissing: i.maxMissing, ...(maxGap !== undefined ? { maxGap } : {}) };
       offset += i.windowLength;
       return q;
     });

@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
-import { inputRecordingStats, PreprocessingSpec, Recording, recordingGrid, Signal } from '@fusion/core/live';
-import { E4_FILES, E4_NOMINAL_RATES, parseE4Signal } from '@fusion/sensors/e4-text';
+import { EventSeries, inputRecordingStats, PreprocessingSpec, Recording, recordingGrid, Signal } from '@fusion/core/live';
+import { E4_EVENTS, E4_FILES, E4_NOMINAL_RATES, parseE4Ibi, parseE4Signal } from '@fusion/sensors/e4-text';
 import {
   createCounters,
   LatencyRecorder,
@@ -19,7 +19,7 @@ import type { FusionBundle } from './bundle';
 // Live inference in a page with the operators of `fusion-cli stream` (@fusion/stream/live): the same alignment,
 // resampling, windowing and normalisation, fed from dropped E4 files or a WebSocket of NDJSON sample lines.
 
-export { E4_FILES, parseE4Signal, parseLine, recordingStats, replaySource };
+export { E4_FILES, parseE4Ibi, parseE4Signal, parseLine, recordingStats, replaySource };
 
 /** A dropped file: its name (ACC.csv, BVP.csv, ...) and bytes. */
 export interface DroppedFile {
@@ -27,21 +27,27 @@ export interface DroppedFile {
   bytes: Uint8Array;
 }
 
+/** The E4 export file of each event series (IBI.csv: a beat's offset and interval per row). */
+const E4_EVENT_FILES: Readonly<Record<string, string>> = { ibi: 'IBI.csv' };
+
 /**
- * An E4 export (ACC.csv, BVP.csv, EDA.csv, TEMP.csv, HR.csv with the E4 header: start time, then rate) as a
- * recording of the bundle's sensors; other files are ignored. Throws naming a missing file.
+ * An E4 export (ACC.csv, BVP.csv, EDA.csv, TEMP.csv, HR.csv with the E4 header: start time, then rate; IBI.csv for an
+ * `ibi` input, as events) as a recording of the bundle's sensors; other files are ignored. Throws naming a missing file.
  */
 export function readE4Files(files: readonly DroppedFile[], sensors: readonly string[], subject = 'recording'): Recording {
   const byName = new Map(files.map((f) => [f.name.split('/').pop()?.toUpperCase(), f]));
+  const fileOf = (s: string): string | undefined => E4_FILES[s] ?? (E4_EVENTS.includes(s) ? E4_EVENT_FILES[s] : undefined);
   const signals: Record<string, Signal> = {};
+  const events: Record<string, EventSeries> = {};
   for (const s of sensors) {
-    const fileName = E4_FILES[s];
-    if (!fileName) throw new RangeError(`the bundle needs sensor "${s}", which an E4 export does not have (it has ${Object.keys(E4_FILES).join(', ')}).`);
+    const fileName = fileOf(s);
+    if (!fileName) throw new RangeError(`the bundle needs sensor "${s}", which an E4 export does not have (it has ${[...Object.keys(E4_FILES), ...E4_EVENTS].join(', ')}).`);
     const f = byName.get(fileName.toUpperCase());
-    if (!f) throw new RangeError(`${fileName} is missing: the bundle needs ${sensors.map((x) => E4_FILES[x]).join(', ')}; drop all of them together.`);
-    signals[s] = parseE4Signal(f.bytes, f.name, s);
+    if (!f) throw new RangeError(`${fileName} is missing: the bundle needs ${sensors.map(fileOf).join(', ')}; drop all of them together.`);
+    if (E4_FILES[s]) signals[s] = parseE4Signal(f.bytes, f.name, s);
+    else events[s] = parseE4Ibi(f.bytes, f.name);
   }
-  return { subject, signals, labels: [], source: subject };
+  return { subject, signals, labels: [], source: subject, ...(Object.keys(events).length ? { events } : {}) };
 }
 
 export interface LiveOptions {
@@ -68,7 +74,8 @@ export function livePredictions(bundle: FusionBundle, chunks: Observable<SampleC
     // per input at its own rate for inputs at their own rates, as `fusion-cli stream` does
     const stats = bundle.parts ? inputRecordingStats(rec, bundle.parts, preprocessing) : recordingStats(rec, m.sensors, preprocessing);
     // the grid starts where batch evaluation starts it, as `loadReplay` sets it for `fusion-cli stream`
-    const origin = recordingGrid(rec, m.sensors, { ...preprocessing, normalize: 'none' }).start;
+    // (event series such as ibi have no grid of their own: the regular signals fix it, as in training)
+    const origin = recordingGrid(rec, m.sensors.filter((s) => !rec.events?.[s] || rec.signals[s]), { ...preprocessing, normalize: 'none' }).start;
     known.set(rec.subject, { origin, stats: opts.norm === 'recording' ? stats : undefined });
   }
   return chunks.pipe(

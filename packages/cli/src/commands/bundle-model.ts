@@ -12,12 +12,14 @@ export function isBundleFolder(dir: string): boolean {
 /**
  * The spec a bundle's windows are cut with, from fusion.json alone: its sensors and preprocessing. The model slots
  * are placeholders (the bundle's models are loaded, never built) so the dataset can be checked by the spec validator
- * exactly as with a run's spec.json.
+ * exactly as with a run's spec.json. Its sensors are the regular ones; event inputs come from `inputs`.
  */
 function specOf(m: BundleManifest): Record<string, unknown> {
+  // event inputs (ibi) are no slot sensors: predict loads them as the bundle's inputs say (`rates`)
+  const events = new Set(m.inputs?.filter((i) => i.kind === 'events').map((i) => i.sensor));
   return {
     name: m.name,
-    sensors: m.sensors,
+    sensors: m.sensors.filter((s) => !events.has(s)),
     preprocessing: {
       sampleRate: m.sampleRate,
       window: m.window,

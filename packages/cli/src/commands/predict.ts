@@ -100,7 +100,9 @@ async function predictRun(runArg: string, dataArg: string, o: PredictCommandOpti
     // The dataset config is checked as the run's spec with this dataset: errors name its JSON path under /dataset.
     const spec = new SpecValidator(reg).check({ ...model.spec, dataset: config }, file);
     const warnings: string[] = [];
-    const ds = await reg.datasets.get(spec.dataset.type).load(spec.dataset, { baseDir, cacheDir: path.resolve(o.cacheDir ?? '.fusion-cache'), sensors: spec.sensors, warn: (m) => warnings.push(m) });
+    // a bundle's inputs at their own rates name every sensor it reads, event inputs (ibi) too
+    const sensors = model.rates ? [...new Set(model.rates.map((q) => q.sensor))] : spec.sensors;
+    const ds = await reg.datasets.get(spec.dataset.type).load(spec.dataset, { baseDir, cacheDir: path.resolve(o.cacheDir ?? '.fusion-cache'), sensors, warn: (m) => warnings.push(m) });
     const rates = model.rates ?? multiRateInputs(spec);
     const made = rates ? makeMultiRateWindows(ds.recordings, rates, spec.preprocessing, { keepUnlabelled }) : makeWindows(ds.recordings, spec.sensors, spec.preprocessing, { keepUnlabelled });
     // evaluate of several outputs: every window gets each output's class (kept where all are known), as the run did

@@ -36,6 +36,17 @@ export interface BundleInput {
   hopLength: number;
   /** Largest fraction of the window this input may miss. */
   maxMissing: number;
+  /**
+   * Event inputs only (e.g. `ibi`): `"events"`. The input's samples are events (a beat: its time and `values[0]`, the
+   * interval in seconds), held on the input's grid by `eventsToGrid` (the last event at or before each sample's centre;
+   * missing when that event is more than `missing.maxGap` s before it), as `@fusion/stream`'s `eventGrid` does live.
+   * Absent: a regularly sampled signal, resampled to `rate`.
+   */
+  kind?: 'events';
+  /** Event inputs only: the spec's `missing.maxGap` (s). */
+  missing?: { maxGap: number };
+  /** Event inputs only: `"none"`, never z-scored (their statistics in `normalization.folds` are the identity). */
+  normalize?: 'none';
 }
 
 /** One output of a multi-task bundle, in the models' output order. */

@@ -28,13 +28,25 @@ const INPUT_RULES = {
     "train: each member z-scores each raw input with its fold's training statistics (normalization.folds[fold], one entry per input in inputs order): (x - mean) / sd; predict does this itself, so give it raw resampled inputs.",
 } as const;
 
-/** Per model input of a multi-rate spec: its sensor, rate, window and hop in samples (undefined: one common rate). */
+/** Added to the rule of a bundle with event inputs. */
+const EVENT_RULE = ' Event inputs (kind "events", e.g. ibi) are never z-scored: each grid sample holds the last event at or before its centre, missing more than missing.maxGap s after it.';
+
+/** Per model input of a multi-rate spec: its sensor, rate, window and hop in samples, event inputs marked (undefined: one common rate). */
 function bundleInputs(spec: GraphSpec): BundleInput[] | undefined {
   const p = spec.preprocessing;
   const inputs = multiRateInputs(spec);
   return (
     inputs &&
-    windowParts(inputs, p.window).map((q, k) => ({ name: q.name, sensor: q.sensor, rate: q.rate, windowLength: q.length, hopLength: Math.max(1, Math.round(p.hop * q.rate)), maxMissing: inputs[k].maxMissing }))
+    windowParts(inputs, p.window).map((q, k) => ({
+      name: q.name,
+      sensor: q.sensor,
+      rate: q.rate,
+      windowLength: q.length,
+      hopLength: Math.max(1, Math.round(p.hop * q.rate)),
+      maxMissing: inputs[k].maxMissing,
+      // an event input (ibi): held on its grid, missing more than maxGap s after an event, never z-scored
+      ...(q.maxGap !== undefined ? { kind: 'events' as const, missing: { maxGap: q.maxGap }, normalize: 'none' as const } : {}),
+    }))
   );
 }
 
@@ -64,6 +76,7 @@ export function describeBundle(d: BundleDescription): BundleManifest {
   for (const [k, st] of Object.entries(d.trainStats ?? {}))
     folds[k] = st.map((s, i) => (inputs ? { sensor: inputs[i].sensor, input: inputs[i].name, mean: s.mean, sd: s.sd } : { sensor: d.spec.sensors[i], mean: s.mean, sd: s.sd }));
   const rules = inputs ? INPUT_RULES : RULES;
+  const eventRule = inputs?.some((i) => i.kind === 'events') ? EVENT_RULE : '';
   return {
     format: 'fusion-bundle',
     formatVersion: 1,
@@ -80,7 +93,7 @@ export function describeBundle(d: BundleDescription): BundleManifest {
     classes: [...p.label.classes],
     ...(outputs ? { outputs } : {}),
     label: { target: p.label.target, mapping: p.label.mapping, threshold: p.label.threshold },
-    normalization: p.normalize === 'train' ? { mode: 'train', rule: rules.train, folds } : { mode: p.normalize, rule: rules[p.normalize] },
+    normalization: p.normalize === 'train' ? { mode: 'train', rule: rules.train + eventRule, folds } : { mode: p.normalize, rule: rules[p.normalize] + eventRule },
     precision: d.precision,
     members: d.members,
     cost: bundleCost(d.members),
