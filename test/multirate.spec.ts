@@ -12,7 +12,6 @@ import {
   multiRateInputs,
   Recording,
   selectBackend,
-  SpecValidationError,
   SpecValidator,
 } from '@fusion/core';
 import { benchmarkSpec, predictProbs, trainModel } from '@fusion/runner';

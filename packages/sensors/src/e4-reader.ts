@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { DataFormatError, DatasetError, EventSeries, pathKind, Recording, RecordingContext, Signal, statDirectory } from '@fusion/core';
-import { forEachCsvRow, parseNumberCell, readCsvRows } from './csv-text';
+import { DatasetError, EventSeries, pathKind, Recording, RecordingContext, Signal, statDirectory } from '@fusion/core';
+import { forEachCsvRow, readCsvRows } from './csv-text';
 import { E4_FILES, E4_SENSORS, E4SignalParser, ibiFromRows } from './e4-parse';
 
 export {
