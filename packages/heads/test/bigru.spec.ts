@@ -217,6 +217,26 @@ describe('bigru head', () => {
       }
     });
 
+    it('at the EmoHEAL head size (H = 64, the SIMD product) gives the fused training path\'s outputs within 2e-6, leaving no tensors', async () => {
+      await useBackend('wasm');
+      try {
+        const rnd = (shape: number[], s: number): tf.Tensor => tf.randomNormal(shape, 0, 0.15, 'float32', 40 + s);
+        const [x, ...ws] = [rnd([1, 160, 25], 1), rnd([25, 6 * 64], 2), rnd([6 * 64], 3), rnd([2, 64, 3 * 64], 4), rnd([2, 3 * 64], 5)];
+        const w = weightsOf(ws);
+        const before = tf.memory().numTensors;
+        for (const output of ['last', 'mean', 'sequence'] as const) {
+          const host = biGruHost(x as tf.Tensor3D, w, output);
+          const fused = tf.tidy(() => biGruFused(x as tf.Tensor3D, w, output));
+          expect(maxAbsDiff(host, fused), output).to.be.below(2e-6);
+          tf.dispose([host, fused]);
+        }
+        expect(tf.memory().numTensors).to.equal(before);
+        tf.dispose([x, ...ws]);
+      } finally {
+        await useBackend('cpu');
+      }
+    });
+
     it('the SIMD product gives the float64 bits of the loop g = c; g += ((h0 u0 + h1 u1) + h2 u2) + h3 u3 per 4 rows', () => {
       const mv = gruMatVec()!;
       for (const units of [4, 32, 64]) {
